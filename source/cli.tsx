@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+import process from 'node:process';
+import meow from 'meow';
+import {openStore, settingKeys} from './config.js';
+import type {SettingKey} from './config.js';
+import {MxdashError} from './core/errors.js';
+import {runRound} from './core/monitor.js';
+import {defaults, domainList, roundOptions} from './options.js';
+import {textReport} from './report/text.js';
+
+const help = `
+  Usage
+    $ mxdash [options] <domain …>
+    $ mxdash config [show | set KEY VALUE | unset KEY]
+
+  For every MX host and every address of each domain: connect on port 25, read the
+  greeting, EHLO, STARTTLS, inspect the TLS session and the certificate chain, and run a
+  safe open-relay test (MAIL FROM + RCPT TO, never DATA).
+
+  Output
+    --json               Print the report as JSON (schema 1)
+    (stdout not a terminal: a plain-text report)
+
+  Probing
+    --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
+    --port N             SMTP port to connect to (default ${defaults.port})
+    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name)
+    --relay MODE         Relay test: basic (default) or thorough (16 relay tricks)
+    --no-relay           Skip the relay test
+    --mail-from ADDR     Sender for the relay test (default ${defaults.mailFrom})
+    --rcpt-to ADDR       Recipient for the relay test (default ${defaults.rcptTo})
+    --ca FILE            Also trust the CA certificates in this PEM file
+    --timeout SECONDS    Deadline of each stage (default ${defaults.timeout})
+    --concurrency N      Sessions at once (default ${defaults.concurrency}; always one per IP)
+    --warn-days N        Warn when a certificate has fewer days left (default ${defaults.warnDays})
+
+  Other
+    --help               Show this help
+    --version            Show the version
+
+  Exit codes (Nagios)
+    0 OK · 1 a warning · 2 a critical finding · 3 unknown (usage error, no resolver
+    answered, nothing could be probed)
+
+  Examples
+    $ mxdash --json example.com
+    $ mxdash --resolver 127.0.0.1:5353 --ca test-ca.pem mx.example.test
+    $ mxdash --relay thorough example.org | less
+    $ mxdash config set ehloName probe.example.net
+`;
+
+const flagSpec = {
+	json: {type: 'boolean'},
+	resolver: {type: 'string', isMultiple: true},
+	port: {type: 'number'},
+	ehloName: {type: 'string'},
+	relay: {type: 'string'},
+	mailFrom: {type: 'string'},
+	rcptTo: {type: 'string'},
+	ca: {type: 'string'},
+	timeout: {type: 'number'},
+	concurrency: {type: 'number'},
+	warnDays: {type: 'number'},
+} as const;
+
+function configCommand(args: string[]): number {
+	const store = openStore();
+	const [action = 'show', key, ...rest] = args;
+	const checkKey = (name: string | undefined): SettingKey => {
+		if (!name || !(settingKeys as readonly string[]).includes(name)) {
+			throw new MxdashError('bad-config', `config keys are: ${settingKeys.join(', ')}`);
+		}
+
+		return name as SettingKey;
+	};
+
+	if (action === 'set' && rest.length > 0) {
+		store.set(checkKey(key), rest.join(' '));
+	} else if (action === 'unset') {
+		store.delete(checkKey(key));
+	} else if (action !== 'show') {
+		throw new MxdashError('bad-config', 'usage: mxdash config [show | set KEY VALUE | unset KEY]');
+	}
+
+	process.stdout.write(`${store.path}\n${JSON.stringify(openStore().settings, null, 2)}\n`);
+	return 0;
+}
+
+async function main(): Promise<number> {
+	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, flags: flagSpec});
+	const known = new Set([...Object.keys(flagSpec), 'help', 'version']);
+	const unknown = Object.keys(cli.flags).filter(name => !known.has(name));
+	if (unknown.length > 0) {
+		throw new MxdashError('bad-flag', `unknown flag --${unknown[0]!.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} (see mxdash --help)`);
+	}
+
+	if (cli.input[0] === 'config') {
+		return configCommand(cli.input.slice(1));
+	}
+
+	const store = openStore();
+	const {flags} = cli;
+	for (const name of ['port', 'timeout', 'concurrency', 'warnDays'] as const) {
+		if (flags[name] === null || (flags[name] !== undefined && Number.isNaN(flags[name]))) {
+			throw new MxdashError('bad-flag', `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} needs a number`);
+		}
+	}
+
+	const options = roundOptions({
+		resolver: flags.resolver,
+		...(flags.port === undefined ? {} : {port: flags.port}),
+		...(flags.ehloName === undefined ? {} : {ehloName: flags.ehloName}),
+		...(flags.relay === undefined ? {} : {relay: flags.relay as string | boolean}),
+		...(flags.mailFrom === undefined ? {} : {mailFrom: flags.mailFrom}),
+		...(flags.rcptTo === undefined ? {} : {rcptTo: flags.rcptTo}),
+		...(flags.ca === undefined ? {} : {ca: flags.ca}),
+		...(flags.timeout === undefined ? {} : {timeout: flags.timeout}),
+		...(flags.concurrency === undefined ? {} : {concurrency: flags.concurrency}),
+		...(flags.warnDays === undefined ? {} : {warnDays: flags.warnDays}),
+	}, store.settings, cli.pkg.version ?? '0.0.0');
+	const domains = domainList(cli.input.length > 0 ? cli.input : store.settings.domains ?? []);
+	if (domains.length === 0) {
+		throw new MxdashError('no-domains', 'no domain given (try: mxdash example.com, or mxdash --help)');
+	}
+
+	const controller = new AbortController();
+	const stop = (): void => {
+		controller.abort();
+	};
+
+	process.once('SIGINT', stop);
+	process.once('SIGTERM', stop);
+	const report = await runRound(domains, {...options, signal: controller.signal});
+	process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : textReport(report));
+	return controller.signal.aborted ? 3 : report.summary.exitCode;
+}
+
+try {
+	process.exitCode = await main();
+} catch (error) {
+	const message = error instanceof MxdashError ? error.message : `internal error: ${(error as Error).message}`;
+	process.stderr.write(`mxdash: ${message.split('\n')[0] ?? ''}\n`);
+	if (process.env.MXDASH_DEBUG && !(error instanceof MxdashError)) {
+		process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+	}
+
+	process.exitCode = 3;
+}

@@ -1,0 +1,91 @@
+import Conf from 'conf';
+import {MxdashError} from './core/errors.js';
+
+/** What a user may keep between runs; flags override every key. */
+export type Settings = {
+	resolvers?: string[];
+	ehloName?: string;
+	mailFrom?: string;
+	rcptTo?: string;
+	relay?: 'basic' | 'thorough' | 'off';
+	timeout?: number;
+	concurrency?: number;
+	warnDays?: number;
+	port?: number;
+	domains?: string[];
+	interval?: number;
+};
+
+export const settingKeys = ['resolvers', 'ehloName', 'mailFrom', 'rcptTo', 'relay', 'timeout', 'concurrency', 'warnDays', 'port', 'domains', 'interval'] as const;
+export type SettingKey = (typeof settingKeys)[number];
+
+const listKeys = new Set<SettingKey>(['resolvers', 'domains']);
+const numberKeys = new Set<SettingKey>(['timeout', 'concurrency', 'warnDays', 'port', 'interval']);
+
+export type Store = {path: string; settings: Settings; set(key: SettingKey, value: string): void; delete(key: SettingKey): void};
+
+/** Open the per-user settings; a corrupt or unreadable file is reported with its path, never overwritten. */
+export function openStore(directory = process.env.MXDASH_CONFIG_DIR): Store {
+	let conf: Conf<Settings>;
+	try {
+		conf = new Conf<Settings>({projectName: 'mxdash', ...(directory ? {cwd: directory} : {}), clearInvalidConfig: false});
+	} catch (error) {
+		const path = (error as {path?: string}).path ?? directory ?? 'the mxdash config directory';
+		throw new MxdashError('bad-config', `cannot read the config file (${path}): ${(error as Error).message.split('\n')[0] ?? ''}; fix or remove it`);
+	}
+
+	const settings = conf.store;
+	for (const key of Object.keys(settings)) {
+		checkType(key, settings[key as SettingKey], conf.path);
+	}
+
+	return {
+		path: conf.path,
+		settings,
+		set(key, value) {
+			write(conf, () => {
+				conf.set(key, parseSetting(key, value));
+			});
+		},
+		delete(key) {
+			write(conf, () => {
+				conf.delete(key);
+			});
+		},
+	};
+}
+
+function write(conf: Conf<Settings>, change: () => void): void {
+	try {
+		change();
+	} catch (error) {
+		throw new MxdashError('bad-config', `cannot write the config file ${conf.path}: ${(error as Error).message}`);
+	}
+}
+
+function checkType(key: string, value: unknown, path: string): void {
+	const known = (settingKeys as readonly string[]).includes(key);
+	const ok = !known
+		|| (listKeys.has(key as SettingKey) ? Array.isArray(value) && value.every(item => typeof item === 'string')
+			: (numberKeys.has(key as SettingKey) ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string'));
+	if (!ok) {
+		throw new MxdashError('bad-config', `the config file ${path} has a bad value for "${key}"; fix it or run: mxdash config unset ${key}`);
+	}
+}
+
+export function parseSetting(key: SettingKey, value: string): string | number | string[] {
+	if (listKeys.has(key)) {
+		return value.split(',').map(item => item.trim()).filter(Boolean);
+	}
+
+	if (numberKeys.has(key)) {
+		const number = Number(value);
+		if (!Number.isFinite(number) || number <= 0) {
+			throw new MxdashError('bad-config', `${key} needs a positive number, not ${JSON.stringify(value)}`);
+		}
+
+		return number;
+	}
+
+	return value;
+}

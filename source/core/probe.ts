@@ -1,0 +1,293 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import {chainOf} from './certificate.js';
+import type {Limits} from './limits.js';
+import {initialState, start, step} from './probe-machine.js';
+import type {MachineAction, MachineInput, MachineState} from './probe-machine.js';
+import type {RelayMode} from './relay-variants.js';
+import {relayPairs} from './relay-variants.js';
+import {ReplyReader} from './reply-reader.js';
+import {detectSoftware} from './software.js';
+import {decodeBytes} from './text.js';
+import type {Direction, ProbeResult, ProbeTarget, Stage, StageName, TlsInfo, TranscriptLine} from './types.js';
+
+/** The events of one session: plain data, so they can cross a worker boundary. */
+export type ProbeEventMap = {
+	stage: {name: StageName; stage: Stage};
+	line: {line: TranscriptLine};
+	tls: {info: TlsInfo};
+	done: {result: ProbeResult};
+};
+export type ProbeEvent = {[K in keyof ProbeEventMap]: {type: K} & ProbeEventMap[K]}[keyof ProbeEventMap];
+
+export type ProbeOptions = {
+	ehloName: string;
+	relay: RelayMode;
+	mailFrom: string;
+	rcptTo: string;
+	limits: Limits;
+	/** Extra trusted roots (PEM), added to Node's. */
+	ca?: string[];
+	signal?: AbortSignal;
+	/** Milliseconds, monotonic; tests may drive it. */
+	clock?: () => number;
+	now?: () => Date;
+	onEvent?: (event: ProbeEvent) => void;
+};
+
+const errorCodes: Record<string, string> = {
+	ECONNREFUSED: 'refused',
+	ECONNRESET: 'reset',
+	EPIPE: 'reset',
+	ENETUNREACH: 'unreachable',
+	EHOSTUNREACH: 'unreachable',
+	EADDRNOTAVAIL: 'unreachable',
+	ENETDOWN: 'unreachable',
+	ETIMEDOUT: 'timeout',
+};
+
+/** One SMTP session against one address: the I/O driver of the probe state machine. */
+export async function probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
+	const {limits} = options;
+	const clock = options.clock ?? (() => performance.now());
+	const startedAt = (options.now ?? (() => new Date()))();
+	const t0 = clock();
+	const elapsed = (): number => Math.round((clock() - t0) * 10) / 10;
+	const emit = options.onEvent ?? (() => undefined);
+	const transcript: TranscriptLine[] = [];
+	let tlsActive = false;
+	let injectedBytes: number | undefined;
+
+	const record = (dir: Direction, text: string): void => {
+		if (transcript.length >= limits.maxTranscriptLines) {
+			return;
+		}
+
+		const line: TranscriptLine = transcript.length === limits.maxTranscriptLines - 1
+			? {t: elapsed(), dir: 'info', text: `transcript cut at ${limits.maxTranscriptLines} lines`}
+			: {t: elapsed(), dir, text, ...(tlsActive ? {tls: true} : {})};
+		transcript.push(line);
+		emit({type: 'line', line});
+	};
+
+	const serverName = target.exchange;
+	let state: MachineState = initialState({
+		ehloName: options.ehloName,
+		relay: relayPairs(options.relay, options.mailFrom, options.rcptTo, serverName, target.ip),
+		deadlines: {banner: limits.bannerMs, command: limits.commandMs, tls: limits.tlsMs, quit: limits.quitMs},
+		bannerSlowMs: limits.bannerSlowMs,
+	});
+
+	return new Promise<ProbeResult>(resolve => {
+		let socket: net.Socket = new net.Socket();
+		let reader = new ReplyReader(limits);
+		let stageTimer: NodeJS.Timeout | undefined;
+		let finished = false;
+		const sessionTimer = setTimeout(() => {
+			feed({type: 'failed', at: elapsed(), code: 'timeout', message: `session exceeded ${limits.sessionMs} ms`});
+		}, limits.sessionMs);
+
+		const onAbort = (): void => {
+			feed({type: 'failed', at: elapsed(), code: 'aborted', message: 'cancelled'});
+		};
+
+		options.signal?.addEventListener('abort', onAbort, {once: true});
+
+		const publish = (before: MachineState): void => {
+			for (const [name, stage] of Object.entries(state.stages) as Array<[StageName, Stage]>) {
+				if (stage !== before.stages[name] && JSON.stringify(stage) !== JSON.stringify(before.stages[name])) {
+					emit({type: 'stage', name, stage});
+				}
+			}
+		};
+
+		function feed(input: MachineInput): void {
+			if (finished) {
+				return;
+			}
+
+			const before = state;
+			const next = step(state, input);
+			state = next.state;
+			publish(before);
+			run(next.actions);
+		}
+
+		function run(actions: MachineAction[]): void {
+			for (const action of actions) {
+				switch (action.type) {
+					case 'send': {
+						for (const line of action.lines) {
+							record('client', line);
+						}
+
+						if (socket.writable) {
+							socket.write(action.lines.map(line => `${line}\r\n`).join(''));
+						}
+
+						break;
+					}
+
+					case 'deadline': {
+						clearTimeout(stageTimer);
+						stageTimer = setTimeout(() => {
+							feed({type: 'failed', at: elapsed(), code: 'timeout', message: `no answer within ${action.ms} ms`});
+						}, action.ms);
+						break;
+					}
+
+					case 'start-tls': {
+						upgrade();
+						break;
+					}
+
+					case 'close': {
+						close();
+						break;
+					}
+				}
+			}
+		}
+
+		function onData(chunk: Buffer): void {
+			for (const output of reader.feed(chunk)) {
+				if (finished) {
+					return;
+				}
+
+				if (output.type === 'line') {
+					record('server', output.text);
+				} else if (output.type === 'error') {
+					feed({type: 'failed', at: elapsed(), code: output.code, message: output.message});
+				} else {
+					feed({type: 'reply', at: elapsed(), reply: output.reply});
+					if (state.stage === 'tls' && !tlsActive) {
+						// Bytes after the 220 to STARTTLS, before the handshake, are an injection attempt
+						// (CVE-2011-0411 and kin): drop them, never read them as replies.
+						if (output.rest > 0) {
+							injectedBytes = output.rest;
+							const text = decodeBytes(chunk.subarray(chunk.length - output.rest));
+							record('info', `discarded ${output.rest} bytes sent before the TLS handshake: ${text}`);
+						}
+
+						return;
+					}
+				}
+			}
+		}
+
+		function onFailure(error: NodeJS.ErrnoException): void {
+			const code = errorCodes[error.code ?? ''] ?? (state.stage === 'tls' ? 'tls-failed' : 'socket-error');
+			feed({type: 'failed', at: elapsed(), code, message: error.message});
+		}
+
+		function onClose(): void {
+			feed({type: 'failed', at: elapsed(), code: 'closed', message: 'connection closed by the server'});
+		}
+
+		function upgrade(): void {
+			socket.removeListener('data', onData);
+			socket.removeListener('error', onFailure);
+			socket.removeListener('end', onClose);
+			socket.removeListener('close', onClose);
+			reader = new ReplyReader({...limits, maxSessionBytes: Math.max(1, limits.maxSessionBytes - reader.bytesRead)});
+			const secure = tls.connect({
+				socket,
+				servername: net.isIP(serverName) ? undefined : serverName,
+				rejectUnauthorized: false,
+				// See old protocols and weak ciphers to report them, rather than fail the handshake.
+				minVersion: 'TLSv1',
+				ciphers: 'DEFAULT:@SECLEVEL=0',
+				...(options.ca ? {ca: [...tls.rootCertificates, ...options.ca]} : {}),
+			});
+			socket = secure;
+			secure.on('error', onFailure);
+			secure.once('secureConnect', () => {
+				secure.disableRenegotiation();
+				tlsActive = true;
+				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))());
+				record('info', `TLS established: ${info.version} ${info.cipher}`);
+				emit({type: 'tls', info});
+				secure.on('data', onData);
+				secure.on('end', onClose);
+				secure.on('close', onClose);
+				feed({type: 'tls-ready', at: elapsed(), info});
+			});
+		}
+
+		function close(): void {
+			finished = true;
+			clearTimeout(stageTimer);
+			clearTimeout(sessionTimer);
+			options.signal?.removeEventListener('abort', onAbort);
+			const last = socket;
+			last.end();
+			// A server that ignores our FIN must not hold the socket open.
+			setTimeout(() => last.destroy(), 1000).unref();
+			last.on('error', () => undefined);
+			const result = buildResult();
+			emit({type: 'done', result});
+			resolve(result);
+		}
+
+		function buildResult(): ProbeResult {
+			const software = detectSoftware(state.banner?.text, state.ehlo?.text, state.ehlo?.extensions);
+			return {
+				target,
+				family: net.isIPv6(target.ip) ? 6 : 4,
+				startedAt: startedAt.toISOString(),
+				ms: elapsed(),
+				stages: state.stages,
+				...(state.banner ? {banner: {...state.banner, ...(software ? {software: software.name} : {})}} : {}),
+				...(state.ehlo ? {ehlo: state.ehlo} : {}),
+				...(state.tls ? {tls: state.tls} : {}),
+				relay: state.relay,
+				transcript,
+				...(injectedBytes ? {injectedBytes} : {}),
+				...(state.rateLimited ? {rateLimited: state.rateLimited} : {}),
+				...(software ? {software: software.name, softwareDisclosed: software.disclosed} : {}),
+			};
+		}
+
+		const begun = start(state, limits.connectMs);
+		state = begun.state;
+		publish(initialState(state.options));
+		run(begun.actions);
+		if (options.signal?.aborted) {
+			onAbort();
+			return;
+		}
+
+		socket.on('data', onData);
+		socket.on('error', onFailure);
+		socket.on('end', onClose);
+		socket.on('close', onClose);
+		socket.once('connect', () => {
+			record('info', `connected to ${target.ip} port ${target.port}`);
+			feed({type: 'connected', at: elapsed()});
+		});
+		socket.connect({host: target.ip, port: target.port, noDelay: true});
+	});
+}
+
+function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date): TlsInfo {
+	const cipher = socket.getCipher();
+	const key = socket.getEphemeralKeyInfo();
+	const leaf = socket.getPeerCertificate(true);
+	const chain = leaf && 'raw' in leaf ? chainOf(leaf, now) : [];
+	const identityError = chain.length > 0 ? tls.checkServerIdentity(serverName, leaf) : new Error('no certificate');
+	const last = chain.at(-1);
+	const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
+	return {
+		version: socket.getProtocol() ?? 'unknown',
+		cipher: cipher.name,
+		...(cipher.standardName ? {cipherStandardName: cipher.standardName} : {}),
+		...(key && 'type' in key && key.type ? {keyExchange: key.name ? `${key.type} ${key.name}${key.size ? ` (${key.size} bits)` : ''}` : key.type} : {}),
+		authorized: socket.authorized,
+		...(authorizationError ? {authorizationError} : {}),
+		hostnameMatch: !identityError,
+		...(identityError ? {hostnameError: identityError.message} : {}),
+		chain,
+		chainIncomplete: last !== undefined && !last.selfSigned && !last.ca,
+	};
+}

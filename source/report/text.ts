@@ -1,0 +1,80 @@
+import {sanitize} from '../core/sanitize.js';
+import type {AddressReport, DomainReport, Report, Status} from '../core/report-model.js';
+import type {Finding, Stage, StageName} from '../core/types.js';
+import {stageNames} from '../core/types.js';
+
+const statusWords: Record<Status, string> = {ok: 'OK', warning: 'WARNING', critical: 'CRITICAL', unknown: 'UNKNOWN'};
+const stageWords: Record<Stage['status'], string> = {pending: '...', running: '...', ok: 'ok', warning: 'WARN', critical: 'FAIL', skipped: '-'};
+const labels: Record<StageName, string> = {connect: 'connect', banner: 'banner', ehlo: 'ehlo', starttls: 'starttls', tls: 'tls', ehloTls: 'ehlo-tls', relay: 'relay', quit: 'quit'};
+
+/** Server text, made safe for a terminal or a log. */
+const safe = (text: string, max = 160): string => sanitize(text, max);
+
+function stageCell(address: AddressReport, name: StageName): string {
+	const stage = address.stages[name];
+	const ms = stage.ms === undefined || stage.status === 'skipped' ? '' : ` ${Math.round(stage.ms)}ms`;
+	let value = '';
+	if (name === 'tls' && address.tls) {
+		value = ` ${address.tls.version}`;
+	} else if (name === 'relay' && address.relay.tested) {
+		value = address.relay.open ? ' OPEN' : (address.relay.inconclusive ? ' inconclusive' : ' closed');
+	} else if (stage.status === 'critical' && stage.error) {
+		value = ` ${stage.error}`;
+	}
+
+	return `${labels[name]} ${stageWords[stage.status]}${value}${ms}`;
+}
+
+function findingLines(findings: Finding[], where: string, indent: string): string[] {
+	return findings.map(item => [
+		`${indent}${item.severity.toUpperCase().padEnd(8)} ${item.id}${where ? ` [${where}]` : ''}: ${safe(item.message, 600)}`,
+		`${indent}${' '.repeat(9)}-> ${item.advice}`,
+	].join('\n'));
+}
+
+function addressLines(address: AddressReport, exchange: string): string[] {
+	const leaf = address.tls?.chain[0];
+	const facts = [
+		address.ptr ? `ptr ${safe(address.ptr, 80)}` : 'no ptr',
+		address.software ? safe(address.software, 40) : undefined,
+		leaf ? `cert ${leaf.daysLeft} d` : undefined,
+		`${Math.round(address.ms)} ms`,
+	].filter(Boolean).join(', ');
+	const stages = stageNames.map(name => stageCell(address, name)).join(' | ');
+	const port = address.port === 25 ? '' : `:${address.port}`;
+	return [
+		`    ${statusWords[address.status].padEnd(8)} ${address.ip}${port}  (${facts})`,
+		`             ${stages}`,
+		...(address.banner ? [`             banner: ${address.banner.code} ${safe(address.banner.text.split('\n')[0] ?? '')}`] : []),
+		...findingLines(address.findings, `${safe(exchange, 80)} ${address.ip}`, '             '),
+	];
+}
+
+function domainBlock(domain: DomainReport): string {
+	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
+	const lines = [
+		`${safe(domain.domain, 253)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${addresses} address${addresses === 1 ? '' : 'es'})`,
+		...findingLines(domain.findings, '', '  '),
+	];
+	for (const mx of domain.mx) {
+		const alias = mx.cname ? ` (alias of ${mx.cname.map(name => safe(name, 80)).join(' -> ')})` : '';
+		lines.push(`  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange, 253)}${alias}`);
+		lines.push(...findingLines(mx.findings, safe(mx.exchange, 80), '    '));
+		for (const address of mx.addresses) {
+			lines.push(...addressLines(address, mx.exchange));
+		}
+	}
+
+	return lines.join('\n');
+}
+
+/** The readable report for a pipe or a log: one block per domain, every server string sanitized. */
+export function textReport(report: Report): string {
+	const {summary} = report;
+	const counts = `${summary.findings.critical} critical, ${summary.findings.warning} warning, ${summary.findings.info} info`;
+	return [
+		...findingLines(report.findings, '', ''),
+		...report.domains.map(domain => domainBlock(domain)),
+		`mxdash ${report.version}: ${statusWords[summary.status]} - ${summary.domains} domain(s), ${summary.hosts} MX host(s), ${summary.addresses} address(es); ${counts}; exit ${summary.exitCode}`,
+	].join('\n\n') + '\n';
+}
