@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import Conf from 'conf';
 import {MxdashError} from './core/errors.js';
 
@@ -25,13 +27,13 @@ const numberKeys = new Set<SettingKey>(['timeout', 'concurrency', 'warnDays', 'p
 export type Store = {path: string; settings: Settings; set(key: SettingKey, value: string): void; delete(key: SettingKey): void};
 
 /** Open the per-user settings; a corrupt or unreadable file is reported with its path, never overwritten. */
-export function openStore(directory = process.env.MXDASH_CONFIG_DIR): Store {
+export function openStore(directory = process.env.MXDASH_CONFIG_DIR ?? path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'mxdash')): Store {
 	let conf: Conf<Settings>;
 	try {
-		conf = new Conf<Settings>({projectName: 'mxdash', ...(directory ? {cwd: directory} : {}), clearInvalidConfig: false});
+		conf = new Conf<Settings>({projectName: 'mxdash', cwd: directory, clearInvalidConfig: false});
 	} catch (error) {
-		const path = (error as {path?: string}).path ?? directory ?? 'the mxdash config directory';
-		throw new MxdashError('bad-config', `cannot read the config file (${path}): ${(error as Error).message.split('\n')[0] ?? ''}; fix or remove it`);
+		const file = path.join(directory, 'config.json');
+		throw new MxdashError('bad-config', `cannot read the config file (${file}): ${(error as Error).message.split('\n')[0] ?? ''}; fix or remove it`);
 	}
 
 	const settings = conf.store;

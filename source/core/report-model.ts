@@ -81,15 +81,18 @@ export function buildReport(data: RoundData): Report {
 		? [finding('egress-blocked', `All ${data.results.size} connections to port 25 timed out, on every host: this machine's outbound port 25 is probably blocked.`)]
 		: [];
 	const domains = data.plans.map(plan => domainReport(plan, data, blocked, runFindings));
-	const everything = [...runFindings, ...domains.flatMap(domain => [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings)])])];
+	const everything = [...runFindings, ...domains.flatMap(domain => allFindings(domain))];
 	const counts = {info: 0, warning: 0, critical: 0};
 	for (const item of everything) {
 		counts[item.severity]++;
 	}
 
+	// Findings of a domain whose resolver never answered say nothing of its servers: such a
+	// domain makes the run UNKNOWN unless a domain that was judged is critical.
+	const judged = [...runFindings, ...domains.filter(domain => domain.status !== 'unknown').flatMap(domain => allFindings(domain))];
 	const unknown = blocked || domains.some(domain => domain.status === 'unknown');
-	const severity = worst(everything);
-	const status: Status = severity === 'critical' ? 'critical' : (unknown ? 'unknown' : statusOf(everything));
+	const severity = worst(judged);
+	const status: Status = severity === 'critical' ? 'critical' : (unknown ? 'unknown' : statusOf(judged));
 	const exitCode = ({ok: 0, warning: 1, critical: 2, unknown: 3} as const)[status];
 	return {
 		tool: 'mxdash',
@@ -124,8 +127,12 @@ function domainReport(plan: MxPlan, data: RoundData, blocked: boolean, runFindin
 		}),
 	}));
 	const findings = [...runFindings, ...plan.findings].sort(bySeverity);
-	const all = [...findings, ...mx.flatMap(host => [...host.findings, ...host.addresses.flatMap(address => address.findings)])];
-	return {domain: plan.domain, input: plan.input, status: plan.unknown || (blocked && mx.length > 0) ? 'unknown' : statusOf(all), findings, mx};
+	const unknown = plan.unknown === true || (blocked && mx.length > 0);
+	return {domain: plan.domain, input: plan.input, status: unknown ? 'unknown' : statusOf(allFindings({findings, mx})), findings, mx};
+}
+
+function allFindings(domain: Pick<DomainReport, 'findings' | 'mx'>): Finding[] {
+	return [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings)])];
 }
 
 function addressReport(result: ProbeResult, ptr: PtrInfo | undefined, warnDays: number, blocked: boolean): AddressReport {

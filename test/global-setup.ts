@@ -1,0 +1,38 @@
+import type {TestProject} from 'vitest/node';
+import {postfixMissing, startPostfix} from './peers/postfix.js';
+import type {PostfixPeer} from './peers/postfix.js';
+
+declare module 'vitest' {
+	// eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- module augmentation needs an interface
+	export interface ProvidedContext {
+		postfix: Omit<PostfixPeer, 'stop'> | null;
+		postfixMissing: string | null;
+	}
+}
+
+let peer: PostfixPeer | undefined;
+
+/** One real Postfix for every test file; where it is missing, say so plainly (and fail in CI). */
+export async function setup(project: TestProject): Promise<void> {
+	const missing = postfixMissing();
+	if (missing) {
+		const line = `\n*** Postfix integration tests skipped: ${missing} ***\n`;
+		if (process.env.CI) {
+			throw new Error(line);
+		}
+
+		process.stderr.write(line);
+		project.provide('postfix', null);
+		project.provide('postfixMissing', missing);
+		return;
+	}
+
+	peer = await startPostfix();
+	const {stop: _stop, ...shared} = peer;
+	project.provide('postfix', shared);
+	project.provide('postfixMissing', null);
+}
+
+export async function teardown(): Promise<void> {
+	await peer?.stop();
+}
