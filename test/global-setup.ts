@@ -3,7 +3,6 @@ import {postfixMissing, startPostfix} from './peers/postfix.js';
 import type {PostfixPeer} from './peers/postfix.js';
 
 declare module 'vitest' {
-	// eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- module augmentation needs an interface
 	export interface ProvidedContext {
 		postfix: Omit<PostfixPeer, 'stop'> | null;
 		postfixMissing: string | null;
@@ -28,8 +27,7 @@ export async function setup(project: TestProject): Promise<void> {
 	}
 
 	peer = await startPostfix();
-	const {stop: _stop, ...shared} = peer;
-	project.provide('postfix', shared);
+	project.provide('postfix', {caFile: peer.caFile, listeners: peer.listeners});
 	project.provide('postfixMissing', null);
 }
 

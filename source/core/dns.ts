@@ -33,7 +33,10 @@ const failureWords: Record<DnsFailure['kind'], string> = {
 /** Turn what the user typed into the ASCII domain to query, or throw a usage error. */
 export function normalizeDomain(input: string): string {
 	const trimmed = input.trim().replace(/\.$/, '');
-	const ascii = /^[\x20-\x7E]*$/.test(trimmed) ? trimmed.toLowerCase() : domainToASCII(trimmed);
+	// domainToASCII follows the URL parser: it silently drops tabs and line breaks and decodes
+	// percent escapes, so "exa\nmple.com" would become example.com. Refuse those first.
+	const unsafe = [...trimmed].some(char => char < ' ' || char === '\x7F' || char === '%');
+	const ascii = unsafe ? '' : (/^[\x20-\x7E]*$/.test(trimmed) ? trimmed.toLowerCase() : domainToASCII(trimmed));
 	const labels = ascii.split('.');
 	const valid = ascii.length > 0 && ascii.length <= 253 && !net.isIP(ascii)
 		&& labels.every(label => /^[a-z\d_](?:[a-z\d_-]{0,61}[a-z\d_])?$/i.test(label));
