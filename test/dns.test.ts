@@ -223,7 +223,7 @@ describe('Dns.plan', () => {
 		const plan = await dns().plan('many.test');
 		expect(ids(plan.findings)).toContain('mx-too-many');
 		// 40 records came back: the UDP answer was truncated, so c-ares retried over TCP.
-		expect(findingOf(plan.findings, 'mx-too-many').message).toContain(`${manyCount} MX records`);
+		expect(findingOf(plan.findings, 'mx-too-many').message).toContain(`${manyCount} MX hosts`);
 		expect(plan.mx).toHaveLength(limits.maxMxHosts);
 		expect(plan.mx.map(host => host.preference)).toEqual(Array.from({length: limits.maxMxHosts}, (_, index) => index));
 		expect(plan.mx[0]!.exchange).toBe('mx00.many.test');

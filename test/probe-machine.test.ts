@@ -18,7 +18,8 @@ function machine(relay = relayPairs('basic', 'a@example.org', 'b@example.net', '
 	}), 1000).state;
 	let at = 0;
 	const sent: string[][] = [];
-	const feed = (input: Omit<MachineInput, 'at'> & {at?: number}): MachineAction[] => {
+	type Input = MachineInput extends infer T ? (T extends MachineInput ? Omit<T, 'at'> : never) : never;
+	const feed = (input: Input): MachineAction[] => {
 		at += 10;
 		const next = step(state, {at, ...input} as MachineInput);
 		state = next.state;

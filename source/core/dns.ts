@@ -114,20 +114,20 @@ export class Dns {
 		}
 
 		const sorted = [...answer].sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
-		const {maxMxHosts} = this.options.limits;
-		if (sorted.length > maxMxHosts) {
-			findings.push(finding('mx-too-many', `${domain} has ${sorted.length} MX records; mxdash probes the first ${maxMxHosts} by preference.`));
-		}
-
 		const unique = new Map<string, number>();
-		for (const record of sorted.slice(0, maxMxHosts)) {
+		for (const record of sorted) {
 			const name = record.exchange.toLowerCase().replace(/\.$/, '');
 			if (!unique.has(name)) {
 				unique.set(name, record.priority);
 			}
 		}
 
-		plan.mx = await Promise.all([...unique].map(async ([exchange, preference]) => this.host(exchange, preference, false)));
+		const {maxMxHosts} = this.options.limits;
+		if (unique.size > maxMxHosts) {
+			findings.push(finding('mx-too-many', `${domain} has ${unique.size} MX hosts; mxdash probes the first ${maxMxHosts} by preference.`));
+		}
+
+		plan.mx = await Promise.all([...unique].slice(0, maxMxHosts).map(async ([exchange, preference]) => this.host(exchange, preference, false)));
 		findings.push(...redundancyFindings(plan));
 		return plan;
 	}

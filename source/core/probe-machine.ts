@@ -250,7 +250,13 @@ function onBanner(s: MachineState, reply: Reply, at: number, actions: MachineAct
 	if (reply.code !== 220) {
 		end(s, 'banner', 'critical', at, `${reply.code} ${reply.lines[0] ?? ''}`, reply.code === 421 ? 'rate-limited' : 'rejected');
 		skip(s, ['ehlo', 'starttls', 'tls', 'ehloTls', 'relay'], 'greeting refused');
-		quit(s, at, actions);
+		if (reply.code === 421) {
+			// 421 means the server is closing the channel (RFC 5321 §3.8); QUIT would go nowhere.
+			finish(s, actions);
+		} else {
+			quit(s, at, actions);
+		}
+
 		return;
 	}
 

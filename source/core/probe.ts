@@ -150,6 +150,9 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		}
 
 		function onData(chunk: Buffer): void {
+			// Only replies to commands already sent can be in this read: one more is a leftover
+			// that must never pass for the answer to a command the machine sends meanwhile.
+			let owed = state.expect.length;
 			for (const output of reader.feed(chunk)) {
 				if (finished) {
 					return;
@@ -159,7 +162,10 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 					record('server', output.text);
 				} else if (output.type === 'error') {
 					feed({type: 'failed', at: elapsed(), code: output.code, message: output.message});
+				} else if (owed === 0) {
+					feed({type: 'failed', at: elapsed(), code: 'unexpected-reply', message: `a reply nobody asked for: ${output.reply.code} ${output.reply.lines[0] ?? ''}`});
 				} else {
+					owed--;
 					feed({type: 'reply', at: elapsed(), reply: output.reply});
 					if (state.stage === 'tls' && !tlsActive) {
 						// Bytes after the 220 to STARTTLS, before the handshake, are an injection attempt
