@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, afterEach, beforeAll, describe, expect, inject, it} from 'vitest';
 import {postfixMissing, startPostfix, type PostfixListener, type PostfixPeer} from './postfix.js';
 
 const STEP_TIMEOUT_MS = 3000;
@@ -11,6 +11,7 @@ class Dialogue {
 	private buffer = '';
 	private wake: (() => void) | undefined;
 	private failure: Error | undefined;
+	private secure: tls.TLSSocket | undefined;
 	private readonly onData = (chunk: Buffer) => {
 		this.buffer += chunk.toString('latin1');
 		this.wake?.();
@@ -68,6 +69,7 @@ class Dialogue {
 		expect(await this.command('STARTTLS')).toMatch(/^220 /);
 		this.socket.off('data', this.onData);
 		const secure = tls.connect({socket: this.socket, servername: listener.name, ca, rejectUnauthorized: false});
+		this.secure = secure;
 		await new Promise<void>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				reject(new Error('TLS handshake timed out'));
@@ -84,8 +86,9 @@ class Dialogue {
 		return secure;
 	}
 
+	// Destroy the TLS socket, never the plain socket under it: on Node 20.20 destroying the plain one first segfaults.
 	close(): void {
-		this.socket.destroy();
+		(this.secure ?? this.socket).destroy();
 	}
 }
 
@@ -104,9 +107,10 @@ const KEYS = Object.keys(STARTTLS) as Key[];
 
 const missing = postfixMissing();
 describe.skipIf(missing !== undefined)(missing === undefined ? 'postfix test peer' : `postfix test peer (skipped: ${missing})`, () => {
-	let peer: PostfixPeer;
+	let peer: Omit<PostfixPeer, 'stop'>;
+	let stop: (() => Promise<void>) | undefined;
 	let ca: string;
-	const opened: Array<{close(): void}> = [];
+	const opened: Dialogue[] = [];
 	const open = async (key: Key) => {
 		const session = await Dialogue.open(peer.listeners[key]);
 		opened.push(session.dialogue);
@@ -117,19 +121,30 @@ describe.skipIf(missing !== undefined)(missing === undefined ? 'postfix test pee
 	const handshake = async (key: Key) => {
 		const {dialogue} = await open(key);
 		await dialogue.command('EHLO client.test');
-		const secure = await dialogue.startTls(peer.listeners[key], ca);
-		opened.push({close: () => secure.destroy()});
-		return secure;
+		return dialogue.startTls(peer.listeners[key], ca);
 	};
 
 	beforeAll(async () => {
-		peer = await startPostfix();
+		// Reuse the instance test/global-setup.ts shares with every file: restarting it here would
+		// regenerate its certificates and stop it under the other files. Start one only when run alone.
+		const shared = inject('postfix');
+		if (shared) {
+			peer = shared;
+		} else {
+			const own = await startPostfix();
+			peer = own;
+			stop = own.stop;
+		}
+
 		ca = readFileSync(peer.caFile, 'utf8');
 	}, 60_000);
 
+	afterEach(() => {
+		for (const dialogue of opened.splice(0)) dialogue.close();
+	});
+
 	afterAll(async () => {
-		for (const socket of opened) socket.close();
-		await peer?.stop();
+		await stop?.();
 	}, 30_000);
 
 	for (const key of KEYS) {
