@@ -427,7 +427,7 @@ function begin(s: MachineState, stage: StageName, at: number): void {
 
 function end(s: MachineState, stage: StageName, status: StageStatus, at: number, detail?: string, error?: string): void {
 	const startedAt = s.stages[stage].startedAt ?? at;
-	s.stages[stage] = {status, startedAt, ms: Math.max(0, at - startedAt), ...(detail ? {detail} : {}), ...(error ? {error} : {})};
+	s.stages[stage] = {status, startedAt, ms: Math.max(0, Math.round((at - startedAt) * 10) / 10), ...(detail ? {detail} : {}), ...(error ? {error} : {})};
 }
 
 function skip(s: MachineState, stages: StageName[], detail: string): void {

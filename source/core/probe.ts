@@ -227,13 +227,28 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			clearTimeout(sessionTimer);
 			options.signal?.removeEventListener('abort', onAbort);
 			const last = socket;
-			last.end();
-			// A server that ignores our FIN must not hold the socket open.
-			setTimeout(() => last.destroy(), 1000).unref();
 			last.on('error', () => undefined);
 			const result = buildResult();
-			emit({type: 'done', result});
-			resolve(result);
+			// The session is over for the scheduler only once the connection is closed (one per IP
+			// at a time); a server that ignores our FIN gets a second, then the socket is destroyed.
+			const done = (): void => {
+				clearTimeout(linger);
+				emit({type: 'done', result});
+				resolve(result);
+			};
+
+			const linger = setTimeout(() => last.destroy(), 1000);
+			if (last.closed) {
+				done();
+				return;
+			}
+
+			last.once('close', done);
+			if (last.connecting || !last.remoteAddress) {
+				last.destroy();
+			} else {
+				last.end();
+			}
 		}
 
 		function buildResult(): ProbeResult {
