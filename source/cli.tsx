@@ -5,12 +5,15 @@ import {openStore, settingKeys} from './config.js';
 import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
 import {runRound} from './core/monitor.js';
+import type {RoundOptions} from './core/monitor.js';
+import {startDemo} from './demo/demo.js';
 import {defaults, domainList, roundOptions} from './options.js';
 import {textReport} from './report/text.js';
 
 const help = `
   Usage
-    $ mxdash [options] <domain …>
+    $ mxdash [options] <domain …>      (no domain: the saved list)
+    $ mxdash --demo                    (built-in test servers: no network, no root)
     $ mxdash config [show | set KEY VALUE | unset KEY]
 
   For every MX host and every address of each domain: connect on port 25, read the
@@ -18,8 +21,13 @@ const help = `
   safe open-relay test (MAIL FROM + RCPT TO, never DATA).
 
   Output
-    --json               Print the report as JSON (schema 1)
+    (on a terminal: the live dashboard; press ? in it for the keys)
+    --json               Print the report as JSON (schema 1), no dashboard
     (stdout not a terminal: a plain-text report)
+    --watch              Re-probe every interval (dashboard; default 300 s)
+    --interval SECONDS   Re-probe every SECONDS (implies --watch)
+    --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
+    --demo               Probe built-in loopback servers for a few demo domains
 
   Probing
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
@@ -61,7 +69,13 @@ const flagSpec = {
 	timeout: {type: 'number'},
 	concurrency: {type: 'number'},
 	warnDays: {type: 'number'},
+	watch: {type: 'boolean'},
+	interval: {type: 'number'},
+	ascii: {type: 'boolean'},
+	demo: {type: 'boolean'},
 } as const;
+
+const defaultIntervalSeconds = 300;
 
 function configCommand(args: string[]): number {
 	const store = openStore();
@@ -100,13 +114,13 @@ async function main(): Promise<number> {
 
 	const store = openStore();
 	const {flags} = cli;
-	for (const name of ['port', 'timeout', 'concurrency', 'warnDays'] as const) {
-		if (flags[name] === null || (flags[name] !== undefined && Number.isNaN(flags[name]))) {
-			throw new MxdashError('bad-flag', `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} needs a number`);
+	for (const name of ['port', 'timeout', 'concurrency', 'warnDays', 'interval'] as const) {
+		if (flags[name] === null || (flags[name] !== undefined && (Number.isNaN(flags[name]) || flags[name] <= 0))) {
+			throw new MxdashError('bad-flag', `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} needs a positive number`);
 		}
 	}
 
-	const options = roundOptions({
+	const options: RoundOptions = roundOptions({
 		resolver: flags.resolver,
 		...(flags.port === undefined ? {} : {port: flags.port}),
 		...(flags.ehloName === undefined ? {} : {ehloName: flags.ehloName}),
@@ -118,11 +132,48 @@ async function main(): Promise<number> {
 		...(flags.concurrency === undefined ? {} : {concurrency: flags.concurrency}),
 		...(flags.warnDays === undefined ? {} : {warnDays: flags.warnDays}),
 	}, store.settings, cli.pkg.version ?? '0.0.0');
-	const domains = domainList(cli.input.length > 0 ? cli.input : store.settings.domains ?? []);
-	if (domains.length === 0) {
-		throw new MxdashError('no-domains', 'no domain given (try: mxdash example.com, or mxdash --help)');
-	}
+	const demo = flags.demo ? await startDemo() : undefined;
+	try {
+		if (demo) {
+			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca]});
+		}
 
+		const saved = store.settings.domains ?? [];
+		const domains = domainList(demo ? demo.domains : (cli.input.length > 0 ? cli.input : saved));
+		const interactive = !flags.json && process.stdout.isTTY && process.stdin.isTTY;
+		if (interactive) {
+			const {runDashboard} = await import('./ui/dashboard.js');
+			const interval = flags.interval ?? (flags.watch ? store.settings.interval ?? defaultIntervalSeconds : undefined);
+			return await runDashboard({
+				domains,
+				round: options,
+				...(interval === undefined ? {} : {intervalSeconds: interval}),
+				ascii: flags.ascii,
+				// The demo's list is its own; real lists persist, so a bare `mxdash` reopens them.
+				...(demo ? {} : {saveDomains: list => save(store, list)}),
+			});
+		}
+
+		if (domains.length === 0) {
+			throw new MxdashError('no-domains', 'no domain given (try: mxdash example.com, or mxdash --help)');
+		}
+
+		return await headless(domains, options, Boolean(flags.json));
+	} finally {
+		await demo?.stop();
+	}
+}
+
+function save(store: ReturnType<typeof openStore>, list: string[]): string | undefined {
+	try {
+		store.set('domains', list.join(','));
+		return undefined;
+	} catch (error) {
+		return (error as Error).message;
+	}
+}
+
+async function headless(domains: string[], options: RoundOptions, json: boolean): Promise<number> {
 	const controller = new AbortController();
 	const stop = (): void => {
 		controller.abort();
@@ -131,7 +182,7 @@ async function main(): Promise<number> {
 	process.once('SIGINT', stop);
 	process.once('SIGTERM', stop);
 	const report = await runRound(domains, {...options, signal: controller.signal});
-	process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : textReport(report));
+	process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : textReport(report));
 	return controller.signal.aborted ? 3 : report.summary.exitCode;
 }
 

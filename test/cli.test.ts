@@ -33,9 +33,9 @@ describe('the CLI on user mistakes', () => {
 		[['--ehlo-name', 'localhost', 'example.test'], /--ehlo-name needs a fully qualified/],
 		[['--mail-from', 'a@b\r\nDATA', 'example.test'], /--mail-from needs a plain address/],
 		[['--ca', '/nonexistent/ca.pem', 'example.test'], /cannot read --ca \/nonexistent\/ca.pem: ENOENT/],
-		[['--port', 'abc', 'example.test'], /--port needs a number/],
+		[['--port', 'abc', 'example.test'], /--port needs a positive number/],
 		[['--relay', 'sometimes', 'example.test'], /--relay takes/],
-		[['--timeout', '0', 'example.test'], /--timeout needs a number/],
+		[['--timeout', '0', 'example.test'], /--timeout needs a positive number/],
 		[[], /no domain given/],
 	])('%j ends with one clear line and exit 3', async (args, pattern) => {
 		const run = await runCli(args as string[], {MXDASH_CONFIG_DIR: configDir()});

@@ -22,6 +22,8 @@ export type RoundOptions = {
 	warnDays: number;
 	limits: Limits;
 	signal?: AbortSignal;
+	/** Probe only these probe keys (re-probing one host); the report holds just them. */
+	only?: string[];
 };
 
 /** Everything a round tells its watchers: plain data, so it can cross a worker boundary. */
@@ -31,7 +33,8 @@ export type MonitorEvent =
 	| {type: 'queued'; key: string; target: ProbeTarget}
 	| {type: 'probe'; key: string; event: ProbeEvent}
 	| {type: 'ptr'; ip: string; info: PtrInfo}
-	| {type: 'round-done'; report: Report};
+	| {type: 'round-done'; report: Report}
+	| {type: 'round-error'; message: string};
 
 /** A counting semaphore: at most `size` holders at once. */
 class Slots {
@@ -123,7 +126,8 @@ export async function runRound(inputs: string[], options: RoundOptions, emit: (e
 	const plans = await Promise.all(inputs.map(async input => {
 		const plan = await dns.plan(input);
 		emit({type: 'plan', plan});
-		await Promise.all(plan.mx.flatMap(host => host.addresses.map(async ip => {
+		const wanted = (host: string, ip: string): boolean => !options.only || options.only.includes(probeKey(host, ip, portOf(ip)));
+		await Promise.all(plan.mx.flatMap(host => host.addresses.filter(ip => wanted(host.exchange, ip)).map(async ip => {
 			await Promise.all([
 				session({domain: plan.domain, exchange: host.exchange, ip, port: portOf(ip)}),
 				lookupPtr(ip),

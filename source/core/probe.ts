@@ -201,10 +201,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 				socket,
 				servername: net.isIP(serverName) ? undefined : serverName,
 				rejectUnauthorized: false,
-				// See old protocols and weak ciphers to report them, rather than fail the handshake.
-				minVersion: 'TLSv1',
-				ciphers: 'DEFAULT:@SECLEVEL=0',
-				...(options.ca ? {ca: [...tls.rootCertificates, ...options.ca]} : {}),
+				secureContext: secureContext(options.ca),
 			});
 			socket = secure;
 			secure.on('error', onFailure);
@@ -289,6 +286,30 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		});
 		socket.connect({host: target.ip, port: target.port, noDelay: true});
 	});
+}
+
+const contexts = new WeakMap<string[], tls.SecureContext>();
+let defaultContext: tls.SecureContext | undefined;
+
+/**
+ * One secure context per set of trusted roots, built once: building it parses every root
+ * certificate (about 45 ms of blocked event loop), far too much to repeat per session.
+ */
+function secureContext(ca: string[] | undefined): tls.SecureContext {
+	const known = ca ? contexts.get(ca) : defaultContext;
+	if (known) {
+		return known;
+	}
+
+	// See old protocols and weak ciphers to report them, rather than fail the handshake.
+	const context = tls.createSecureContext({minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
+	if (ca) {
+		contexts.set(ca, context);
+	} else {
+		defaultContext = context;
+	}
+
+	return context;
 }
 
 function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date): TlsInfo {

@@ -118,7 +118,11 @@ function respond(zone: Zone, message: Buffer): Buffer | undefined {
  * and the tests. Answers above 512 bytes over UDP are truncated so the client retries on TCP.
  */
 export async function startDnsServer(zone: Zone, host = '127.0.0.1', port = 0): Promise<DnsServer> {
+	const open = new Set<net.Socket>();
 	const tcp = net.createServer(socket => {
+		open.add(socket);
+		socket.once('close', () => open.delete(socket));
+		socket.setTimeout(10_000, () => socket.destroy());
 		let buffered = Buffer.alloc(0);
 		socket.on('error', () => undefined);
 		socket.on('data', chunk => {
@@ -170,6 +174,10 @@ export async function startDnsServer(zone: Zone, host = '127.0.0.1', port = 0): 
 		address: net.isIPv6(host) ? `[${host}]:${boundPort}` : `${host}:${boundPort}`,
 		async close() {
 			udp.close();
+			for (const socket of open) {
+				socket.destroy();
+			}
+
 			await new Promise<void>(resolve => {
 				tcp.close(() => {
 					resolve();

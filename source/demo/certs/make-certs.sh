@@ -1,0 +1,108 @@
+#!/bin/sh
+# Regenerates the certificates of `mxdash --demo`. Not needed at run time: the PEM files beside
+# this script are committed, and the demo only reads them (it never runs openssl). Run it again
+# only to change what the demo shows; the CA private keys are thrown away on purpose, so nothing
+# can be signed by the demo root after this script ends.
+#
+# OpenSSL 3.0's `x509` and `req -x509` take no explicit dates, so every certificate, the root
+# included (-selfsign), is made by `openssl ca` with -startdate/-enddate.
+set -eu
+
+cd "$(dirname "$0")"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/ca.cnf" <<CNF
+[ca]
+default_ca = demo
+
+[demo]
+dir = $work
+database = $work/index.txt
+new_certs_dir = $work
+default_md = sha256
+policy = policy_demo
+unique_subject = no
+email_in_dn = no
+rand_serial = yes
+copy_extensions = none
+
+[policy_demo]
+commonName = supplied
+organizationName = optional
+
+[v3_root]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[v3_intermediate]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+CNF
+: >"$work/index.txt"
+
+ec_key() {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
+}
+
+rsa_key() {
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null
+}
+
+fail() {
+	cat "$work/ca.log" >&2
+	exit 1
+}
+
+# sign NAME KEY SUBJECT START END EXTENSIONS-SECTION SIGNER-CERT SIGNER-KEY [EXTFILE]
+sign() {
+	openssl req -new -key "$2" -subj "$3" -out "$work/$1.csr"
+	if [ "$7" = self ]; then
+		openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -selfsign -keyfile "$2" \
+			-startdate "$4" -enddate "$5" -extensions "$6" -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
+	elif [ -n "${9:-}" ]; then
+		openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -cert "$7" -keyfile "$8" \
+			-startdate "$4" -enddate "$5" -extfile "$9" -extensions "$6" -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
+	else
+		openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -cert "$7" -keyfile "$8" \
+			-startdate "$4" -enddate "$5" -extensions "$6" -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
+	fi
+}
+
+# leaf NAME KEYTYPE DNS-NAME START END
+leaf() {
+	"$2_key" "$1-key.pem"
+	usage=digitalSignature
+	[ "$2" = rsa ] && usage='digitalSignature, keyEncipherment'
+	cat >"$work/$1.ext" <<EXT
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, $usage
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:$3
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EXT
+	sign "$1" "$1-key.pem" "/O=mxdash demo/CN=$3" "$4" "$5" leaf intermediate.pem "$work/intermediate-key.pem" "$work/$1.ext"
+}
+
+ec_key "$work/root-key.pem"
+sign root-ca "$work/root-key.pem" '/O=mxdash demo/CN=mxdash demo root CA' 20250101000000Z 21250101000000Z v3_root self
+ec_key "$work/intermediate-key.pem"
+sign intermediate "$work/intermediate-key.pem" '/O=mxdash demo/CN=mxdash demo intermediate CA' 20250101000000Z 21250101000000Z v3_intermediate root-ca.pem "$work/root-key.pem"
+
+leaf healthy ec mx1.healthy.demo 20250101000000Z 21250101000000Z
+leaf relay rsa mx.relay.demo 20250101000000Z 21250101000000Z
+leaf slow ec mx.slow.demo 20250101000000Z 21250101000000Z
+# Expired and for another name: notBefore 2020-01-01, notAfter 2021-01-01, SAN www.elsewhere.demo.
+leaf expired ec www.elsewhere.demo 20200101000000Z 20210101000000Z
+
+for name in healthy relay slow expired; do
+	openssl verify -no_check_time -CAfile root-ca.pem -untrusted intermediate.pem "$name.pem" >/dev/null
+done
+# Demo keys protect nothing; readable like the rest of a checkout.
+chmod 644 ./*.pem
+echo "made root-ca.pem, intermediate.pem and the healthy, relay, slow and expired leaves in $(pwd)"

@@ -1,0 +1,155 @@
+import process from 'node:process';
+import {Worker} from 'node:worker_threads';
+import {render} from 'ink';
+import {normalizeDomain} from '../core/dns.js';
+import type {MonitorEvent, RoundOptions} from '../core/monitor.js';
+import {runRound} from '../core/monitor.js';
+import type {WorkerRequest} from '../core/round-worker.js';
+import {Watch} from '../core/watch.js';
+import {App} from './app.js';
+import type {Controller} from './app.js';
+import {Store} from './store.js';
+import {makeTheme} from './theme.js';
+
+export type DashboardOptions = {
+	domains: string[];
+	round: Omit<RoundOptions, 'signal'>;
+	/** Re-probe every this many seconds; none when undefined. */
+	intervalSeconds?: number;
+	ascii?: boolean;
+	/** Persist the domain list (conf); errors are shown, not thrown. */
+	saveDomains?: (domains: string[]) => string | undefined;
+	/** Run the engine on the main thread (tests); by default it runs in a worker. */
+	inProcess?: boolean;
+};
+
+type Engine = {run(domains: string[], only?: string[]): Promise<void>; stop(): Promise<void>};
+
+/** The engine on a worker thread: events come back as plain data, one round at a time. */
+function workerEngine(round: DashboardOptions['round'], onEvent: (event: MonitorEvent) => void): Engine {
+	const worker = new Worker(new URL('../core/round-worker.js', import.meta.url));
+	let finish: (() => void) | undefined;
+	worker.on('message', (event: MonitorEvent) => {
+		onEvent(event);
+		if (event.type === 'round-done' || event.type === 'round-error') {
+			finish?.();
+		}
+	});
+	worker.on('error', error => {
+		onEvent({type: 'round-error', message: error.message});
+		finish?.();
+	});
+	return {
+		async run(domains, only) {
+			await new Promise<void>(resolve => {
+				finish = resolve;
+				const request: WorkerRequest = {type: 'run', domains, options: round, ...(only ? {only} : {})};
+				worker.postMessage(request);
+			});
+		},
+		async stop() {
+			worker.postMessage({type: 'abort'} satisfies WorkerRequest);
+			await worker.terminate();
+		},
+	};
+}
+
+function inProcessEngine(round: DashboardOptions['round'], onEvent: (event: MonitorEvent) => void): Engine {
+	let controller = new AbortController();
+	return {
+		async run(domains, only) {
+			controller = new AbortController();
+			await runRound(domains, {...round, signal: controller.signal, ...(only ? {only} : {})}, onEvent).catch((error: unknown) => {
+				onEvent({type: 'round-error', message: (error as Error).message});
+			});
+		},
+		async stop() {
+			controller.abort();
+		},
+	};
+}
+
+const enterAlternateScreen = '\u001B[?1049h\u001B[H';
+const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
+
+/**
+ * The full-screen dashboard: alternate screen on start, and the terminal restored on q,
+ * Ctrl-C, SIGTERM and on a crash. Resolves with the exit code.
+ */
+export async function runDashboard(options: DashboardOptions): Promise<number> {
+	const store = new Store(options.domains.map(input => ({domain: normalizeDomain(input), input})));
+	const engine = (options.inProcess ? inProcessEngine : workerEngine)(options.round, event => {
+		store.apply(event);
+	});
+	const watch = new Watch(async ({only}) => engine.run(store.domainNames, only), options.intervalSeconds === undefined ? undefined : options.intervalSeconds * 1000, state => {
+		store.setSchedule(state);
+	});
+
+	let restored = false;
+	const restore = (): void => {
+		if (!restored) {
+			restored = true;
+			process.stdout.write(leaveAlternateScreen);
+		}
+	};
+
+	process.stdout.write(enterAlternateScreen);
+	process.once('exit', restore);
+	const controller: Controller = {
+		reprobe(key) {
+			watch.request([key]);
+		},
+		reprobeAll() {
+			watch.request();
+		},
+		addDomain(input) {
+			let domain: string;
+			try {
+				domain = normalizeDomain(input);
+			} catch (error) {
+				return (error as Error).message;
+			}
+
+			if (store.domainNames.includes(domain)) {
+				return `${domain} is already on the list`;
+			}
+
+			store.addDomain(domain, input.trim());
+			const error = options.saveDomains?.(store.domainNames);
+			watch.request();
+			return error;
+		},
+		removeDomain(domain) {
+			store.removeDomain(domain);
+			options.saveDomains?.(store.domainNames);
+		},
+		quit() {
+			watch.stop();
+		},
+	};
+
+	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})} version="" {...(options.intervalSeconds ? {intervalSeconds: options.intervalSeconds} : {})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15});
+	const onSignal = (): void => {
+		app.unmount();
+	};
+
+	process.once('SIGTERM', onSignal);
+	process.once('SIGINT', onSignal);
+	process.once('SIGHUP', onSignal);
+	if (store.domainNames.length > 0) {
+		watch.request();
+	}
+
+	try {
+		await app.waitUntilExit();
+	} finally {
+		watch.stop();
+		await engine.stop();
+		restore();
+		process.off('SIGTERM', onSignal);
+		process.off('SIGINT', onSignal);
+		process.off('SIGHUP', onSignal);
+	}
+
+	return 0;
+}

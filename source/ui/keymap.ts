@@ -1,0 +1,46 @@
+import type {Key} from 'ink';
+
+export type Screen = 'grid' | 'detail';
+
+export type Action =
+	| 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
+	| 'open' | 'back' | 'nextPane' | 'previousPane' | 'pane1' | 'pane2' | 'pane3' | 'pane4'
+	| 'reprobe' | 'reprobeAll' | 'add' | 'remove' | 'filter' | 'help' | 'quit';
+
+type Binding = {action: Action; keys: string; hint: string; description: string; screens: Screen[]; match: (input: string, key: Key) => boolean};
+
+/**
+ * The one keymap: it drives the input handling, the hint bar, the `?` help and the README's
+ * key table (a test keeps the README in step).
+ */
+export const keymap: Binding[] = [
+	{action: 'up', keys: '↑ / k', hint: '↑↓', description: 'move up (grid) or scroll up (pane)', screens: ['grid', 'detail'], match: (input, key) => key.upArrow || input === 'k'},
+	{action: 'down', keys: '↓ / j', hint: '', description: 'move down (grid) or scroll down (pane)', screens: ['grid', 'detail'], match: (input, key) => key.downArrow || input === 'j'},
+	{action: 'pageUp', keys: 'PgUp', hint: '', description: 'one page up', screens: ['grid', 'detail'], match: (_input, key) => key.pageUp},
+	{action: 'pageDown', keys: 'PgDn', hint: '', description: 'one page down', screens: ['grid', 'detail'], match: (_input, key) => key.pageDown},
+	{action: 'home', keys: 'Home / g', hint: '', description: 'to the top', screens: ['grid', 'detail'], match: (input, key) => key.home || input === 'g'},
+	{action: 'end', keys: 'End / G', hint: '', description: 'to the bottom', screens: ['grid', 'detail'], match: (input, key) => key.end || input === 'G'},
+	{action: 'open', keys: 'Enter', hint: 'Enter open', description: 'open the selected host', screens: ['grid'], match: (_input, key) => key.return},
+	{action: 'nextPane', keys: 'Tab', hint: 'Tab pane', description: 'next pane', screens: ['detail'], match: (_input, key) => key.tab && !key.shift},
+	{action: 'previousPane', keys: 'Shift-Tab', hint: '', description: 'previous pane', screens: ['detail'], match: (_input, key) => key.tab && key.shift},
+	{action: 'pane1', keys: '1', hint: '1-4', description: 'Summary pane', screens: ['detail'], match: input => input === '1'},
+	{action: 'pane2', keys: '2', hint: '', description: 'Transcript pane', screens: ['detail'], match: input => input === '2'},
+	{action: 'pane3', keys: '3', hint: '', description: 'Certificates pane', screens: ['detail'], match: input => input === '3'},
+	{action: 'pane4', keys: '4', hint: '', description: 'Findings pane', screens: ['detail'], match: input => input === '4'},
+	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back; in the grid, clear the filter (harmless at the top)', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
+	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host', screens: ['grid', 'detail'], match: input => input === 'r'},
+	{action: 'reprobeAll', keys: 'R', hint: '', description: 're-probe everything now', screens: ['grid', 'detail'], match: input => input === 'R'},
+	{action: 'add', keys: 'a', hint: 'a add', description: 'add a domain (saved)', screens: ['grid'], match: input => input === 'a'},
+	{action: 'remove', keys: 'd', hint: 'd del', description: 'remove the selected domain (saved)', screens: ['grid'], match: input => input === 'd'},
+	{action: 'filter', keys: '/', hint: '/ filter', description: 'filter rows by domain, host or address', screens: ['grid'], match: input => input === '/'},
+	{action: 'help', keys: '?', hint: '? help', description: 'show this help', screens: ['grid', 'detail'], match: input => input === '?'},
+	{action: 'quit', keys: 'q / Ctrl-C', hint: 'q quit', description: 'quit, restoring the terminal', screens: ['grid', 'detail'], match: (input, key) => input === 'q' || (key.ctrl && input === 'c')},
+];
+
+export function actionFor(screen: Screen, input: string, key: Key): Action | undefined {
+	return keymap.find(binding => binding.screens.includes(screen) && binding.match(input, key))?.action;
+}
+
+export function hints(screen: Screen): string {
+	return keymap.filter(binding => binding.hint && binding.screens.includes(screen) && !(screen === 'grid' && binding.action === 'back')).map(binding => binding.hint).join(' ');
+}

@@ -1,0 +1,175 @@
+import {bySeverity} from '../core/findings.js';
+import {sanitize} from '../core/sanitize.js';
+import type {CertInfo, Finding, StageName} from '../core/types.js';
+import {stageNames} from '../core/types.js';
+import {duration} from './format.js';
+import type {DomainState, HostState} from './store.js';
+import type {Theme, Tone} from './theme.js';
+import {toneOf} from './theme.js';
+
+/** One line of a pane: already sanitized and cut to the pane's width. */
+export type Line = {text: string; tone?: Tone; bold?: boolean};
+
+export const paneNames = ['Summary', 'Transcript', 'Certificates', 'Findings'] as const;
+export type PaneName = (typeof paneNames)[number];
+
+/** Word-wrap `text` (sanitized first) into lines of at most `width`, cutting words that are too long. */
+export function wrap(text: string, width: number, indent = ''): string[] {
+	const safe = sanitize(text);
+	const room = Math.max(8, width - indent.length);
+	const lines: string[] = [];
+	let current = '';
+	for (const word of safe.split(' ')) {
+		let rest = word;
+		while ([...rest].length > room) {
+			if (current) {
+				lines.push(current);
+				current = '';
+			}
+
+			lines.push([...rest].slice(0, room).join(''));
+			rest = [...rest].slice(room).join('');
+		}
+
+		if (current && [...`${current} ${rest}`].length > room) {
+			lines.push(current);
+			current = rest;
+		} else {
+			current = current ? `${current} ${rest}` : rest;
+		}
+	}
+
+	if (current || lines.length === 0) {
+		lines.push(current);
+	}
+
+	return lines.map((line, index) => (index === 0 ? line : indent + line));
+}
+
+const stageTitles: Record<StageName, string> = {connect: 'connect', banner: 'banner', ehlo: 'EHLO', starttls: 'STARTTLS', tls: 'TLS', ehloTls: 'EHLO (TLS)', relay: 'relay', quit: 'QUIT'};
+
+/** The timing waterfall: one bar per stage, placed on the session's time axis. */
+export function waterfall(host: HostState, width: number, theme: Theme): Line[] {
+	const total = Math.max(1, host.result?.ms ?? Math.max(...stageNames.map(name => (host.stages[name].startedAt ?? 0) + (host.stages[name].ms ?? 0))));
+	const barWidth = Math.max(10, width - 24);
+	return stageNames.map(name => {
+		const stage = host.stages[name];
+		const start = Math.floor(((stage.startedAt ?? 0) / total) * barWidth);
+		const length = stage.ms === undefined ? 0 : Math.max(1, Math.round((stage.ms / total) * barWidth));
+		const bar = stage.status === 'skipped' || stage.status === 'pending' ? '' : ' '.repeat(Math.min(start, barWidth - 1)) + (theme.ascii ? '#' : '█').repeat(Math.min(length, barWidth - start));
+		const tone: Tone = stage.status === 'skipped' || stage.status === 'pending' ? 'muted' : (stage.status === 'running' ? 'running' : toneOf(stage.status));
+		return {text: `${stageTitles[name].padEnd(11)}${duration(stage.ms).padStart(7)} ${bar}`, tone};
+	});
+}
+
+export function summaryLines(host: HostState, domain: DomainState | undefined, width: number, theme: Theme): Line[] {
+	const result = host.result;
+	const lines: Line[] = [];
+	const banner = result?.banner;
+	lines.push({text: 'Greeting', bold: true});
+	lines.push(...(banner ? banner.text.split('\n').flatMap(text => wrap(`${banner.code} ${text}`, width, '    ')).map(text => ({text})) : [{text: host.phase === 'done' ? 'none' : '…', tone: 'muted' as Tone}]));
+	lines.push({text: `Software: ${sanitize(result?.software ?? 'not recognised')}`});
+	const ptr = host.ptr;
+	lines.push({text: `PTR: ${ptr ? (ptr.ptr ? `${sanitize(ptr.ptr)}${ptr.fcrdns ? ' (forward-confirmed)' : ' (does not resolve back)'}` : (ptr.error ? `lookup failed: ${ptr.error}` : 'none')) : '…'}`});
+	const tls = host.tls;
+	lines.push({text: 'TLS session', bold: true});
+	lines.push(tls
+		? {text: sanitize(`${tls.version}  ${tls.cipher}${tls.keyExchange ? `  ${tls.keyExchange}` : ''}`, width)}
+		: {text: host.stages.starttls.detail ?? host.stages.tls.detail ?? 'none', tone: 'muted'});
+	lines.push({text: 'Timing', bold: true}, ...waterfall(host, width, theme));
+	const changes = [...host.changes, ...(domain?.changes ?? [])];
+	if (changes.length > 0) {
+		lines.push({text: 'Changed since the previous round', bold: true}, ...changes.map(text => ({text: `${theme.glyph.changed} ${sanitize(text, width - 2)}`, tone: 'accent' as Tone})));
+	}
+
+	if (host.history.length > 0) {
+		const marks = host.history.map(round => (round.status === 'ok' ? theme.glyph.ok : (round.status === 'critical' ? theme.glyph.critical : theme.glyph.warning))).join(' ');
+		lines.push({text: `History (oldest first): ${marks}`});
+	}
+
+	return lines;
+}
+
+/** EHLO extensions before and after TLS, as rows for the table. */
+export function extensionRows(host: HostState): Array<{Extension: string; 'Before TLS': string; 'After TLS': string}> {
+	const before = host.result?.ehlo?.extensions ?? [];
+	const after = host.result?.ehlo?.extensionsAfterTls;
+	const keywords = [...new Set([...before, ...(after ?? [])].map(extension => extension.keyword))];
+	const show = (list: typeof before | undefined, keyword: string): string => {
+		const found = list?.find(extension => extension.keyword === keyword);
+		return found ? sanitize([keyword === 'SIZE' ? found.params[0] ?? 'yes' : 'yes', ...(keyword === 'SIZE' ? [] : found.params)].join(' '), 24) : (list ? '-' : 'n/a');
+	};
+
+	return keywords.map(keyword => ({Extension: sanitize(keyword, 20), 'Before TLS': show(before, keyword), 'After TLS': show(after, keyword)}));
+}
+
+const arrows = {client: '→', server: '←', info: '·'};
+const asciiArrows = {client: '>', server: '<', info: '*'};
+
+export function transcriptLines(host: HostState, width: number, theme: Theme): Line[] {
+	const lines: Line[] = [];
+	let inTls = false;
+	for (const line of host.transcript) {
+		if (line.tls && !inTls) {
+			inTls = true;
+			lines.push({text: `${theme.ascii ? '----' : '────'} TLS ${host.tls?.version ?? ''} ${theme.ascii ? '----' : '────'}`, tone: 'accent'});
+		}
+
+		const time = `+${(line.t / 1000).toFixed(3)}s`.padStart(9);
+		const arrow = (theme.ascii ? asciiArrows : arrows)[line.dir];
+		const tone: Tone | undefined = line.dir === 'client' ? 'running' : (line.dir === 'info' ? 'muted' : undefined);
+		lines.push({text: `${time} ${arrow} ${sanitize(line.text, Math.max(8, width - 12))}`, ...(tone ? {tone} : {})});
+	}
+
+	return lines.length > 0 ? lines : [{text: 'nothing yet', tone: 'muted'}];
+}
+
+function certLines(cert: CertInfo, index: number, count: number, width: number): Line[] {
+	const role = index === 0 ? 'leaf' : (index === count - 1 && cert.selfSigned ? 'root' : 'intermediate');
+	const days: Tone = cert.daysLeft < 0 ? 'critical' : (cert.daysLeft < 21 ? 'warning' : 'ok');
+	const weakKey = (cert.keyType.startsWith('rsa') && (cert.keyBits ?? 0) < 2048) || (cert.keyType === 'ec' && (cert.keyBits ?? 0) < 256);
+	const weakSignature = /sha1|md5|md2/i.test(cert.signatureAlgorithm) && !cert.selfSigned;
+	return [
+		{text: sanitize(`[${index}] ${role}: ${cert.subject}`, width), bold: true},
+		...wrap(`Issuer: ${cert.issuer}`, width, '    ').map(text => ({text})),
+		{text: `Valid: ${cert.validFrom.slice(0, 10)} → ${cert.validTo.slice(0, 10)} (${cert.daysLeft} days left)`, tone: days},
+		...(cert.san.length > 0 ? wrap(`SAN: ${cert.san.join(', ')}`, width, '    ').map(text => ({text})) : []),
+		{text: `Key: ${cert.keyType.toUpperCase()} ${cert.keyBits ?? '?'} bits${cert.curve ? ` (${cert.curve})` : ''}`, ...(weakKey ? {tone: 'warning' as Tone} : {})},
+		{text: `Signature: ${sanitize(cert.signatureAlgorithm)}`, ...(weakSignature ? {tone: 'warning' as Tone} : {})},
+		...wrap(`SHA-256: ${cert.fingerprint256}`, width, '    ').map(text => ({text, tone: 'muted' as Tone})),
+		{text: `Serial ${sanitize(cert.serialNumber, 40)}${cert.ca ? '  CA' : ''}${cert.selfSigned ? '  self-signed' : ''}`, tone: 'muted'},
+		{text: ''},
+	];
+}
+
+export function certificateLines(host: HostState, width: number, theme: Theme): Line[] {
+	const tls = host.tls;
+	if (!tls) {
+		return [{text: host.phase === 'done' ? 'No TLS session: no certificate.' : '…', tone: 'muted'}];
+	}
+
+	return [
+		{text: tls.authorized ? `${theme.glyph.ok} chain verified` : `${theme.glyph.warning} not verified: ${sanitize(tls.authorizationError ?? 'unknown reason')}`, tone: tls.authorized ? 'ok' : 'warning'},
+		{text: tls.hostnameMatch ? `${theme.glyph.ok} names cover ${sanitize(host.exchange)}` : `${theme.glyph.warning} names do not cover ${sanitize(host.exchange)}`, tone: tls.hostnameMatch ? 'ok' : 'warning'},
+		...(tls.chainIncomplete ? [{text: `${theme.glyph.warning} chain incomplete: an intermediate is missing`, tone: 'warning' as Tone}] : []),
+		{text: `${tls.chain.length} certificate(s), leaf to root:`},
+		{text: ''},
+		...tls.chain.flatMap((cert, index) => certLines(cert, index, tls.chain.length, width)),
+	];
+}
+
+export function findingLines(findings: Finding[], width: number, theme: Theme): Line[] {
+	if (findings.length === 0) {
+		return [{text: 'No findings.', tone: 'ok'}];
+	}
+
+	return [...findings].sort(bySeverity).flatMap(item => {
+		const glyph = item.severity === 'critical' ? theme.glyph.critical : (item.severity === 'warning' ? theme.glyph.warning : theme.glyph.info);
+		return [
+			{text: `${glyph} ${item.severity.toUpperCase()} ${item.id}`, tone: toneOf(item.severity), bold: true},
+			...wrap(item.message, width, '  ').map(text => ({text: `  ${text.trimStart()}`})),
+			...wrap(`→ ${item.advice}`, width, '    ').map(text => ({text: `  ${text.trimStart()}`, tone: 'muted' as Tone})),
+			{text: ''},
+		];
+	});
+}

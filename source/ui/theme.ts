@@ -1,0 +1,51 @@
+import type {Status} from '../core/report-model.js';
+import type {Severity} from '../core/types.js';
+
+export type Tone = 'ok' | 'warning' | 'critical' | 'info' | 'muted' | 'running' | 'accent';
+
+export type Theme = {
+	color: (tone: Tone) => string | undefined;
+	glyph: {ok: string; warning: string; critical: string; info: string; skipped: string; pending: string; select: string; changed: string};
+	spinner: string[];
+	ascii: boolean;
+};
+
+const colors: Record<Tone, string> = {ok: 'green', warning: 'yellow', critical: 'red', info: 'blue', muted: 'gray', running: 'cyan', accent: 'magenta'};
+
+/** Colours unless NO_COLOR (any value) or --ascii; Unicode glyphs unless --ascii. */
+export function makeTheme(options: {ascii?: boolean; noColor?: boolean} = {}): Theme {
+	const plain = options.noColor ?? ('NO_COLOR' in process.env && process.env.NO_COLOR !== undefined);
+	const ascii = options.ascii ?? false;
+	return {
+		color: tone => (plain || ascii ? undefined : colors[tone]),
+		glyph: ascii
+			? {ok: '+', warning: '!', critical: 'X', info: 'i', skipped: '-', pending: '.', select: '>', changed: '*'}
+			: {ok: '✓', warning: '!', critical: '✗', info: 'i', skipped: '–', pending: '·', select: '›', changed: '◆'},
+		spinner: ascii ? ['|', '/', '-', '\\'] : ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'],
+		ascii,
+	};
+}
+
+export function toneOf(status: Status | Severity | undefined): Tone {
+	switch (status) {
+		case 'ok': {
+			return 'ok';
+		}
+
+		case 'warning': {
+			return 'warning';
+		}
+
+		case 'critical': {
+			return 'critical';
+		}
+
+		case 'info': {
+			return 'info';
+		}
+
+		default: {
+			return 'muted';
+		}
+	}
+}
