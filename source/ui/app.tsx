@@ -1,6 +1,6 @@
 import {Box, Text, useApp, useInput, useStdout} from 'ink';
 import {Table} from '@alcalzone/ink-table';
-import {useEffect, useState, useSyncExternalStore} from 'react';
+import {useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import {sanitize} from '../core/sanitize.js';
 import {Grid} from './grid.js';
 import {actionFor, hints, keymap} from './keymap.js';
@@ -156,20 +156,29 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	const found = selectedId === undefined ? -1 : rows.findIndex(row => row.id === selectedId);
 	const selected = rows.length === 0 ? 0 : Math.min(found === -1 ? selectedIndex : found, rows.length - 1);
 	const selectedRow = rows[selected];
+	const rowAt = (index: number) => rows[index];
 	const top = Math.min(Math.max(0, selected - bodyHeight + 1, Math.min(gridTop, selected)), Math.max(0, rows.length - 1));
 	const detailRow = selectedRow?.kind === 'host' ? selectedRow : undefined;
-	const lines = screen === 'detail' && detailRow ? paneLines(paneNames[pane]!, snapshot, detailRow.key, detailRow.domain, width, theme) : [];
+	const sideBySide = width >= 100 && paneNames[pane] === 'Summary';
+	const paneWidth = sideBySide ? width - 52 : width;
+	const lines = screen === 'detail' && detailRow ? paneLines(paneNames[pane]!, snapshot, detailRow.key, detailRow.domain, paneWidth, theme) : [];
 	const maxPaneTop = Math.max(0, lines.length - bodyHeight);
+	// Keys can arrive faster than frames (renders are throttled): moves build on the latest
+	// position, not on the one the last frame showed.
+	const live = useRef({selected, paneTop});
+	live.current = {selected, paneTop};
 
 	const select = (index: number): void => {
 		const clamped = Math.max(0, Math.min(index, rows.length - 1));
+		live.current.selected = clamped;
 		setSelectedIndex(clamped);
 		setSelectedId(rows[clamped]?.id);
 		setGridTop(current => (clamped < current ? clamped : (clamped >= current + bodyHeight ? clamped - bodyHeight + 1 : current)));
 	};
 
 	const scroll = (to: number): void => {
-		setPaneTop(Math.max(0, Math.min(to, maxPaneTop)));
+		live.current.paneTop = Math.max(0, Math.min(to, maxPaneTop));
+		setPaneTop(live.current.paneTop);
 	};
 
 	const quit = (): void => {
@@ -180,11 +189,12 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	const run = (action: Action): void => {
 		const page = Math.max(1, bodyHeight - 1);
 		const inGrid = screen === 'grid';
+		const {selected: at, paneTop: scrolled} = live.current;
 		const targets: Partial<Record<Action, [grid: number, pane: number]>> = {
-			up: [selected - 1, paneTop - 1],
-			down: [selected + 1, paneTop + 1],
-			pageUp: [selected - page, paneTop - page],
-			pageDown: [selected + page, paneTop + page],
+			up: [at - 1, scrolled - 1],
+			down: [at + 1, scrolled + 1],
+			pageUp: [at - page, scrolled - page],
+			pageDown: [at + page, scrolled + page],
 			home: [0, 0],
 			end: [rows.length - 1, maxPaneTop],
 		};
@@ -201,7 +211,7 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 
 		switch (action) {
 			case 'open': {
-				if (detailRow) {
+				if (rowAt(at)?.kind === 'host') {
 					setScreen('detail');
 					setPaneTop(0);
 				}
@@ -231,9 +241,10 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 			}
 
 			case 'reprobe': {
-				if (detailRow) {
-					controller.reprobe(detailRow.key);
-				} else if (selectedRow) {
+				const row = rowAt(at);
+				if (row?.kind === 'host') {
+					controller.reprobe(row.key);
+				} else if (row) {
 					controller.reprobeAll();
 				}
 
@@ -251,8 +262,9 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 			}
 
 			case 'remove': {
-				if (selectedRow) {
-					setOverlay({kind: 'remove', domain: selectedRow.domain});
+				const row = rowAt(at);
+				if (row) {
+					setOverlay({kind: 'remove', domain: row.domain});
 				}
 
 				break;
@@ -341,10 +353,10 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 				<Text bold color={theme.color(toneOf(host?.status))} wrap="truncate">{fit(title, width)}</Text>
 				<Box flexDirection="column" height={bodyHeight}>
 					<Text wrap="truncate">{fit(tabs, width)}</Text>
-					{extensions.length > 0 && width >= 100
+					{extensions.length > 0 && sideBySide
 						? (
 							<Box>
-								<Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={width - 52} theme={theme}/>
+								<Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={paneWidth} theme={theme}/>
 								<Box flexDirection="column" width={52}>
 									<Table data={extensions.slice(0, tableRows)}/>
 									{extensions.length > tableRows ? <Text color={theme.color('muted')}>{`+${extensions.length - tableRows} more`}</Text> : null}

@@ -1,5 +1,7 @@
 import {Box, Text} from 'ink';
+import {bySeverity} from '../core/findings.js';
 import {sanitize} from '../core/sanitize.js';
+import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import {duration, fit, stageCell, stageColumns, totalWidth} from './format.js';
 import type {Theme} from './theme.js';
@@ -26,16 +28,12 @@ function Header({width, theme}: {width: number; theme: Theme}) {
 	return <Text bold color={theme.color('muted')} wrap="truncate">{text}</Text>;
 }
 
-function DomainRow({domain, hosts, selected, width, theme}: {domain: DomainState; hosts: number; selected: boolean; width: number; theme: Theme}) {
-	const worst = [...domain.findings].sort((a, b) => rank(b.severity) - rank(a.severity))[0];
+function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: DomainState; hosts: number; findings: Finding[]; selected: boolean; width: number; theme: Theme}) {
+	const worst = [...domain.findings, ...findings].sort(bySeverity)[0];
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
 	const changed = domain.changes.length > 0 ? ` ${theme.glyph.changed}` : '';
 	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domain.domain)}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;
 	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width)}</Text>;
-}
-
-function rank(severity: string): number {
-	return severity === 'critical' ? 2 : (severity === 'warning' ? 1 : 0);
 }
 
 function HostRow({row, host, selected, width, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; selected: boolean; width: number; theme: Theme; frame: number}) {
@@ -61,9 +59,11 @@ function HostRow({row, host, selected, width, theme, frame}: {row: Extract<GridR
 export function Grid({snapshot, rows, selected, top, height, width, theme, frame}: GridProps) {
 	const visible = rows.slice(top, top + height);
 	const counts = new Map<string, number>();
+	const findings = new Map<string, Finding[]>();
 	for (const row of rows) {
 		if (row.kind === 'host') {
 			counts.set(row.domain, (counts.get(row.domain) ?? 0) + 1);
+			findings.set(row.domain, [...(findings.get(row.domain) ?? []), ...(snapshot.hosts.get(row.key)?.findings ?? [])]);
 		}
 	}
 
@@ -74,7 +74,7 @@ export function Grid({snapshot, rows, selected, top, height, width, theme, frame
 				const isSelected = top + index === selected;
 				if (row.kind === 'domain') {
 					const domain = snapshot.domains.find(item => item.domain === row.domain);
-					return domain ? <DomainRow key={row.id} domain={domain} hosts={counts.get(row.domain) ?? 0} selected={isSelected} width={width} theme={theme}/> : null;
+					return domain ? <DomainRow key={row.id} domain={domain} hosts={counts.get(row.domain) ?? 0} findings={findings.get(row.domain) ?? []} selected={isSelected} width={width} theme={theme}/> : null;
 				}
 
 				const host = snapshot.hosts.get(row.key);
