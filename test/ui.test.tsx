@@ -126,7 +126,7 @@ describe('the dashboard', () => {
 		await press(app, 'R');
 		expect(controller.reprobeAll).toHaveBeenCalled();
 		await press(app, keys.down, keys.enter, 'r');
-		expect(controller.reprobe).toHaveBeenCalledWith('mx1.a.test|127.0.0.1|25');
+		expect(controller.reprobe).toHaveBeenCalledWith(['mx1.a.test|127.0.0.1|25']);
 		app.unmount();
 	});
 
@@ -168,6 +168,33 @@ describe('the dashboard', () => {
 		expect(frame).not.toMatch(/[✓✗›–]/);
 		expect(frame).toMatch(/> a\.test/);
 		expect(frame).toContain('+closed');
+		app.unmount();
+	});
+
+	it('marks a host whose certificate changed since the previous round, and lists the change', async () => {
+		const {app, store} = setup({'a.test': [{exchange: 'mx1.a.test', ip: '127.0.0.1'}]});
+		const next = roundEvents({'a.test': [{exchange: 'mx1.a.test', ip: '127.0.0.1', open: true}]}, '2026-01-01T00:05:00.000Z');
+		for (const event of next) {
+			if (event.type === 'probe' && event.event.type === 'done') {
+				const leaf = {...event.event.result.tls!.chain[0]!, fingerprint256: '99:88:77:66:55:44'};
+				event.event.result.tls = {...event.event.result.tls!, chain: [leaf]};
+			}
+
+			if (event.type === 'round-done') {
+				const address = event.report.domains[0]!.mx[0]!.addresses[0]!;
+				address.tls = {...address.tls!, chain: [{...address.tls!.chain[0]!, fingerprint256: '99:88:77:66:55:44'}]};
+			}
+
+			store.apply(event);
+		}
+
+		store.flush();
+		let frame = await press(app);
+		expect(frame).toMatch(/◆ (?:\d+ )?mx1\.a\.test/);
+		frame = await press(app, keys.down, keys.enter);
+		expect(frame).toContain('certificate AB:CD… → 99:88:77:66…');
+		expect(frame).toContain('status ok → critical');
+		expect(frame).toMatch(/History \(oldest first\): ✓ ✗/);
 		app.unmount();
 	});
 });

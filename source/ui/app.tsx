@@ -14,7 +14,8 @@ import {toneOf} from './theme.js';
 
 /** What the dashboard can ask of the engine; the UI itself never probes or diagnoses. */
 export type Controller = {
-	reprobe(key: string): void;
+	/** Re-probe these probe keys now. */
+	reprobe(keys: string[]): void;
 	reprobeAll(): void;
 	/** Returns an error message, or undefined when the domain was added. */
 	addDomain(input: string): string | undefined;
@@ -241,11 +242,11 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 			}
 
 			case 'reprobe': {
+				// A host row: that host; a domain row: every host of the domain.
 				const row = rowAt(at);
-				if (row?.kind === 'host') {
-					controller.reprobe(row.key);
-				} else if (row) {
-					controller.reprobeAll();
+				const keys = rows.filter(item => item.kind === 'host' && (row?.kind === 'host' ? item.id === row.id : item.domain === row?.domain)).map(item => (item.kind === 'host' ? item.key : ''));
+				if (keys.length > 0) {
+					controller.reprobe(keys);
 				}
 
 				break;

@@ -96,8 +96,8 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	process.stdout.write(enterAlternateScreen);
 	process.once('exit', restore);
 	const controller: Controller = {
-		reprobe(key) {
-			watch.request([key]);
+		reprobe(keys) {
+			watch.request(keys);
 		},
 		reprobeAll() {
 			watch.request();

@@ -28,7 +28,7 @@ export const keymap: Binding[] = [
 	{action: 'pane3', keys: '3', hint: '', description: 'Certificates pane', screens: ['detail'], match: input => input === '3'},
 	{action: 'pane4', keys: '4', hint: '', description: 'Findings pane', screens: ['detail'], match: input => input === '4'},
 	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back; in the grid, clear the filter (harmless at the top)', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
-	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host', screens: ['grid', 'detail'], match: input => input === 'r'},
+	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host (on a domain row: its hosts)', screens: ['grid', 'detail'], match: input => input === 'r'},
 	{action: 'reprobeAll', keys: 'R', hint: '', description: 're-probe everything now', screens: ['grid', 'detail'], match: input => input === 'R'},
 	{action: 'add', keys: 'a', hint: 'a add', description: 'add a domain (saved)', screens: ['grid'], match: input => input === 'a'},
 	{action: 'remove', keys: 'd', hint: 'd del', description: 'remove the selected domain (saved)', screens: ['grid'], match: input => input === 'd'},

@@ -75,7 +75,7 @@ export function summaryLines(host: HostState, domain: DomainState | undefined, w
 	lines.push({text: 'TLS session', bold: true});
 	lines.push(tls
 		? {text: sanitize(`${tls.version}  ${tls.cipher}${tls.keyExchange ? `  ${tls.keyExchange}` : ''}`, width)}
-		: {text: host.stages.starttls.detail ?? host.stages.tls.detail ?? 'none', tone: 'muted'});
+		: {text: sanitize(host.stages.tls.status === 'critical' ? host.stages.tls.detail ?? 'failed' : host.stages.starttls.detail ?? 'none', width), tone: 'muted'});
 	lines.push({text: 'Timing', bold: true}, ...waterfall(host, width, theme));
 	const changes = [...host.changes, ...(domain?.changes ?? [])];
 	if (changes.length > 0) {
