@@ -1,5 +1,6 @@
 // The DNS planner (source/core/dns.ts) against the in-process DNS server of the demo
 // (source/demo/dns-server.ts), over UDP and TCP on loopback. Record data is never contacted.
+import {reservedRange} from '../source/core/address-ranges.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {Dns, normalizeDomain, parseResolver} from '../source/core/dns.js';
 import {MxdashError} from '../source/core/errors.js';
@@ -77,8 +78,9 @@ function dns(): Dns {
 	return new Dns({servers: [server.address], limits});
 }
 
+/** Finding ids, without mx-reserved-address: every test address here is loopback. */
 function ids(findings: Finding[]): string[] {
-	return findings.map(item => item.id);
+	return findings.map(item => item.id).filter(id => id !== 'mx-reserved-address');
 }
 
 function findingOf(findings: Finding[], id: string): Finding {
@@ -105,7 +107,7 @@ describe('Dns.plan', () => {
 		expect(plan.domain).toBe('sorted.test');
 		expect(exchanges(plan)).toEqual(['mx-d.sorted.test', 'mx-c.sorted.test', 'mx-a.sorted.test', 'mx-b.sorted.test']);
 		expect(plan.mx.map(host => host.preference)).toEqual([5, 10, 20, 20]);
-		expect(plan.mx.every(host => !host.implicit && !host.ipLiteral && host.findings.length === 0)).toBe(true);
+		expect(plan.mx.every(host => !host.implicit && !host.ipLiteral && ids(host.findings).length === 0)).toBe(true);
 		expect(plan.mx[0]!.addresses).toEqual(['127.0.0.14', '::1']);
 		expect(plan.mx[1]!.addresses).toEqual(['127.0.0.13']);
 		expect(plan.findings).toEqual([]);
@@ -131,7 +133,8 @@ describe('Dns.plan', () => {
 		expect(ids(plan.findings)).toContain('mx-implicit');
 		expect(findingOf(plan.findings, 'mx-implicit').severity).toBe('warning');
 		expect(plan.mx).toHaveLength(1);
-		expect(plan.mx[0]).toMatchObject({exchange: 'implicit.test', preference: 0, implicit: true, ipLiteral: false, addresses: ['127.0.0.21'], findings: []});
+		expect(plan.mx[0]).toMatchObject({exchange: 'implicit.test', preference: 0, implicit: true, ipLiteral: false, addresses: ['127.0.0.21']});
+		expect(ids(plan.mx[0]!.findings)).toEqual([]);
 		expect(ids(plan.findings)).toEqual(['mx-implicit', 'mx-single-point', 'mx-no-ipv6']);
 	});
 
@@ -208,7 +211,7 @@ describe('Dns.plan', () => {
 		expect(ids(ghost!.findings)).toEqual(['mx-unresolvable']);
 		expect(findingOf(ghost!.findings, 'mx-unresolvable').message).toContain('NXDOMAIN');
 		expect(ghost!.addresses).toEqual([]);
-		expect(real!.findings).toEqual([]);
+		expect(ids(real!.findings)).toEqual([]);
 		expect(real!.addresses).toEqual(['127.0.0.41']);
 	});
 
@@ -341,5 +344,26 @@ describe('parseResolver', () => {
 
 		expect(caught).toBeInstanceOf(MxdashError);
 		expect((caught as MxdashError).code).toBe('bad-resolver');
+	});
+});
+
+describe('reservedRange', () => {
+	it.each([
+		['127.0.0.1', 'loopback'], ['10.1.2.3', 'private (RFC 1918)'], ['172.31.255.255', 'private (RFC 1918)'], ['192.168.1.1', 'private (RFC 1918)'],
+		['100.64.0.1', 'shared address space (RFC 6598)'], ['169.254.1.1', 'link-local'], ['192.0.2.7', 'documentation (TEST-NET-1)'],
+		['::1', 'loopback'], ['fd00::1', 'unique local (fc00::/7)'], ['fe80::1', 'link-local'], ['2001:db8::1', 'documentation'],
+		['8.8.8.8', undefined], ['172.32.0.1', undefined], ['2a00:1450::1', undefined],
+	])('%s is %s', (ip, name) => {
+		expect(reservedRange(ip)).toBe(name);
+	});
+
+	it('marks an MX host on a reserved address', async () => {
+		const plan = await dns().plan('sorted.test');
+		const findings = plan.mx[0]!.findings.filter(item => item.id === 'mx-reserved-address');
+		expect(findings.map(item => item.message)).toEqual([
+			'mx-d.sorted.test resolves to 127.0.0.14, in the loopback range, which senders on the Internet cannot reach.',
+			'mx-d.sorted.test resolves to ::1, in the loopback range, which senders on the Internet cannot reach.',
+		]);
+		expect(findings[0]!.severity).toBe('info');
 	});
 });

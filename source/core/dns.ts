@@ -2,6 +2,7 @@ import {Resolver} from 'node:dns/promises';
 import net from 'node:net';
 import {domainToASCII} from 'node:url';
 import {MxdashError} from './errors.js';
+import {reservedRange} from './address-ranges.js';
 import {finding} from './findings.js';
 import type {Limits} from './limits.js';
 import type {Finding, MxHost, MxPlan, PtrInfo} from './types.js';
@@ -140,7 +141,6 @@ export class Dns {
 		}
 
 		plan.findings.push(finding('mx-implicit', `${plan.domain} has no MX record; mail goes to its own address(es): ${host.addresses.join(', ')} (RFC 5321 §5.1).`));
-		host.findings = [];
 		plan.mx = [host];
 		plan.findings.push(...redundancyFindings(plan));
 	}
@@ -151,7 +151,7 @@ export class Dns {
 		if (net.isIP(literal)) {
 			host.ipLiteral = true;
 			host.addresses = [literal];
-			host.findings.push(finding('mx-ip-literal', `The MX exchange "${exchange}" is an IP address, not a host name.`));
+			host.findings.push(finding('mx-ip-literal', `The MX exchange "${exchange}" is an IP address, not a host name.`), ...reservedFindings(exchange, host.addresses));
 			return host;
 		}
 
@@ -173,6 +173,7 @@ export class Dns {
 		]);
 		const addresses = [...(isFailure(v4) ? [] : v4), ...(isFailure(v6) ? [] : v6)];
 		host.addresses = [...new Set(addresses)].slice(0, this.options.limits.maxAddressesPerHost);
+		host.findings.push(...reservedFindings(exchange, host.addresses));
 		if (host.addresses.length === 0 && !implicit) {
 			const temporary = [v4, v6].find(answer => isFailure(answer) && !['nxdomain', 'nodata'].includes(answer.kind));
 			host.findings.push(temporary && isFailure(temporary)
@@ -218,6 +219,13 @@ export class Dns {
 		const fcrdns = forward.some(answer => !isFailure(answer) && answer.some(address => sameAddress(address, ip)));
 		return {...(ptrNames[0] ? {ptr: ptrNames[0]} : {}), ptrNames, fcrdns};
 	}
+}
+
+function reservedFindings(exchange: string, addresses: string[]): Finding[] {
+	return addresses.flatMap(ip => {
+		const range = reservedRange(ip);
+		return range ? [finding('mx-reserved-address', `${exchange} resolves to ${ip}, in the ${range} range, which senders on the Internet cannot reach.`)] : [];
+	});
 }
 
 function redundancyFindings(plan: MxPlan): Finding[] {

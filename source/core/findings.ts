@@ -13,6 +13,7 @@ const catalogue = {
 	'mx-cname-loop': ['critical', 'Fix the CNAME records: they form a loop or a chain too long to follow.'],
 	'mx-ip-literal': ['warning', 'An MX record must name a host, not an address: create an A/AAAA record for the host and point the MX at that name.'],
 	'mx-too-many': ['info', 'Consider fewer MX hosts; raise the limit with the config key limits.maxMxHosts to probe them all.'],
+	'mx-reserved-address': ['info', 'Point the MX host at a public address; a private, loopback or documentation address only works inside your own network (fine for tests and split DNS).'],
 	'mx-single-point': ['info', 'Add a second MX host on another address (ideally another network) for redundancy.'],
 	'mx-no-ipv6': ['info', 'Consider giving at least one MX host an AAAA record so IPv6-only senders can reach you.'],
 	'ptr-missing': ['warning', 'Ask whoever owns the address block to set a PTR record naming the mail host; many receivers penalise mail from addresses without one.'],

@@ -184,7 +184,9 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 
 		function onFailure(error: NodeJS.ErrnoException): void {
 			const code = errorCodes[error.code ?? ''] ?? (state.stage === 'tls' ? 'tls-failed' : 'socket-error');
-			feed({type: 'failed', at: elapsed(), code, message: error.message});
+			const plaintext = state.stage === 'tls' && /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL/.test(error.code ?? '');
+			const hint = plaintext ? ' (the server answered the handshake with something that is not TLS: a broken TLS setup, or plaintext sent after 220 to STARTTLS)' : '';
+			feed({type: 'failed', at: elapsed(), code, message: `${error.message}${hint}`});
 		}
 
 		function onClose(): void {
@@ -199,7 +201,9 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			reader = new ReplyReader({...limits, maxSessionBytes: Math.max(1, limits.maxSessionBytes - reader.bytesRead)});
 			const secure = tls.connect({
 				socket,
-				servername: net.isIP(serverName) ? undefined : serverName,
+				// SNI only for a plain host name: an IP literal has none, and a name from hostile DNS
+				// with odd bytes in it must not make tls.connect throw.
+				servername: /^[a-z\d](?:[a-z\d.-]{0,251}[a-z\d])?$/i.test(serverName) && !net.isIP(serverName) ? serverName : undefined,
 				rejectUnauthorized: false,
 				secureContext: secureContext(options.ca),
 			});

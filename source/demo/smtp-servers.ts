@@ -14,6 +14,11 @@ export type SmtpBehaviour = {
 	openRelay?: boolean;
 	/** Domains this server takes mail for: RCPT to them is accepted, to anything else refused. */
 	localDomains?: string[];
+	/**
+	 * Handle each read this long after it arrives, and greet this much later too, so every reply
+	 * comes about this late: a stand-in for network latency (the benchmark; there is no netem).
+	 */
+	replyDelayMs?: number;
 };
 
 export type SmtpServerLimits = {
@@ -262,7 +267,7 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 		}
 	};
 
-	const onData = (chunk: Buffer): void => {
+	const take = (chunk: Buffer): void => {
 		if (closing) {
 			return;
 		}
@@ -275,6 +280,24 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 
 		buffer += chunk.toString('latin1');
 		drain();
+	};
+
+	const onData = (chunk: Buffer): void => {
+		const delay = behaviour.replyDelayMs ?? 0;
+		if (delay <= 0) {
+			take(chunk);
+			return;
+		}
+
+		const from = socket;
+		const timer = setTimeout(() => {
+			timers.delete(timer);
+			// Read in the clear but due after STARTTLS: dropped, as the upgrade drops the buffer.
+			if (socket === from) {
+				take(chunk);
+			}
+		}, delay);
+		timers.add(timer);
 	};
 
 	function upgrade(secureContext: tls.SecureContext): void {
@@ -311,7 +334,7 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 		drain();
 	};
 
-	const greeting = setTimeout(greet, behaviour.greetingDelayMs ?? 0);
+	const greeting = setTimeout(greet, (behaviour.greetingDelayMs ?? 0) + (behaviour.replyDelayMs ?? 0));
 	timers.add(greeting);
 	raw.once('close', () => {
 		clearTimeout(greeting);

@@ -1,0 +1,281 @@
+import {execFileSync} from 'node:child_process';
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {cliPath} from './helpers/run-cli.js';
+
+/**
+ * The built dashboard in a real terminal: tmux runs `mxdash --demo`, the test sends one key at
+ * a time and reads the screen back. Every wait is bounded and polls the screen.
+ */
+
+function tmuxMissing(): boolean {
+	try {
+		execFileSync('tmux', ['-V'], {stdio: 'ignore'});
+		return false;
+	} catch {
+		return true;
+	}
+}
+
+const missing = tmuxMissing();
+const title = missing
+	? 'dashboard in tmux — skipped: tmux is not on PATH (bash .ci/setup-peers.sh installs it)'
+	: 'dashboard in tmux';
+
+const socket = `mxdash-e2e-${process.pid}`;
+const repoRoot = path.dirname(path.dirname(cliPath));
+const pollMs = 50;
+const stepMs = 10_000;
+// The first round waits for the demo's slow greeter (~6 s) on top of start-up.
+const roundMs = 25_000;
+
+// Ink renders only the last frame when it believes it runs in CI, and a tmux inside tmux
+// would inherit the outer one's variables: the dashboard must see a plain terminal.
+const tmuxEnv: NodeJS.ProcessEnv = {...process.env};
+for (const name of ['CI', 'CONTINUOUS_INTEGRATION', 'TMUX', 'TMUX_PANE', 'NO_COLOR', 'FORCE_COLOR']) {
+	delete tmuxEnv[name];
+}
+
+let workDir = '';
+let configFile = '';
+
+function tmux(...args: string[]): string {
+	return execFileSync('tmux', ['-L', socket, '-f', configFile, ...args], {encoding: 'utf8', env: tmuxEnv, stdio: ['ignore', 'pipe', 'pipe']});
+}
+
+function shellQuote(text: string): string {
+	return `'${text.replaceAll('\'', '\'\\\'\'')}'`;
+}
+
+async function sleep(ms: number): Promise<void> {
+	await new Promise<void>(resolve => {
+		setTimeout(resolve, ms);
+	});
+}
+
+function display(session: string, format: string): string {
+	return tmux('display-message', '-p', '-t', session, format).trimEnd();
+}
+
+/** The visible screen, wrapped lines joined (so a line wider than the terminal shows as such). */
+function screen(session: string): string[] {
+	const text = tmux('capture-pane', '-p', '-J', '-t', session);
+	return text.replace(/\n$/, '').split('\n').map(line => line.trimEnd());
+}
+
+/** Columns of a line: every character the dashboard draws is one cell wide. */
+function columns(line: string): number {
+	return [...line].length;
+}
+
+function startDashboard(session: string, width: number, height: number): void {
+	const command = `env -u CI -u CONTINUOUS_INTEGRATION MXDASH_CONFIG_DIR=${shellQuote(workDir)} NO_COLOR= node ${shellQuote(cliPath)} --demo`;
+	tmux('new-session', '-d', '-s', session, '-x', String(width), '-y', String(height), '-c', repoRoot, command);
+	expect(display(session, '#{pane_width}x#{pane_height}')).toBe(`${width}x${height}`);
+}
+
+function stopSession(session: string): void {
+	try {
+		tmux('kill-session', '-t', session);
+	} catch {
+		// Already gone with its server.
+	}
+}
+
+/** One key per call: Ink misses keys that arrive together in one chunk. */
+function press(session: string, key: string): void {
+	tmux('send-keys', '-t', session, key);
+}
+
+/** Polls the screen until `check` holds; on timeout the error shows the last screen. */
+async function waitForScreen(session: string, what: string, check: (lines: string[]) => boolean, timeoutMs = stepMs): Promise<string[]> {
+	const deadline = performance.now() + timeoutMs;
+	for (;;) {
+		const lines = screen(session);
+		if (check(lines)) {
+			return lines;
+		}
+
+		if (performance.now() > deadline) {
+			throw new Error(`waited ${timeoutMs} ms for ${what}; the screen was:\n${lines.join('\n')}`);
+		}
+
+		await sleep(pollMs);
+	}
+}
+
+const has = (pattern: RegExp | string) => (lines: string[]): boolean => lines.some(line => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
+const hasAll = (...patterns: Array<RegExp | string>) => (lines: string[]): boolean => patterns.every(pattern => has(pattern)(lines));
+
+/**
+ * Waits until the program has exited and returns its exit status. tmux built with libutempter
+ * can miss the SIGCHLD of a pane's process (tmux/tmux#311): the pane is dead but its status
+ * never arrives, so a spare SIGCHLD to our private server makes it reap the child.
+ */
+async function waitForExit(session: string, timeoutMs = stepMs): Promise<string> {
+	const deadline = performance.now() + timeoutMs;
+	for (;;) {
+		const [dead = '', status = ''] = display(session, '#{pane_dead} #{pane_dead_status}').split(' ');
+		if (dead === '1' && status !== '') {
+			return status;
+		}
+
+		if (dead === '1') {
+			process.kill(Number(display(session, '#{pid}')), 'SIGCHLD');
+		}
+
+		if (performance.now() > deadline) {
+			throw new Error(`waited ${timeoutMs} ms for the dashboard to exit (pane_dead ${dead}); the screen was:\n${screen(session).join('\n')}`);
+		}
+
+		await sleep(pollMs);
+	}
+}
+
+/** The frame fits the terminal: no line wider, its top not scrolled away, shorter than the rows. */
+function expectFits(lines: string[], width: number, height: number): void {
+	expect(lines.length).toBeLessThanOrEqual(height);
+	const wide = lines.filter(line => columns(line) > width);
+	expect(wide, `lines wider than ${width} columns`).toEqual([]);
+	expect(lines[0]).toMatch(/^ mxdash /);
+	const last = lines.findLastIndex(line => line !== '');
+	expect(last, 'the frame is shorter than the terminal').toBeLessThanOrEqual(height - 2);
+}
+
+/** The hint bar is the frame's last line, one row above the terminal's bottom. */
+const laidOutFor = (height: number) => (lines: string[]): boolean => {
+	const last = lines.findLastIndex(line => line !== '');
+	return last === height - 2 && /Enter open/.test(lines[last] ?? '') && has('MX host')(lines);
+};
+
+// The selected host row: the marker, maybe the MX preference, then the (maybe cut) name.
+const mx1Selected = /^› (\d+ )?mx1\.he/;
+
+describe.skipIf(missing)(title, () => {
+	beforeAll(() => {
+		if (!existsSync(cliPath)) {
+			throw new Error(`${cliPath} is missing: run npm run build first (npm test does)`);
+		}
+
+		workDir = mkdtempSync(path.join(tmpdir(), 'mxdash-e2e-'));
+		configFile = path.join(workDir, 'tmux.conf');
+		// In the config, so it is set before the program starts and cannot race an early exit.
+		writeFileSync(configFile, 'set -g remain-on-exit on\nset -g status off\n');
+	});
+
+	afterAll(() => {
+		try {
+			tmux('kill-server');
+		} catch {
+			// No server left.
+		}
+
+		if (workDir) {
+			rmSync(workDir, {recursive: true, force: true});
+		}
+	});
+
+	it('shows the grid, drills into a host and back, shows help, and quits restoring the terminal', async () => {
+		const session = 'flow';
+		startDashboard(session, 80, 24);
+		try {
+			let lines = await waitForScreen(session, 'the grid', hasAll('MX host', 'healthy.demo'));
+			expect(display(session, '#{alternate_on}')).toBe('1');
+			expectFits(lines, 80, 24);
+
+			lines = await waitForScreen(session, 'the first round to finish', current => /last \d/.test(current[0] ?? ''), roundMs);
+			expectFits(lines, 80, 24);
+			// At 80 columns the host column cuts the name ("mx.relay.d…").
+			const relay = lines.find(line => /^. (\d+ )?mx\.relay\.d/.test(line));
+			expect(relay, 'the row of mx.relay.demo').toBeDefined();
+			expect(relay).toContain('OPEN');
+
+			press(session, 'Down');
+			await waitForScreen(session, 'the selection on mx1.healthy.demo', has(mx1Selected));
+
+			press(session, 'Enter');
+			lines = await waitForScreen(session, 'the detail screen', has('[1 Summary]'));
+			expect(lines[1]).toContain('mx1.healthy.demo');
+			expectFits(lines, 80, 24);
+
+			press(session, '2');
+			lines = await waitForScreen(session, 'the EHLO exchange in the Transcript pane', hasAll('[2 Transcript]', '→ EHLO', /← 250[ -]/));
+			expectFits(lines, 80, 24);
+
+			press(session, '3');
+			lines = await waitForScreen(session, 'the Certificates pane', hasAll('[3 Certificates]', 'chain verified', /\[0\] leaf/, 'root'));
+			expectFits(lines, 80, 24);
+			// The root is below the fold at 24 rows: End scrolls the pane to it.
+			press(session, 'End');
+			await waitForScreen(session, 'the root certificate after End', has(/\[2\] root/));
+
+			press(session, 'Escape');
+			lines = await waitForScreen(session, 'the grid again, the selection kept', hasAll('MX host', mx1Selected));
+			expectFits(lines, 80, 24);
+
+			press(session, '?');
+			lines = await waitForScreen(session, 'the help', has(/^Keys$/));
+			expectFits(lines, 80, 24);
+
+			press(session, 'x');
+			await waitForScreen(session, 'the help to close', current => hasAll('MX host', mx1Selected)(current) && !has(/^Keys$/)(current));
+
+			press(session, 'q');
+			expect(await waitForExit(session)).toBe('0');
+			expect(display(session, '#{alternate_on}')).toBe('0');
+		} finally {
+			stopSession(session);
+		}
+	}, 60_000);
+
+	it('lays the frame out again when the terminal is resized', async () => {
+		const session = 'resize';
+		startDashboard(session, 80, 24);
+		try {
+			let lines = await waitForScreen(session, 'the grid at 80x24', laidOutFor(24));
+			expectFits(lines, 80, 24);
+
+			tmux('resize-window', '-t', session, '-x', '100', '-y', '30');
+			lines = await waitForScreen(session, 'the frame at 100x30', laidOutFor(30));
+			expectFits(lines, 100, 30);
+
+			tmux('resize-window', '-t', session, '-x', '60', '-y', '15');
+			lines = await waitForScreen(session, 'the frame at 60x15', laidOutFor(15));
+			expectFits(lines, 60, 15);
+
+			press(session, 'Down');
+			await waitForScreen(session, 'the selection on mx1.healthy.demo at 60x15', has(mx1Selected));
+			press(session, 'Enter');
+			lines = await waitForScreen(session, 'the detail screen at 60x15', has('[1 Summary]'));
+			expectFits(lines, 60, 15);
+
+			expect(display(session, '#{pane_dead}')).toBe('0');
+			press(session, 'q');
+			expect(await waitForExit(session)).toBe('0');
+		} finally {
+			stopSession(session);
+		}
+	}, 60_000);
+
+	it('restores the terminal on SIGTERM, even in the middle of a round', async () => {
+		const session = 'sigterm';
+		startDashboard(session, 80, 24);
+		try {
+			await waitForScreen(session, 'the grid', hasAll('MX host', 'healthy.demo'));
+			expect(display(session, '#{alternate_on}')).toBe('1');
+			const pid = Number(display(session, '#{pane_pid}'));
+			expect(pid).toBeGreaterThan(0);
+
+			process.kill(pid, 'SIGTERM');
+			const status = await waitForExit(session);
+			expect(display(session, '#{pane_dead}')).toBe('1');
+			expect(display(session, '#{alternate_on}')).toBe('0');
+			expect(status).toMatch(/^\d+$/);
+		} finally {
+			stopSession(session);
+		}
+	}, 60_000);
+});
