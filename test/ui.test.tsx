@@ -28,20 +28,29 @@ function setup(domains: Record<string, FakeHost[]>, theme = makeTheme({noColor: 
 	return {store, controller, app};
 }
 
-/** Let Ink process input and render: one macrotask. */
-async function settle(): Promise<void> {
+/** Let Ink take a keypress on its own (it reads one chunk as one key). */
+async function tick(): Promise<void> {
 	await new Promise(resolve => {
-		setTimeout(resolve, 20);
+		setTimeout(resolve, 10);
 	});
 }
 
+/**
+ * Type keys, then wait for the frame that follows the last one (Ink writes a frame only when
+ * the output changes, so a key that changes nothing just waits out the bound).
+ */
 async function press(app: ReturnType<typeof render>, ...sequence: string[]): Promise<string> {
+	let before = app.frames.length;
 	for (const key of sequence) {
-		await settle();
+		await tick();
+		before = app.frames.length;
 		app.stdin.write(key);
 	}
 
-	await settle();
+	for (let waited = 0; app.frames.length === before && waited < 1000; waited += 10) {
+		await tick();
+	}
+
 	return app.lastFrame() ?? '';
 }
 

@@ -44,6 +44,22 @@ function useTerminalSize(): {columns: number; rows: number} {
 	return size;
 }
 
+/**
+ * State whose latest value handlers can read before the next frame: keys arrive faster than
+ * frames (renders are throttled), so a key must build on the previous key, not the last frame.
+ */
+function useLive<T>(initial: T): [T, (next: T) => void, () => T] {
+	const [value, setValue] = useState(initial);
+	const ref = useRef(value);
+	ref.current = value;
+	const set = (next: T): void => {
+		ref.current = next;
+		setValue(next);
+	};
+
+	return [value, set, () => ref.current];
+}
+
 /** One clock for every spinner and the countdown: fast while probing, slow when idle. */
 function useClock(running: boolean): number {
 	const [tick, setTick] = useState(0);
@@ -137,12 +153,12 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
 	const {columns, rows: terminalRows} = useTerminalSize();
 	const {exit} = useApp();
-	const [screen, setScreen] = useState<Screen>('grid');
-	const [overlay, setOverlay] = useState<Overlay>({kind: 'none'});
+	const [screen, setScreen, currentScreen] = useLive<Screen>('grid');
+	const [overlay, setOverlay, currentOverlay] = useLive<Overlay>({kind: 'none'});
 	const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
 	const [selectedIndex, setSelectedIndex] = useState(0);
 	const [gridTop, setGridTop] = useState(0);
-	const [pane, setPane] = useState(0);
+	const [pane, setPane, currentPane] = useLive(0);
 	const [paneTop, setPaneTop] = useState(0);
 	const [filter, setFilter] = useState('');
 	const tick = useClock(snapshot.round.running);
@@ -189,7 +205,8 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 
 	const run = (action: Action): void => {
 		const page = Math.max(1, bodyHeight - 1);
-		const inGrid = screen === 'grid';
+		const inGrid = currentScreen() === 'grid';
+		const pane = currentPane();
 		const {selected: at, paneTop: scrolled} = live.current;
 		const targets: Partial<Record<Action, [grid: number, pane: number]>> = {
 			up: [at - 1, scrolled - 1],
@@ -289,6 +306,7 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	};
 
 	useInput((input, key) => {
+		const overlay = currentOverlay();
 		if (overlay.kind === 'help') {
 			setOverlay({kind: 'none'});
 			if (key.ctrl && input === 'c') {
@@ -330,7 +348,7 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 			return;
 		}
 
-		const action = actionFor(screen, input, key);
+		const action = actionFor(currentScreen(), input, key);
 		if (action) {
 			run(action);
 		}
