@@ -1,10 +1,21 @@
-import {mkdtempSync, readFileSync, writeFileSync, mkdirSync} from 'node:fs';
+import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
 import {runCli} from './helpers/run-cli.js';
 
-const configDir = (): string => mkdtempSync(path.join(tmpdir(), 'mxdash-config-'));
+const made: string[] = [];
+const configDir = (): string => {
+	const dir = mkdtempSync(path.join(tmpdir(), 'mxdash-config-'));
+	made.push(dir);
+	return dir;
+};
+
+afterAll(() => {
+	for (const dir of made) {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
 
 function expectOneLine(stderr: string, pattern: RegExp): void {
 	const lines = stderr.trim().split('\n');

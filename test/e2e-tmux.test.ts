@@ -25,7 +25,6 @@ const title = missing
 	? 'dashboard in tmux — skipped: tmux is not on PATH (bash .ci/setup-peers.sh installs it)'
 	: 'dashboard in tmux';
 
-const socket = `mxdash-e2e-${process.pid}`;
 const repoRoot = path.dirname(path.dirname(cliPath));
 const pollMs = 50;
 const stepMs = 10_000;
@@ -41,9 +40,11 @@ for (const name of ['CI', 'CONTINUOUS_INTEGRATION', 'TMUX', 'TMUX_PANE', 'NO_COL
 
 let workDir = '';
 let configFile = '';
+// A private server per test file (in its temporary directory, so nothing is left behind).
+let socket = '';
 
 function tmux(...args: string[]): string {
-	return execFileSync('tmux', ['-L', socket, '-f', configFile, ...args], {encoding: 'utf8', env: tmuxEnv, stdio: ['ignore', 'pipe', 'pipe']});
+	return execFileSync('tmux', ['-S', socket, '-f', configFile, ...args], {encoding: 'utf8', env: tmuxEnv, stdio: ['ignore', 'pipe', 'pipe']});
 }
 
 function shellQuote(text: string): string {
@@ -110,17 +111,19 @@ async function waitForScreen(session: string, what: string, check: (lines: strin
 const has = (pattern: RegExp | string) => (lines: string[]): boolean => lines.some(line => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
 const hasAll = (...patterns: Array<RegExp | string>) => (lines: string[]): boolean => patterns.every(pattern => has(pattern)(lines));
 
+type Exit = {status?: number; signal?: number};
+
 /**
- * Waits until the program has exited and returns its exit status. tmux built with libutempter
- * can miss the SIGCHLD of a pane's process (tmux/tmux#311): the pane is dead but its status
- * never arrives, so a spare SIGCHLD to our private server makes it reap the child.
+ * Waits until the program has exited: its exit status, or the signal that ended it. tmux built
+ * with libutempter can miss the SIGCHLD of a pane's process (tmux/tmux#311): the pane is dead
+ * but its status never comes, so a spare SIGCHLD to our own private server makes it reap.
  */
-async function waitForExit(session: string, timeoutMs = stepMs): Promise<string> {
+async function waitForExit(session: string, timeoutMs = stepMs): Promise<Exit> {
 	const deadline = performance.now() + timeoutMs;
 	for (;;) {
-		const [dead = '', status = ''] = display(session, '#{pane_dead} #{pane_dead_status}').split(' ');
-		if (dead === '1' && status !== '') {
-			return status;
+		const [dead = '', status = '', signal = ''] = display(session, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').split(':');
+		if (dead === '1' && (status !== '' || signal !== '')) {
+			return status === '' ? {signal: Number(signal)} : {status: Number(status)};
 		}
 
 		if (dead === '1') {
@@ -162,6 +165,7 @@ describe.skipIf(missing)(title, () => {
 
 		workDir = mkdtempSync(path.join(tmpdir(), 'mxdash-e2e-'));
 		configFile = path.join(workDir, 'tmux.conf');
+		socket = path.join(workDir, `mxdash-e2e-${process.pid}.sock`);
 		// In the config, so it is set before the program starts and cannot race an early exit.
 		writeFileSync(configFile, 'set -g remain-on-exit on\nset -g status off\n');
 	});
@@ -224,7 +228,7 @@ describe.skipIf(missing)(title, () => {
 			await waitForScreen(session, 'the help to close', current => hasAll('MX host', mx1Selected)(current) && !has(/^Keys$/)(current));
 
 			press(session, 'q');
-			expect(await waitForExit(session)).toBe('0');
+			expect(await waitForExit(session)).toEqual({status: 0});
 			expect(display(session, '#{alternate_on}')).toBe('0');
 		} finally {
 			stopSession(session);
@@ -235,7 +239,8 @@ describe.skipIf(missing)(title, () => {
 		const session = 'resize';
 		startDashboard(session, 80, 24);
 		try {
-			let lines = await waitForScreen(session, 'the grid at 80x24', laidOutFor(24));
+			// Host rows first, so that Down below lands on mx1.healthy.demo.
+			let lines = await waitForScreen(session, 'the grid at 80x24', current => laidOutFor(24)(current) && has(/mx1\.he/)(current));
 			expectFits(lines, 80, 24);
 
 			tmux('resize-window', '-t', session, '-x', '100', '-y', '30');
@@ -254,28 +259,35 @@ describe.skipIf(missing)(title, () => {
 
 			expect(display(session, '#{pane_dead}')).toBe('0');
 			press(session, 'q');
-			expect(await waitForExit(session)).toBe('0');
+			expect(await waitForExit(session)).toEqual({status: 0});
 		} finally {
 			stopSession(session);
 		}
 	}, 60_000);
 
-	it('restores the terminal on SIGTERM, even in the middle of a round', async () => {
-		const session = 'sigterm';
-		startDashboard(session, 80, 24);
-		try {
-			await waitForScreen(session, 'the grid', hasAll('MX host', 'healthy.demo'));
-			expect(display(session, '#{alternate_on}')).toBe('1');
-			const pid = Number(display(session, '#{pane_pid}'));
-			expect(pid).toBeGreaterThan(0);
+	const signalCases = [
+		{name: 'busy', when: 'in the middle of the first round', ready: hasAll('MX host', 'healthy.demo'), readyMs: stepMs},
+		{name: 'idle', when: 'when idle after a round', ready: (lines: string[]) => /last \d/.test(lines[0] ?? ''), readyMs: roundMs},
+	];
+	for (const {name, when, ready, readyMs} of signalCases) {
+		it(`restores the terminal on SIGTERM ${when}`, async () => {
+			const session = `sigterm-${name}`;
+			startDashboard(session, 80, 24);
+			try {
+				await waitForScreen(session, `the dashboard ${when}`, ready, readyMs);
+				expect(display(session, '#{alternate_on}')).toBe('1');
+				const pid = Number(display(session, '#{pane_pid}'));
+				expect(pid).toBeGreaterThan(0);
 
-			process.kill(pid, 'SIGTERM');
-			const status = await waitForExit(session);
-			expect(display(session, '#{pane_dead}')).toBe('1');
-			expect(display(session, '#{alternate_on}')).toBe('0');
-			expect(status).toMatch(/^\d+$/);
-		} finally {
-			stopSession(session);
-		}
-	}, 60_000);
+				process.kill(pid, 'SIGTERM');
+				// An exit status or death by the same signal (re-raised after clean-up) are both fine.
+				const exit = await waitForExit(session);
+				expect(exit.status ?? exit.signal).toBeDefined();
+				expect(display(session, '#{pane_dead}')).toBe('1');
+				expect(display(session, '#{alternate_on}'), `the terminal is left in the alternate screen (exit ${JSON.stringify(exit)})`).toBe('0');
+			} finally {
+				stopSession(session);
+			}
+		}, 60_000);
+	}
 });

@@ -25,7 +25,7 @@ export type Controller = {
 
 export type AppProps = {store: Store; controller: Controller; theme: Theme; version: string; intervalSeconds?: number};
 
-type Overlay = {kind: 'none'} | {kind: 'help'} | {kind: 'add'; text: string; error?: string} | {kind: 'filter'; text: string} | {kind: 'remove'; domain: string};
+type Overlay = {kind: 'none'} | {kind: 'help'; top: number} | {kind: 'add'; text: string; error?: string} | {kind: 'filter'; text: string} | {kind: 'remove'; domain: string};
 
 function useTerminalSize(): {columns: number; rows: number} {
 	const {stdout} = useStdout();
@@ -100,8 +100,8 @@ function StatusBar({snapshot, width, theme, tick, frame}: {snapshot: Snapshot; w
 
 function HintBar({screen, width, extra, theme}: {screen: Screen; width: number; extra: string; theme: Theme}) {
 	const text = ` ${hints(screen)}`;
-	const room = Math.max(0, width - extra.length - 1);
-	return <Text color={theme.color('muted')} wrap="truncate">{fit(text, room)}{extra} </Text>;
+	const room = Math.max(0, width - extra.length - 2);
+	return <Text color={theme.color('muted')} wrap="truncate">{fit(text, room)} {extra} </Text>;
 }
 
 function Lines({lines, top, height, width, theme}: {lines: Line[]; top: number; height: number; width: number; theme: Theme}) {
@@ -114,14 +114,7 @@ function Lines({lines, top, height, width, theme}: {lines: Line[]; top: number; 
 	);
 }
 
-function Help({height, width}: {height: number; width: number}) {
-	const lines = [{text: 'Keys', bold: true}, ...keymap.map(binding => ({text: `  ${binding.keys.padEnd(12)} ${binding.description}`}))];
-	return (
-		<Box flexDirection="column" height={height}>
-			{lines.slice(0, height).map(line => <Text key={line.text} bold={'bold' in line} wrap="truncate">{fit(line.text, width)}</Text>)}
-		</Box>
-	);
-}
+const helpLines: Line[] = [{text: 'Keys (↑↓ scroll, any other key closes)', bold: true}, ...keymap.map(binding => ({text: `  ${binding.keys.padEnd(12)} ${binding.description}`}))];
 
 function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: string, width: number, theme: Theme): Line[] {
 	const host = snapshot.hosts.get(key);
@@ -177,9 +170,16 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	const top = Math.min(Math.max(0, selected - bodyHeight + 1, Math.min(gridTop, selected)), Math.max(0, rows.length - 1));
 	const detailRow = selectedRow?.kind === 'host' ? selectedRow : undefined;
 	const sideBySide = width >= 100 && paneNames[pane] === 'Summary';
-	const paneWidth = sideBySide ? width - 52 : width;
-	const lines = screen === 'detail' && detailRow ? paneLines(paneNames[pane]!, snapshot, detailRow.key, detailRow.domain, paneWidth, theme) : [];
-	const maxPaneTop = Math.max(0, lines.length - bodyHeight);
+	const tableWidth = 44;
+	const paneWidth = sideBySide ? width - tableWidth : width;
+	const detailHost = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
+	const extensions = paneNames[pane] === 'Summary' && detailHost ? extensionRows(detailHost) : [];
+	const lines = screen === 'detail' && detailRow ? [
+		...paneLines(paneNames[pane]!, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
+		// Narrow: the extensions go into the scrolling text; wide: a table beside it.
+		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),
+	] : [];
+	const maxPaneTop = Math.max(0, lines.length - (bodyHeight - 1));
 	// Keys can arrive faster than frames (renders are throttled): moves build on the latest
 	// position, not on the one the last frame showed.
 	const live = useRef({selected, paneTop});
@@ -203,7 +203,7 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 		exit();
 	};
 
-	const run = (action: Action): void => {
+	const run = (action: Action, input: string): void => {
 		const page = Math.max(1, bodyHeight - 1);
 		const inGrid = currentScreen() === 'grid';
 		const pane = currentPane();
@@ -248,11 +248,8 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 
 			case 'nextPane':
 			case 'previousPane':
-			case 'pane1':
-			case 'pane2':
-			case 'pane3':
-			case 'pane4': {
-				const next = action === 'nextPane' ? (pane + 1) % paneNames.length : (action === 'previousPane' ? (pane + paneNames.length - 1) % paneNames.length : Number(action.slice(4)) - 1);
+			case 'pane': {
+				const next = action === 'nextPane' ? (pane + 1) % paneNames.length : (action === 'previousPane' ? (pane + paneNames.length - 1) % paneNames.length : Number(input) - 1);
 				setPane(next);
 				setPaneTop(0);
 				break;
@@ -294,7 +291,7 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 			}
 
 			case 'help': {
-				setOverlay({kind: 'help'});
+				setOverlay({kind: 'help', top: 0});
 				break;
 			}
 
@@ -308,6 +305,12 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	useInput((input, key) => {
 		const overlay = currentOverlay();
 		if (overlay.kind === 'help') {
+			if (key.upArrow || key.downArrow) {
+				const top = overlay.top + (key.downArrow ? 1 : -1);
+				setOverlay({kind: 'help', top: Math.max(0, Math.min(top, helpLines.length - bodyHeight - 1))});
+				return;
+			}
+
 			setOverlay({kind: 'none'});
 			if (key.ctrl && input === 'c') {
 				quit();
@@ -350,22 +353,21 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 
 		const action = actionFor(currentScreen(), input, key);
 		if (action) {
-			run(action);
+			run(action, input);
 		}
 	});
 
 	const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : `${rows.length} rows`;
-	const paneInfo = lines.length > bodyHeight ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight)} of ${lines.length}` : '';
+	const paneInfo = lines.length > bodyHeight - 1 ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight - 1)} of ${lines.length}` : '';
 	const frame = tick;
 
 	let body;
 	if (overlay.kind === 'help') {
-		body = <Help height={bodyHeight + 1} width={width}/>;
+		body = <Lines lines={helpLines} top={overlay.top} height={bodyHeight + 1} width={width} theme={theme}/>;
 	} else if (screen === 'detail' && detailRow) {
 		const host = snapshot.hosts.get(detailRow.key);
 		const tabs = paneNames.map((name, index) => (index === pane ? `[${index + 1} ${name}]` : ` ${index + 1} ${name} `)).join(' ');
 		const title = ` ${sanitize(detailRow.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(detailRow.domain)}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
-		const extensions = paneNames[pane] === 'Summary' && host ? extensionRows(host) : [];
 		const tableRows = Math.max(0, bodyHeight - 5);
 		body = (
 			<Box flexDirection="column" height={bodyHeight + 1}>
@@ -376,13 +378,13 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 						? (
 							<Box>
 								<Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={paneWidth} theme={theme}/>
-								<Box flexDirection="column" width={52}>
+								<Box flexDirection="column" width={tableWidth}>
 									<Table data={extensions.slice(0, tableRows)}/>
 									{extensions.length > tableRows ? <Text color={theme.color('muted')}>{`+${extensions.length - tableRows} more`}</Text> : null}
 								</Box>
 							</Box>
 						)
-						: <Lines lines={[...lines, ...(extensions.length > 0 ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : [])]} top={paneTop} height={bodyHeight - 1} width={width} theme={theme}/>}
+						: <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={width} theme={theme}/>}
 				</Box>
 			</Box>
 		);
@@ -407,7 +409,8 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	} else if (overlay.kind === 'remove') {
 		footer = <Text wrap="truncate" color={theme.color('warning')}>{fit(` Remove ${sanitize(overlay.domain)} from the saved list? y/n`, width)}</Text>;
 	} else if (overlay.kind === 'help') {
-		footer = <Text wrap="truncate" color={theme.color('muted')}>{fit(' any key: close help', width)}</Text>;
+		const more = helpLines.length > bodyHeight + 1 ? `  ${overlay.top + 1}–${Math.min(helpLines.length, overlay.top + bodyHeight + 1)} of ${helpLines.length}` : '';
+		footer = <Text wrap="truncate" color={theme.color('muted')}>{fit(` any key: close help${more}`, width)}</Text>;
 	} else {
 		const extra = screen === 'detail' ? paneInfo : `${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
 		footer = <HintBar screen={screen} width={width} extra={extra} theme={theme}/>;

@@ -129,13 +129,16 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 	};
 
 	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})} version="" {...(options.intervalSeconds ? {intervalSeconds: options.intervalSeconds} : {})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15});
+	// Restore first, synchronously: another listener (conf's when-exit) may re-raise the signal
+	// and end the process before any asynchronous clean-up runs.
 	const onSignal = (): void => {
 		app.unmount();
+		restore();
 	};
 
-	process.once('SIGTERM', onSignal);
-	process.once('SIGINT', onSignal);
-	process.once('SIGHUP', onSignal);
+	process.on('SIGTERM', onSignal);
+	process.on('SIGINT', onSignal);
+	process.on('SIGHUP', onSignal);
 	if (store.domainNames.length > 0) {
 		watch.request();
 	}

@@ -9,12 +9,32 @@ import {toneOf} from './theme.js';
 
 export type GridProps = {snapshot: Snapshot; rows: GridRow[]; selected: number; top: number; height: number; width: number; theme: Theme; frame: number};
 
-/** Widths of the host and address columns, from what is left after the stage cells. */
-export function layout(width: number): {host: number; address: number} {
-	const fixed = 2 + stageColumns.reduce((sum, column) => sum + column.width, 0) + totalWidth;
-	const free = Math.max(20, width - fixed);
-	const address = Math.min(16, Math.max(11, Math.floor(free / 2)));
-	return {host: free - address, address};
+/** Dropped first when the terminal is narrow; the detail screen always has everything. */
+const dropOrder: Array<(typeof stageColumns)[number]['id'] | 'total'> = ['total', 'ehlo', 'banner', 'connect'];
+
+/**
+ * The columns that fit: host and address get what the stage cells leave (at least 20), and
+ * below that the least telling columns go.
+ */
+export function layout(width: number): {host: number; address: number; columns: typeof stageColumns; total: boolean} {
+	let columns = stageColumns;
+	let total = true;
+	const fixed = (): number => 2 + columns.reduce((sum, column) => sum + column.width, 0) + (total ? totalWidth : 0);
+	for (const id of dropOrder) {
+		if (width - fixed() >= 20) {
+			break;
+		}
+
+		if (id === 'total') {
+			total = false;
+		} else {
+			columns = columns.filter(column => column.id !== id);
+		}
+	}
+
+	const free = Math.max(16, width - fixed());
+	const address = Math.min(16, Math.max(8, Math.floor(free / 2)));
+	return {host: free - address, address, columns, total};
 }
 
 /** A cell: its text cut to leave one column of space before the next. */
@@ -23,8 +43,8 @@ function cell(text: string, width: number): string {
 }
 
 function Header({width, theme}: {width: number; theme: Theme}) {
-	const {host, address} = layout(width);
-	const text = `  ${cell('MX host', host)}${cell('Address', address)}${stageColumns.map(column => cell(column.title, column.width)).join('')}${cell('Total', totalWidth)}`;
+	const {host, address, columns, total} = layout(width);
+	const text = `  ${cell('MX host', host)}${cell('Address', address)}${columns.map(column => cell(column.title, column.width)).join('')}${total ? cell('Total', totalWidth) : ''}`;
 	return <Text bold color={theme.color('muted')} wrap="truncate">{text}</Text>;
 }
 
@@ -33,7 +53,8 @@ function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: D
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
 	const changed = domain.changes.length > 0 ? ` ${theme.glyph.changed}` : '';
 	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domain.domain)}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;
-	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width)}</Text>;
+	// No-break spaces: Ink trims trailing spaces, and the highlight must span the row.
+	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width - 1).replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length))}</Text>;
 }
 
 function HostRow({row, host, selected, width, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; selected: boolean; width: number; theme: Theme; frame: number}) {
@@ -46,11 +67,11 @@ function HostRow({row, host, selected, width, theme, frame}: {row: Extract<GridR
 	return (
 		<Box width={width}>
 			<Text inverse={selected} wrap="truncate">{`${lead} ${cell(name, widths.host)}${cell(host.ip, widths.address)}`}</Text>
-			{stageColumns.map(column => {
+			{widths.columns.map(column => {
 				const value = stageCell(host, column, theme, frame);
 				return <Text key={column.id} inverse={selected} color={theme.color(value.tone)} wrap="truncate">{cell(value.text, column.width)}</Text>;
 			})}
-			<Text inverse={selected} color={theme.color('muted')} wrap="truncate">{cell(total, totalWidth)}</Text>
+			{widths.total ? <Text inverse={selected} color={theme.color('muted')} wrap="truncate">{cell(total, totalWidth)}</Text> : null}
 		</Box>
 	);
 }

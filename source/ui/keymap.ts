@@ -4,7 +4,7 @@ export type Screen = 'grid' | 'detail';
 
 export type Action =
 	| 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
-	| 'open' | 'back' | 'nextPane' | 'previousPane' | 'pane1' | 'pane2' | 'pane3' | 'pane4'
+	| 'open' | 'back' | 'nextPane' | 'previousPane' | 'pane'
 	| 'reprobe' | 'reprobeAll' | 'add' | 'remove' | 'filter' | 'help' | 'quit';
 
 type Binding = {action: Action; keys: string; hint: string; description: string; screens: Screen[]; match: (input: string, key: Key) => boolean};
@@ -23,10 +23,7 @@ export const keymap: Binding[] = [
 	{action: 'open', keys: 'Enter', hint: 'Enter open', description: 'open the selected host', screens: ['grid'], match: (_input, key) => key.return},
 	{action: 'nextPane', keys: 'Tab', hint: 'Tab pane', description: 'next pane', screens: ['detail'], match: (_input, key) => key.tab && !key.shift},
 	{action: 'previousPane', keys: 'Shift-Tab', hint: '', description: 'previous pane', screens: ['detail'], match: (_input, key) => key.tab && key.shift},
-	{action: 'pane1', keys: '1', hint: '1-4', description: 'Summary pane', screens: ['detail'], match: input => input === '1'},
-	{action: 'pane2', keys: '2', hint: '', description: 'Transcript pane', screens: ['detail'], match: input => input === '2'},
-	{action: 'pane3', keys: '3', hint: '', description: 'Certificates pane', screens: ['detail'], match: input => input === '3'},
-	{action: 'pane4', keys: '4', hint: '', description: 'Findings pane', screens: ['detail'], match: input => input === '4'},
+	{action: 'pane', keys: '1–4', hint: '1-4', description: 'Summary, Transcript, Certificates, Findings pane', screens: ['detail'], match: input => /^[1-4]$/.test(input)},
 	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back; in the grid, clear the filter (harmless at the top)', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
 	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host (on a domain row: its hosts)', screens: ['grid', 'detail'], match: input => input === 'r'},
 	{action: 'reprobeAll', keys: 'R', hint: '', description: 're-probe everything now', screens: ['grid', 'detail'], match: input => input === 'R'},

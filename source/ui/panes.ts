@@ -136,10 +136,22 @@ function certLines(cert: CertInfo, index: number, count: number, width: number):
 		...(cert.san.length > 0 ? wrap(`SAN: ${cert.san.join(', ')}`, width, '    ').map(text => ({text})) : []),
 		{text: `Key: ${cert.keyType.toUpperCase()} ${cert.keyBits ?? '?'} bits${cert.curve ? ` (${cert.curve})` : ''}`, ...(weakKey ? {tone: 'warning' as Tone} : {})},
 		{text: `Signature: ${sanitize(cert.signatureAlgorithm)}`, ...(weakSignature ? {tone: 'warning' as Tone} : {})},
-		...wrap(`SHA-256: ${cert.fingerprint256}`, width, '    ').map(text => ({text, tone: 'muted' as Tone})),
+		...fingerprintLines(cert.fingerprint256, width),
 		{text: `Serial ${sanitize(cert.serialNumber, 40)}${cert.ca ? '  CA' : ''}${cert.selfSigned ? '  self-signed' : ''}`, tone: 'muted'},
 		{text: ''},
 	];
+}
+
+/** The fingerprint, split between bytes (never inside one) when it does not fit. */
+function fingerprintLines(fingerprint: string, width: number): Line[] {
+	const bytes = sanitize(fingerprint).split(':');
+	const perLine = Math.max(1, Math.floor((width - 9 + 1) / 3));
+	const lines: Line[] = [];
+	for (let index = 0; index < bytes.length; index += perLine) {
+		lines.push({text: `${index === 0 ? 'SHA-256: ' : '         '}${bytes.slice(index, index + perLine).join(':')}`, tone: 'muted'});
+	}
+
+	return lines;
 }
 
 export function certificateLines(host: HostState, width: number, theme: Theme): Line[] {

@@ -12,9 +12,10 @@ export type Theme = {
 
 const colors: Record<Tone, string> = {ok: 'green', warning: 'yellow', critical: 'red', info: 'blue', muted: 'gray', running: 'cyan', accent: 'magenta'};
 
-/** Colours unless NO_COLOR (any value) or --ascii; Unicode glyphs unless --ascii. */
+/** Colours unless NO_COLOR or --ascii; Unicode glyphs unless --ascii. */
 export function makeTheme(options: {ascii?: boolean; noColor?: boolean} = {}): Theme {
-	const plain = options.noColor ?? ('NO_COLOR' in process.env && process.env.NO_COLOR !== undefined);
+	// no-color.org: a NO_COLOR that is present and not empty turns colour off.
+	const plain = options.noColor ?? Boolean(process.env.NO_COLOR);
 	const ascii = options.ascii ?? false;
 	return {
 		color: tone => (plain || ascii ? undefined : colors[tone]),
