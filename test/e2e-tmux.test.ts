@@ -221,11 +221,11 @@ describe.skipIf(missing)(title, () => {
 			expectFits(lines, 80, 24);
 
 			press(session, '?');
-			lines = await waitForScreen(session, 'the help', has(/^Keys$/));
+			lines = await waitForScreen(session, 'the help', has(/^Keys\b/));
 			expectFits(lines, 80, 24);
 
 			press(session, 'x');
-			await waitForScreen(session, 'the help to close', current => hasAll('MX host', mx1Selected)(current) && !has(/^Keys$/)(current));
+			await waitForScreen(session, 'the help to close', current => hasAll('MX host', mx1Selected)(current) && !has(/^Keys\b/)(current));
 
 			press(session, 'q');
 			expect(await waitForExit(session)).toEqual({status: 0});
