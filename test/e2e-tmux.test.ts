@@ -1,9 +1,10 @@
 import {execFileSync} from 'node:child_process';
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {startDnsServer} from '../source/demo/dns-server.js';
 import {cliPath} from './helpers/run-cli.js';
 
 /**
@@ -72,8 +73,8 @@ function columns(line: string): number {
 	return [...line].length;
 }
 
-function startDashboard(session: string, width: number, height: number): void {
-	const command = `env -u CI -u CONTINUOUS_INTEGRATION MXDASH_CONFIG_DIR=${shellQuote(workDir)} NO_COLOR= node ${shellQuote(cliPath)} --demo`;
+function startDashboard(session: string, width: number, height: number, args = ['--demo'], configDir = workDir): void {
+	const command = `env -u CI -u CONTINUOUS_INTEGRATION MXDASH_CONFIG_DIR=${shellQuote(configDir)} NO_COLOR= node ${shellQuote(cliPath)} ${args.map(arg => shellQuote(arg)).join(' ')}`;
 	tmux('new-session', '-d', '-s', session, '-x', String(width), '-y', String(height), '-c', repoRoot, command);
 	expect(display(session, '#{pane_width}x#{pane_height}')).toBe(`${width}x${height}`);
 }
@@ -290,4 +291,50 @@ describe.skipIf(missing)(title, () => {
 			}
 		}, 60_000);
 	}
+
+	it('starts empty, saves a domain added with a, and reopens the saved list with no arguments', async () => {
+		// Our own DNS server, so nothing is asked of any other address; NXDOMAIN is all it says.
+		const dns = await startDnsServer({});
+		const configDir = path.join(workDir, 'saved');
+		mkdirSync(configDir);
+		const args = ['--resolver', dns.address];
+		try {
+			startDashboard('first', 80, 24, args, configDir);
+			await waitForScreen('first', 'the empty state', has('No domains yet'));
+			press('first', 'a');
+			await waitForScreen('first', 'the prompt', has('Add domain:'));
+			for (const key of [...'bad domain']) {
+				press('first', key === ' ' ? 'Space' : key);
+			}
+
+			press('first', 'Enter');
+			await waitForScreen('first', 'the refusal', has('not a valid domain name'));
+			press('first', 'Escape');
+			press('first', 'a');
+			await waitForScreen('first', 'the prompt', has(/Add domain: _/));
+			for (const key of [...'saved.test']) {
+				press('first', key);
+			}
+
+			press('first', 'Enter');
+			await waitForScreen('first', 'the new domain', has(/saved\.test {2}CRITICAL/), roundMs);
+			expect(JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))).toMatchObject({domains: ['saved.test']});
+			press('first', 'q');
+			expect(await waitForExit('first')).toEqual({status: 0});
+
+			startDashboard('again', 80, 24, args, configDir);
+			await waitForScreen('again', 'the saved list', has(/saved\.test {2}CRITICAL/), roundMs);
+			press('again', 'd');
+			await waitForScreen('again', 'the question', has('Remove saved.test'));
+			press('again', 'y');
+			await waitForScreen('again', 'the empty state', has('No domains yet'));
+			expect(JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8'))).toMatchObject({domains: []});
+			press('again', 'q');
+			expect(await waitForExit('again')).toEqual({status: 0});
+		} finally {
+			stopSession('first');
+			stopSession('again');
+			await dns.close();
+		}
+	}, 90_000);
 });

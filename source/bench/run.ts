@@ -1,15 +1,16 @@
 import {fork} from 'node:child_process';
-import dgram from 'node:dgram';
 import type {ChildProcess} from 'node:child_process';
+import dgram from 'node:dgram';
 import {EventEmitter, once, setMaxListeners} from 'node:events';
 import {existsSync, readFileSync} from 'node:fs';
 import net from 'node:net';
 import type {AddressInfo} from 'node:net';
+import os from 'node:os';
 import {monitorEventLoopDelay, performance} from 'node:perf_hooks';
+import type {EventLoopUtilization} from 'node:perf_hooks';
 import process from 'node:process';
 import {Writable} from 'node:stream';
 import {setTimeout as sleep} from 'node:timers/promises';
-import os from 'node:os';
 import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
 import * as packet from 'dns-packet';
@@ -32,8 +33,9 @@ import type {Store} from '../ui/store.js';
 import type {makeTheme as makeDashboardTheme} from '../ui/theme.js';
 
 // How much does drawing the dashboard slow the probes, on one thread and with the engine in a
-// worker? (design.md, "Rendering must not slow the probes".) Loopback only: the SMTP and DNS
-// servers run in a child process, so that neither the UI nor the engine slows the servers.
+// worker? (design.md, "Rendering must not slow the probes".) Loopback only. The SMTP and DNS
+// servers run in child processes (started by this same file), so that neither the UI nor the
+// engine delays the servers' answers.
 
 const domainCount = 40;
 const hostsPerDomain = 5;
@@ -195,7 +197,7 @@ async function serve(role: Role): Promise<void> {
 	});
 }
 
-type Farm = {resolvers: string[]; ports: Record<string, number>; stop(): Promise<void>};
+type Farm = {resolvers: string[]; ports: Record<string, number>; pids: number[]; stop(): Promise<void>};
 
 async function startChild(role: Role): Promise<Farm> {
 	const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve', role], {stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
@@ -230,7 +232,7 @@ async function startChild(role: Role): Promise<Farm> {
 		throw new Error(`the ${role} servers did not start: ${message.message}`);
 	}
 
-	return {resolvers: message.resolvers, ports: message.ports, stop};
+	return {resolvers: message.resolvers, ports: message.ports, pids: child.pid === undefined ? [] : [child.pid], stop};
 }
 
 async function startFarm(): Promise<Farm> {
@@ -243,6 +245,7 @@ async function startFarm(): Promise<Farm> {
 	return {
 		resolvers: dns.value.resolvers,
 		ports: smtp.value.ports,
+		pids: [...smtp.value.pids, ...dns.value.pids],
 		async stop() {
 			await Promise.all([smtp.value.stop(), dns.value.stop()]);
 		},
@@ -374,8 +377,10 @@ class WorkerEngine {
 		this.worker.stderr.on('data', (text: string) => {
 			this.stderr = (this.stderr + text).slice(0, 10_000);
 		});
-		this.worker.on('message', (event: MonitorEvent) => {
-			this.listener?.(event);
+		this.worker.on('message', (events: MonitorEvent[]) => {
+			for (const event of events) {
+				this.listener?.(event);
+			}
 		});
 		this.worker.on('error', error => {
 			this.listener?.({type: 'round-error', message: error.message});
@@ -410,6 +415,10 @@ class WorkerEngine {
 		}
 	}
 
+	utilization(since?: EventLoopUtilization): EventLoopUtilization {
+		return this.worker.performance.eventLoopUtilization(since);
+	}
+
 	async stop(): Promise<void> {
 		await this.worker.terminate();
 	}
@@ -430,6 +439,12 @@ type Measure = {
 	wallMs: number;
 	perSecond: number;
 	loop: {p50: number; p99: number; max: number};
+	/** Event-loop utilisation of the main thread, and of the worker (C), 0–1. */
+	busy: number;
+	workerBusy?: number;
+	/** CPU seconds of this process (every thread) during the round, and of the servers. */
+	cpuSeconds: number;
+	serverCpuSeconds?: number;
 	/** Datagrams this machine dropped for a full receive buffer during the round (Linux). */
 	udpDrops?: number;
 	events?: number;
@@ -438,7 +453,7 @@ type Measure = {
 	inkMs?: number;
 };
 
-type Context = {domains: string[]; addresses: number; round: Omit<RoundOptions, 'signal'>; ui: Ui; worker: WorkerEngine};
+type Context = {domains: string[]; addresses: number; round: Omit<RoundOptions, 'signal'>; ui: Ui; worker: WorkerEngine; serverPids: number[]};
 
 function percentile(sorted: number[], p: number): number {
 	if (sorted.length === 0) {
@@ -462,6 +477,18 @@ function addressesOf(report: Report): AddressReport[] {
 	return report.domains.flatMap(domain => domain.mx.flatMap(mx => mx.addresses));
 }
 
+/** CPU seconds used so far by these processes (Linux /proc; user + system, 100 ticks a second). */
+function cpuOf(pids: number[]): number | undefined {
+	try {
+		return pids.reduce((sum, pid) => {
+			const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+			return sum + ((Number(fields[11]) + Number(fields[12])) / 100);
+		}, 0);
+	} catch {
+		return undefined;
+	}
+}
+
 /** Udp RcvbufErrors of /proc/net/snmp, where there is one. */
 function udpReceiveErrors(): number | undefined {
 	try {
@@ -473,21 +500,31 @@ function udpReceiveErrors(): number | undefined {
 	}
 }
 
-type Clock = {wallMs: number; loop: Measure['loop']; udpDrops?: number};
+type Clock = Pick<Measure, 'wallMs' | 'loop' | 'busy' | 'workerBusy' | 'cpuSeconds' | 'serverCpuSeconds' | 'udpDrops'>;
 
-/** The round's clock, the main thread's event-loop delay and the UDP drops, started together. */
-function startClock(): () => Clock {
+/** The round's clock, the main thread's event-loop delay and utilisation, CPU, UDP drops. */
+function startClock(context: Context, worker?: WorkerEngine): () => Clock {
 	const histogram = monitorEventLoopDelay({resolution: 10});
+	const servers = cpuOf(context.serverPids);
 	const drops = udpReceiveErrors();
+	const cpu = process.cpuUsage();
+	const busy = performance.eventLoopUtilization();
+	const workerBusy = worker?.utilization();
 	histogram.enable();
 	const t0 = performance.now();
 	return () => {
 		const wallMs = performance.now() - t0;
 		histogram.disable();
 		const after = udpReceiveErrors();
+		const used = process.cpuUsage(cpu);
+		const serversAfter = cpuOf(context.serverPids);
 		return {
 			wallMs,
 			loop: {p50: histogram.percentile(50) / 1e6, p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6},
+			busy: performance.eventLoopUtilization(busy).utilization,
+			...(worker && workerBusy ? {workerBusy: worker.utilization(workerBusy).utilization} : {}),
+			cpuSeconds: (used.user + used.system) / 1e6,
+			...(servers === undefined || serversAfter === undefined ? {} : {serverCpuSeconds: serversAfter - servers}),
 			...(drops === undefined || after === undefined ? {} : {udpDrops: after - drops}),
 		};
 	};
@@ -507,10 +544,8 @@ function measure(scenario: Scenario, context: Context, report: Report, clock: Cl
 		incomplete,
 		median: percentile(times, 50),
 		p90: percentile(times, 90),
-		wallMs: clock.wallMs,
 		perSecond: addresses.length / (clock.wallMs / 1000),
-		loop: clock.loop,
-		...(clock.udpDrops === undefined ? {} : {udpDrops: clock.udpDrops}),
+		...clock,
 	};
 }
 
@@ -523,14 +558,14 @@ function roundSignal(): AbortSignal {
 }
 
 async function engineOnly(context: Context): Promise<Measure> {
-	const stop = startClock();
+	const stop = startClock(context);
 	const report = await runRound(context.domains, {...context.round, signal: roundSignal()});
 	return measure('A', context, report, stop());
 }
 
 /** The worker's own round, with no dashboard: to warm the worker up. */
 async function workerOnly(context: Context): Promise<Measure> {
-	const stop = startClock();
+	const stop = startClock(context, context.worker);
 	const report = await context.worker.run(context.domains, context.round, () => undefined);
 	return measure('C', context, report, stop());
 }
@@ -547,7 +582,7 @@ async function withDashboard(context: Context, scenario: 'B' | 'C'): Promise<Mea
 
 	try {
 		// As the Watch does around every round.
-		const stop = startClock();
+		const stop = startClock(context, scenario === 'C' ? context.worker : undefined);
 		store.setSchedule({running: true});
 		const report = scenario === 'B'
 			? await runRound(context.domains, {...context.round, signal: roundSignal()}, onEvent)
@@ -733,17 +768,27 @@ function fixed(value: number | undefined, digits = 0): string {
 	return value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 }
 
-function describe(item: Measure): string {
+/** Other work on the machine skews the ratios, C's most (it wants two cores): say how much there was. */
+function loadAverage(): string {
+	return os.loadavg().map(value => value.toFixed(2)).join(' ');
+}
+
+function percent(value: number | undefined): string {
+	return value === undefined ? '–' : `${(value * 100).toFixed(0)}%`;
+}
+
+function describe(item: Measure, label: string = item.scenario): string {
 	const ui = item.renders === undefined ? '' : `, ${item.events ?? 0} events, ${item.renders} renders (Ink output ${fixed(item.inkMs)} ms), ${fixed((item.bytes ?? 0) / 1024)} KiB`;
 	const lost = item.lost > 0 ? `, ${item.lost} NOT PROBED (${item.dnsFailures} DNS failures${item.udpDrops ? `, ${item.udpDrops} UDP datagrams dropped` : ''})` : '';
 	const incomplete = item.incomplete > 0 ? `, ${item.incomplete} INCOMPLETE` : '';
-	return `${item.scenario}: ${item.probes} probes, median ${fixed(item.median)} ms, p90 ${fixed(item.p90)} ms, ${fixed(item.wallMs / 1000, 2)} s, ${fixed(item.perSecond)}/s, loop p99 ${fixed(item.loop.p99)} ms${ui}${lost}${incomplete}`;
+	const busy = `busy ${percent(item.busy)}${item.workerBusy === undefined ? '' : ` (worker ${percent(item.workerBusy)})`}, CPU ${fixed(item.cpuSeconds, 1)} s (servers ${fixed(item.serverCpuSeconds, 1)} s)`;
+	return `${label}: ${item.probes} probes, median ${fixed(item.median)} ms, p90 ${fixed(item.p90)} ms, ${fixed(item.wallMs / 1000, 2)} s, ${fixed(item.perSecond)}/s, loop p99 ${fixed(item.loop.p99)} ms, ${busy}${ui}${lost}${incomplete}`;
 }
 
 const scenarios = ['A', 'B', 'C'] as const;
 
 function table(all: Measure[]): string[] {
-	const header = ['scenario', 'rounds', 'probes', 'median ms', 'p90 ms', 'wall s', 'probes/s', 'loop p50/p99/max ms', 'renders', 'Ink ms', 'KiB out'];
+	const header = ['scenario', 'rounds', 'probes', 'median ms', 'p90 ms', 'wall s', 'probes/s', 'loop p50/p99/max ms', 'busy main/worker', 'CPU s bench/servers', 'renders', 'Ink ms', 'KiB out'];
 	const rows = scenarios.map(scenario => {
 		const runs = all.filter(item => item.scenario === scenario);
 		const of = (pick: (item: Measure) => number | undefined): number | undefined => {
@@ -760,6 +805,8 @@ function table(all: Measure[]): string[] {
 			fixed(of(item => item.wallMs / 1000), 2),
 			fixed(of(item => item.perSecond)),
 			`${fixed(of(item => item.loop.p50))} / ${fixed(of(item => item.loop.p99))} / ${fixed(of(item => item.loop.max))}`,
+			`${percent(of(item => item.busy))} / ${percent(of(item => item.workerBusy))}`,
+			`${fixed(of(item => item.cpuSeconds), 1)} / ${fixed(of(item => item.serverCpuSeconds), 1)}`,
 			fixed(of(item => item.renders)),
 			fixed(of(item => item.inkMs)),
 			fixed(of(item => (item.bytes === undefined ? undefined : item.bytes / 1024))),
@@ -793,10 +840,11 @@ async function main(): Promise<void> {
 	const started = performance.now();
 	const {domains, hosts} = layout();
 	const ca = [readPem('root-ca')];
-	const react = process.env.NODE_ENV === 'production' ? 'production' : 'development (NODE_ENV unset, as mxdash runs today)';
+	const react = process.env.NODE_ENV === 'production' ? 'production (as the mxdash dashboard sets it)' : 'development (NODE_ENV is not production: not what mxdash runs)';
 	process.stdout.write([
 		`mxdash bench: ${domains.length} domains × ${hostsPerDomain} MX = ${hosts.length} addresses on 127.0.70.0/24, one STARTTLS server each (relay closed), replies ${replyDelayMs} ms late`,
-		`concurrency ${concurrency}; the SMTP servers and the DNS server run in two child processes; fake terminal ${terminalSize.columns}×${terminalSize.rows}; Node ${process.version}, ${os.availableParallelism()} CPUs, React ${react} build`,
+		`concurrency ${concurrency}; the SMTP servers and the DNS server run in two child processes; fake terminal ${terminalSize.columns}×${terminalSize.rows}`,
+		`Node ${process.version}, ${os.availableParallelism()} CPUs, load average ${loadAverage()}, React ${react} build`,
 		'',
 	].join('\n'));
 	if (process.env.CI) {
@@ -813,14 +861,15 @@ async function main(): Promise<void> {
 		const context: Context = {
 			domains,
 			addresses: hosts.length,
+			serverPids: farm.pids,
 			ui,
 			worker,
 			round: {version: 'bench', resolvers: farm.resolvers, port: 25, ports: farm.ports, ehloName, relay: 'basic', mailFrom, rcptTo, ca, concurrency, warnDays: 21, limits: defaultLimits},
 		};
 
 		// One round each to compile the engine on both threads and the dashboard; not counted.
-		for (const [label, run] of [['A', engineOnly], ['B', async (item: Context) => withDashboard(item, 'B')], ['worker', workerOnly]] as const) {
-			process.stdout.write(`warm-up (${label})  ${describe(await run(context))}\n`);
+		for (const [label, run] of [['A', engineOnly], ['B', async (item: Context) => withDashboard(item, 'B')], ['worker alone', workerOnly]] as const) {
+			process.stdout.write(`warm-up  ${describe(await run(context), label)}\n`);
 			await sleep(200);
 		}
 
@@ -855,6 +904,7 @@ async function main(): Promise<void> {
 			...ratios(all),
 			'',
 			'per-probe ms: result.ms, connection to close; loop: event-loop delay of the main thread during the round (10 ms resolution);',
+			'busy: event-loop utilisation of the main thread / the engine\'s worker; CPU s: this process (every thread) / the two server processes;',
 			'Ink ms: time in Ink\'s output step (onRender renderTime), React\'s own work not included.',
 			'',
 		].join('\n'));
@@ -871,11 +921,12 @@ async function main(): Promise<void> {
 		await farm.stop();
 	}
 
-	process.stdout.write(`total ${fixed((performance.now() - started) / 1000, 1)} s\n`);
+	process.stdout.write(`total ${fixed((performance.now() - started) / 1000, 1)} s, load average now ${loadAverage()}\n`);
 }
 
-const role = process.argv[process.argv.indexOf('--serve') + 1];
-if (process.argv.includes('--serve') && (role === 'smtp' || role === 'dns')) {
+const serveAt = process.argv.indexOf('--serve');
+const role = serveAt === -1 ? undefined : process.argv[serveAt + 1];
+if (role === 'smtp' || role === 'dns') {
 	await serve(role);
 } else {
 	await main();

@@ -43,6 +43,10 @@ export function diagnoseAddress(result: ProbeResult, context: DiagnoseContext): 
 		findings.push(finding('starttls-injection', `${result.injectedBytes} bytes came after "220" to STARTTLS and before the TLS handshake; mxdash discarded them.`));
 	}
 
+	if (result.stages.quit.error === 'out-of-step') {
+		findings.push(finding('protocol-error', `The server's replies were out of step with the commands: ${result.stages.quit.detail ?? 'QUIT was not answered 221'}; no relay verdict is drawn from them.`));
+	}
+
 	if (result.rateLimited) {
 		findings.push(finding('rate-limited', `The server limited this client: ${firstLine(result.rateLimited)}`));
 	}

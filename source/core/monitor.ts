@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events';
 import {Dns} from './dns.js';
 import type {Limits} from './limits.js';
 import {probe} from './probe.js';
@@ -73,6 +74,11 @@ class Slots {
  */
 export async function runRound(inputs: string[], options: RoundOptions, emit: (event: MonitorEvent) => void = () => undefined): Promise<Report> {
 	const startedAt = new Date();
+	if (options.signal) {
+		// Every session listens for the abort: hundreds of listeners are expected here.
+		setMaxListeners(0, options.signal);
+	}
+
 	emit({type: 'round-start', domains: inputs, at: startedAt.toISOString()});
 	const dns = new Dns({...(options.resolvers ? {servers: options.resolvers} : {}), limits: options.limits});
 	const slots = new Slots(options.concurrency);

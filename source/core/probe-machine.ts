@@ -159,7 +159,7 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 				end(s, 'starttls', 'ok', at);
 				begin(s, 'tls', at);
 				actions.push({type: 'deadline', stage: 'tls', ms: s.options.deadlines.tls}, {type: 'start-tls'});
-			} else if (reply.code === 421) {
+			} else if (reply.code === 421 || reply.code === 221) {
 				abandon(s, 'starttls', at, reply, actions);
 			} else {
 				end(s, 'starttls', 'critical', at, `refused: ${reply.code} ${reply.lines[0] ?? ''}`, 'refused');
@@ -237,7 +237,24 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 		}
 
 		case 'quit': {
-			end(s, 'quit', 'ok', at, String(reply.code));
+			if (reply.code === 221) {
+				end(s, 'quit', 'ok', at, '221');
+			} else {
+				// QUIT is always answered 221: anything else means the replies were out of step
+				// with our commands (an extra reply somewhere), so no verdict read from them stands.
+				end(s, 'quit', 'warning', at, `QUIT answered ${reply.code}: replies out of step`, 'out-of-step');
+				if (s.relay.tested) {
+					s.relay.open = false;
+					s.relay.inconclusive = true;
+					s.relay.reason = `the server's replies were out of step with the commands (QUIT answered ${reply.code})`;
+					for (const attempt of s.relay.attempts) {
+						attempt.accepted = false;
+					}
+
+					s.stages.relay = {...s.stages.relay, status: 'warning', detail: 'replies out of step'};
+				}
+			}
+
 			finish(s, actions);
 			break;
 		}
@@ -375,10 +392,10 @@ function abandon(s: MachineState, stage: StageName, at: number, reply: Reply, ac
 		s.relay.reason = `${reply.code} ${firstLine(reply.text)}`;
 	}
 
-	end(s, stage, 'critical', at, `${reply.code} ${firstLine(reply.text)}`, reply.code === 421 ? 'rate-limited' : 'rejected');
+	end(s, stage, 'critical', at, `${reply.code} ${firstLine(reply.text)}`, reply.code === 421 ? 'rate-limited' : (stage === 'starttls' ? 'refused' : 'rejected'));
 	skipPending(s, 'the session ended early');
-	if (reply.code === 421) {
-		// 421 means the server is closing the channel (RFC 5321 §3.8); QUIT would go nowhere.
+	if (reply.code === 421 || reply.code === 221) {
+		// 421 and 221 mean the server is closing the channel (RFC 5321 §3.8); QUIT would go nowhere.
 		finish(s, actions);
 		return;
 	}

@@ -172,8 +172,8 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 						// (CVE-2011-0411 and kin): drop them, never read them as replies.
 						if (output.rest > 0) {
 							injectedBytes = output.rest;
-							const text = decodeBytes(chunk.subarray(chunk.length - output.rest));
-							record('info', `discarded ${output.rest} bytes sent before the TLS handshake: ${text}`);
+							const text = decodeBytes(chunk.subarray(chunk.length - output.rest, chunk.length - output.rest + 512));
+							record('info', `discarded ${output.rest} bytes sent before the TLS handshake: ${text}${output.rest > 512 ? '…' : ''}`);
 						}
 
 						return;
@@ -292,25 +292,24 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 	});
 }
 
-const contexts = new WeakMap<string[], tls.SecureContext>();
-let defaultContext: tls.SecureContext | undefined;
+// Keyed by the roots' text: a round from the worker brings a fresh copy of the same array.
+const contexts = new Map<string, tls.SecureContext>();
 
 /**
  * One secure context per set of trusted roots, built once: building it parses every root
  * certificate (about 45 ms of blocked event loop), far too much to repeat per session.
  */
 function secureContext(ca: string[] | undefined): tls.SecureContext {
-	const known = ca ? contexts.get(ca) : defaultContext;
-	if (known) {
-		return known;
-	}
+	const key = ca?.join('\n') ?? '';
+	let context = contexts.get(key);
+	if (!context) {
+		// See old protocols and weak ciphers to report them, rather than fail the handshake.
+		context = tls.createSecureContext({minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
+		if (contexts.size > 16) {
+			contexts.clear();
+		}
 
-	// See old protocols and weak ciphers to report them, rather than fail the handshake.
-	const context = tls.createSecureContext({minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
-	if (ca) {
-		contexts.set(ca, context);
-	} else {
-		defaultContext = context;
+		contexts.set(key, context);
 	}
 
 	return context;

@@ -5,7 +5,11 @@
  * invalid bytes that `decodeBytes` kept as U+DC80–U+DCFF (shown as \xHH). A backslash is
  * doubled so that an escape the server typed itself cannot pass for one we made.
  */
-const unsafeClass = String.raw`\0-\x1F\x7F-\x9F\u00AD\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB\uD800-\uDFFF`;
+// DEL, C1 controls, and the format characters that hide or reorder text.
+const invisibleClass = String.raw`\x7F-\x9F\u00AD\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB`;
+const unsafeClass = String.raw`\0-\x1F${invisibleClass}\uD800-\uDFFF`;
+/** What JSON.stringify leaves raw but a terminal would act on (it escapes C0 and lone surrogates itself). */
+export const invisibleCharacters = new RegExp(`[${invisibleClass}]`, 'g');
 // A valid surrogate pair is kept (emoji and the like); everything else in the class is escaped.
 const toEscape = new RegExp(String.raw`[\uD800-\uDBFF][\uDC00-\uDFFF]|[\\${unsafeClass}]`, 'g');
 const unsafe = new RegExp(`[${unsafeClass}]`);

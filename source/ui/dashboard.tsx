@@ -29,10 +29,12 @@ type Engine = {run(domains: string[], only?: string[]): Promise<void>; stop(): P
 function workerEngine(round: DashboardOptions['round'], onEvent: (event: MonitorEvent) => void): Engine {
 	const worker = new Worker(new URL('../core/round-worker.js', import.meta.url));
 	let finish: (() => void) | undefined;
-	worker.on('message', (event: MonitorEvent) => {
-		onEvent(event);
-		if (event.type === 'round-done' || event.type === 'round-error') {
-			finish?.();
+	worker.on('message', (events: MonitorEvent[]) => {
+		for (const event of events) {
+			onEvent(event);
+			if (event.type === 'round-done' || event.type === 'round-error') {
+				finish?.();
+			}
 		}
 	});
 	worker.on('error', error => {
