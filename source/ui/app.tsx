@@ -329,23 +329,25 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 		}
 
 		if (overlay.kind === 'add' || overlay.kind === 'filter') {
+			// Typed or pasted text may come in one chunk with its Enter ("example.com\r").
+			const [typed = '', ...rest] = key.return ? [''] : input.split(/[\r\n]/);
+			const submit = key.return || rest.length > 0;
+			const text = overlay.text + [...typed].filter(char => char >= ' ' && char !== '\u007F').join('');
 			if (key.ctrl && input === 'c') {
 				quit();
 			} else if (key.escape) {
 				setOverlay({kind: 'none'});
-			} else if (key.return) {
-				if (overlay.kind === 'filter') {
-					setFilter(overlay.text.trim().toLowerCase());
-					setOverlay({kind: 'none'});
-				} else {
-					const error = controller.addDomain(overlay.text);
-					setOverlay(error ? {...overlay, error} : {kind: 'none'});
-				}
 			} else if (key.backspace || key.delete) {
 				setOverlay({...overlay, text: overlay.text.slice(0, -1)});
-			} else if (input && !key.ctrl && !key.meta && overlay.text.length < 253) {
-				// Typed text only: paste may bring control characters, which are dropped.
-				setOverlay({...overlay, text: overlay.text + [...input].filter(char => char >= ' ' && char !== '\u007F').join('')});
+			} else if (submit && overlay.kind === 'filter') {
+				setFilter(text.trim().toLowerCase());
+				setOverlay({kind: 'none'});
+			} else if (submit) {
+				const error = controller.addDomain(text);
+				setOverlay(error ? {kind: 'add', text, error} : {kind: 'none'});
+			} else if (!key.ctrl && !key.meta) {
+				// Control characters a paste may bring are dropped.
+				setOverlay({...overlay, text: text.slice(0, 253)});
 			}
 
 			return;
