@@ -1,72 +1,39 @@
-import {execFileSync} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {existsSync, mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startDnsServer} from '../source/demo/dns-server.js';
 import {cliPath} from './helpers/run-cli.js';
+import {Terminal, has, hasAll, stepMs, tmuxMissing} from './helpers/tmux.js';
+import type {Exit} from './helpers/tmux.js';
 
 /**
  * The built dashboard in a real terminal: tmux runs `mxdash --demo`, the test sends one key at
  * a time and reads the screen back. Every wait is bounded and polls the screen.
  */
 
-function tmuxMissing(): boolean {
-	try {
-		execFileSync('tmux', ['-V'], {stdio: 'ignore'});
-		return false;
-	} catch {
-		return true;
-	}
-}
-
-const missing = tmuxMissing();
+const missing = tmuxMissing;
 const title = missing
 	? 'dashboard in tmux — skipped: tmux is not on PATH (bash .ci/setup-peers.sh installs it)'
 	: 'dashboard in tmux';
 
-const repoRoot = path.dirname(path.dirname(cliPath));
-const pollMs = 50;
-const stepMs = 10_000;
 // The first round waits for the demo's slow greeter (~6 s) on top of start-up.
 const roundMs = 25_000;
 
-// Ink renders only the last frame when it believes it runs in CI, and a tmux inside tmux
-// would inherit the outer one's variables: the dashboard must see a plain terminal.
-const tmuxEnv: NodeJS.ProcessEnv = {...process.env};
-for (const name of ['CI', 'CONTINUOUS_INTEGRATION', 'TMUX', 'TMUX_PANE', 'NO_COLOR', 'FORCE_COLOR']) {
-	delete tmuxEnv[name];
-}
-
+let terminal: Terminal;
 let workDir = '';
-let configFile = '';
-// A private server per test file (in its temporary directory, so nothing is left behind).
-let socket = '';
+const tmux = (...args: string[]): string => terminal.tmux(...args);
+const display = (session: string, format: string): string => terminal.display(session, format);
+const press = (session: string, key: string): void => {
+	terminal.press(session, key);
+};
 
-function tmux(...args: string[]): string {
-	return execFileSync('tmux', ['-S', socket, '-f', configFile, ...args], {encoding: 'utf8', env: tmuxEnv, stdio: ['ignore', 'pipe', 'pipe']});
-}
+const stopSession = (session: string): void => {
+	terminal.stop(session);
+};
 
-function shellQuote(text: string): string {
-	return `'${text.replaceAll('\'', '\'\\\'\'')}'`;
-}
-
-async function sleep(ms: number): Promise<void> {
-	await new Promise<void>(resolve => {
-		setTimeout(resolve, ms);
-	});
-}
-
-function display(session: string, format: string): string {
-	return tmux('display-message', '-p', '-t', session, format).trimEnd();
-}
-
-/** The visible screen, wrapped lines joined (so a line wider than the terminal shows as such). */
-function screen(session: string): string[] {
-	const text = tmux('capture-pane', '-p', '-J', '-t', session);
-	return text.replace(/\n$/, '').split('\n').map(line => line.trimEnd());
-}
+const waitForScreen = async (session: string, what: string, check: (lines: string[]) => boolean, timeoutMs = stepMs): Promise<string[]> => terminal.waitForScreen(session, what, check, timeoutMs);
+const waitForExit = async (session: string): Promise<Exit> => terminal.waitForExit(session);
 
 /** Columns of a line: every character the dashboard draws is one cell wide. */
 function columns(line: string): number {
@@ -74,69 +41,8 @@ function columns(line: string): number {
 }
 
 function startDashboard(session: string, width: number, height: number, args = ['--demo'], configDir = workDir): void {
-	const command = `env -u CI -u CONTINUOUS_INTEGRATION MXDASH_CONFIG_DIR=${shellQuote(configDir)} NO_COLOR= node ${shellQuote(cliPath)} ${args.map(arg => shellQuote(arg)).join(' ')}`;
-	tmux('new-session', '-d', '-s', session, '-x', String(width), '-y', String(height), '-c', repoRoot, command);
+	terminal.start(session, width, height, args, configDir);
 	expect(display(session, '#{pane_width}x#{pane_height}')).toBe(`${width}x${height}`);
-}
-
-function stopSession(session: string): void {
-	try {
-		tmux('kill-session', '-t', session);
-	} catch {
-		// Already gone with its server.
-	}
-}
-
-/** One key per call: Ink misses keys that arrive together in one chunk. */
-function press(session: string, key: string): void {
-	tmux('send-keys', '-t', session, key);
-}
-
-/** Polls the screen until `check` holds; on timeout the error shows the last screen. */
-async function waitForScreen(session: string, what: string, check: (lines: string[]) => boolean, timeoutMs = stepMs): Promise<string[]> {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const lines = screen(session);
-		if (check(lines)) {
-			return lines;
-		}
-
-		if (performance.now() > deadline) {
-			throw new Error(`waited ${timeoutMs} ms for ${what}; the screen was:\n${lines.join('\n')}`);
-		}
-
-		await sleep(pollMs);
-	}
-}
-
-const has = (pattern: RegExp | string) => (lines: string[]): boolean => lines.some(line => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
-const hasAll = (...patterns: Array<RegExp | string>) => (lines: string[]): boolean => patterns.every(pattern => has(pattern)(lines));
-
-type Exit = {status?: number; signal?: number};
-
-/**
- * Waits until the program has exited: its exit status, or the signal that ended it. tmux built
- * with libutempter can miss the SIGCHLD of a pane's process (tmux/tmux#311): the pane is dead
- * but its status never comes, so a spare SIGCHLD to our own private server makes it reap.
- */
-async function waitForExit(session: string, timeoutMs = stepMs): Promise<Exit> {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const [dead = '', status = '', signal = ''] = display(session, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}').split(':');
-		if (dead === '1' && (status !== '' || signal !== '')) {
-			return status === '' ? {signal: Number(signal)} : {status: Number(status)};
-		}
-
-		if (dead === '1') {
-			process.kill(Number(display(session, '#{pid}')), 'SIGCHLD');
-		}
-
-		if (performance.now() > deadline) {
-			throw new Error(`waited ${timeoutMs} ms for the dashboard to exit (pane_dead ${dead}); the screen was:\n${screen(session).join('\n')}`);
-		}
-
-		await sleep(pollMs);
-	}
 }
 
 /** The frame fits the terminal: no line wider, its top not scrolled away, shorter than the rows. */
@@ -164,23 +70,12 @@ describe.skipIf(missing)(title, () => {
 			throw new Error(`${cliPath} is missing: run npm run build first (npm test does)`);
 		}
 
-		workDir = mkdtempSync(path.join(tmpdir(), 'mxdash-e2e-'));
-		configFile = path.join(workDir, 'tmux.conf');
-		socket = path.join(workDir, `mxdash-e2e-${process.pid}.sock`);
-		// In the config, so it is set before the program starts and cannot race an early exit.
-		writeFileSync(configFile, 'set -g remain-on-exit on\nset -g status off\n');
+		terminal = new Terminal();
+		workDir = terminal.workDir;
 	});
 
 	afterAll(() => {
-		try {
-			tmux('kill-server');
-		} catch {
-			// No server left.
-		}
-
-		if (workDir) {
-			rmSync(workDir, {recursive: true, force: true});
-		}
+		terminal?.close();
 	});
 
 	it('shows the grid, drills into a host and back, shows help, and quits restoring the terminal', async () => {
