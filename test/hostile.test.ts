@@ -26,6 +26,7 @@ import type {DnsServer, Zone} from '../source/demo/dns-server.js';
 import {allHostileSessions, bounded, bytes, dialogue, hostileAddress, startHostile} from './helpers/hostile-servers.js';
 import type {Behaviour, HostileOptions, HostileServer, HostileSession} from './helpers/hostile-servers.js';
 import {cliPath, runCli} from './helpers/run-cli.js';
+import {Terminal, has, tmuxMissing} from './helpers/tmux.js';
 import {batch, close, expectLine, pause, send, serve, smtpResponder, startScriptedServer, startTls} from './helpers/scripted-server.js';
 import type {ScriptedServer, ScriptedServerOptions, Session, Step} from './helpers/scripted-server.js';
 
@@ -1187,6 +1188,49 @@ describe('4. the terminal is never the server\'s', () => {
 		// JSON.stringify escapes C0 and lone surrogates; U+009B, U+202E, U+200B, U+FEFF it writes raw.
 		expect(terminalHazards(cli.stdout)).toEqual([]);
 	});
+	it.skipIf(tmuxMissing)('the dashboard over all of them at once: completes, answers keys, draws every hazard as a visible escape, writes none raw, and Ctrl-C restores the terminal [guards the sanitizer in source/ui and the terminal restore]', async () => {
+		const terminal = new Terminal();
+		const raw = path.join(terminal.workDir, 'terminal.out');
+		const session = 'evil';
+		try {
+			terminal.start(session, 80, 24, cliArgs(), terminal.workDir, raw);
+			await terminal.waitForScreen(session, 'the host rows', has(/127\.0\.66\./));
+			terminal.press(session, 'Down');
+			await terminal.waitForScreen(session, 'the selection on the first host', has(/^› .*127\.0\.66\./), 3000);
+			await terminal.waitForScreen(session, 'the round to finish', current => /last \d/.test(current[0] ?? ''), 30_000);
+			terminal.press(session, 'Enter');
+			await terminal.waitForScreen(session, 'the detail screen', has('[1 Summary]'));
+			terminal.press(session, '2');
+			const transcript = await terminal.waitForScreen(session, 'the transcript', has('[2 Transcript]'));
+			expect(transcript.join('\n')).toMatch(/← 220 evil\\x1b\[2J\\x1b\[31m\.test ESMTP \\x1b\]0;pwned/);
+			terminal.press(session, '4');
+			await terminal.waitForScreen(session, 'the findings', has('[4 Findings]'));
+			terminal.press(session, 'Escape');
+			await terminal.waitForScreen(session, 'the grid again', has('MX host'));
+			expect(terminal.display(session, '#{pane_title}')).not.toMatch(/pwn/);
+			terminal.press(session, 'C-c');
+			expect(await terminal.waitForExit(session)).toEqual({status: 0});
+			expect(terminal.display(session, '#{alternate_on}')).toBe('0');
+			expect(terminal.display(session, '#{pane_title}')).not.toMatch(/pwn/);
+
+			// What the program wrote, byte for byte: Ink's own CSI sequences only, nothing of the servers'.
+			const written = readFileSync(raw);
+			const text = written.toString('utf8');
+			expect(written.length).toBeGreaterThan(1000);
+			const osc = text.indexOf('\u001B]');
+			expect(osc, 'an OSC sequence (title, link, clipboard)').toBe(-1);
+			expect(text.indexOf('\u001BP'), 'a DCS sequence').toBe(-1);
+			expect(written.includes(0x07), 'BEL').toBe(false);
+			expect(written.includes(0x7F), 'DEL').toBe(false);
+			expect(written.includes(0xFF), 'an invalid byte from a server').toBe(false);
+			expect([...text].filter(char => /[\u0080-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/.test(char)), 'C1, bidi or zero-width characters').toEqual([]);
+			// Every ESC starts one of the sequences Ink and the alternate screen use: CSI, nothing else.
+			const escapes = text.split('\u001B').slice(1).map(rest => rest.slice(0, 1));
+			expect(escapes.filter(next => next !== '['), 'an ESC that does not start a CSI').toEqual([]);
+		} finally {
+			terminal.close();
+		}
+	}, 60_000);
 });
 
 // ---------------------------------------------------------------------------------------------

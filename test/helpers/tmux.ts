@@ -72,10 +72,19 @@ export class Terminal {
 		return text.replace(/\n$/, '').split('\n').map(line => line.trimEnd());
 	}
 
-	/** Start `mxdash ARGS` in a new session of the given size. */
-	start(session: string, width: number, height: number, args: string[], configDir = this.workDir): void {
-		const command = `env -u CI -u CONTINUOUS_INTEGRATION MXDASH_CONFIG_DIR=${shellQuote(configDir)} NO_COLOR= node ${shellQuote(cliPath)} ${args.map(arg => shellQuote(arg)).join(' ')}`;
+	/**
+	 * Start `mxdash ARGS` in a new session of the given size. With `capture`, every byte the
+	 * program writes to the terminal is appended to that file: the program waits for a line
+	 * on its input until the capture is in place, so not one byte is missed.
+	 */
+	start(session: string, width: number, height: number, args: string[], configDir = this.workDir, capture?: string): void {
+		const run = `env -u CI -u CONTINUOUS_INTEGRATION MXDASH_CONFIG_DIR=${shellQuote(configDir)} NO_COLOR= node ${shellQuote(cliPath)} ${args.map(arg => shellQuote(arg)).join(' ')}`;
+		const command = capture ? `read go; exec ${run}` : run;
 		this.tmux('new-session', '-d', '-s', session, '-x', String(width), '-y', String(height), '-c', repoRoot, command);
+		if (capture) {
+			this.tmux('pipe-pane', '-o', '-t', session, `cat >> ${shellQuote(capture)}`);
+			this.press(session, 'Enter');
+		}
 	}
 
 	stop(session: string): void {
