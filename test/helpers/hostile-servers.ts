@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type {AddressInfo} from 'node:net';
 import tls from 'node:tls';
+import {within as bounded} from './scripted-server.js';
 
 export type ReceivedCommand = {text: string; tls: boolean; chunk: number};
 
@@ -93,21 +94,7 @@ export function hostileAddress(): string {
 }
 
 /** Resolve with `promise`, or reject after `ms` saying `what`. */
-export async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	try {
-		return await Promise.race([
-			promise,
-			new Promise<never>((_, reject) => {
-				timer = setTimeout(() => {
-					reject(new Error(`${what}: nothing within ${ms} ms`));
-				}, ms);
-			}),
-		]);
-	} finally {
-		clearTimeout(timer);
-	}
-}
+export {bounded};
 
 /** Bytes from UTF-8 strings and raw byte lists, in order. */
 export function bytes(...parts: Array<string | number[] | Buffer>): Buffer {
