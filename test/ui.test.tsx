@@ -24,7 +24,7 @@ function setup(domains: Record<string, FakeHost[]>, theme = makeTheme({noColor: 
 		removeDomain: vi.fn(),
 		quit: vi.fn(),
 	};
-	const app = render(<App store={store} controller={controller} theme={theme} version="test"/>);
+	const app = render(<App store={store} controller={controller} theme={theme}/>);
 	return {store, controller, app};
 }
 

@@ -333,7 +333,7 @@ async function mountDashboard(ui: Ui, domains: string[]): Promise<Dashboard> {
 		removeDomain: () => undefined,
 		quit: () => undefined,
 	};
-	const app = ui.render(ui.createElement(ui.App, {store, controller, theme: ui.makeTheme(), version: ''}), {
+	const app = ui.render(ui.createElement(ui.App, {store, controller, theme: ui.makeTheme()}), {
 		stdout: terminal as unknown as NodeJS.WriteStream,
 		stderr: new FakeTerminal() as unknown as NodeJS.WriteStream,
 		stdin: new FakeStdin() as unknown as NodeJS.ReadStream,

@@ -23,7 +23,7 @@ export type Controller = {
 	quit(): void;
 };
 
-export type AppProps = {store: Store; controller: Controller; theme: Theme; version: string; intervalSeconds?: number};
+export type AppProps = {store: Store; controller: Controller; theme: Theme};
 
 type Overlay = {kind: 'none'} | {kind: 'help'; top: number} | {kind: 'add'; text: string; error?: string} | {kind: 'filter'; text: string} | {kind: 'remove'; domain: string};
 
@@ -142,7 +142,7 @@ function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: stri
 	}
 }
 
-export function App({store, controller, theme, version, intervalSeconds}: AppProps) {
+export function App({store, controller, theme}: AppProps) {
 	const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
 	const {columns, rows: terminalRows} = useTerminalSize();
 	const {exit} = useApp();
@@ -155,8 +155,6 @@ export function App({store, controller, theme, version, intervalSeconds}: AppPro
 	const [paneTop, setPaneTop] = useState(0);
 	const [filter, setFilter] = useState('');
 	const tick = useClock(snapshot.round.running);
-	void version;
-	void intervalSeconds;
 
 	// Keep the frame shorter than the terminal: Ink 6 clears the whole screen otherwise.
 	const width = Math.max(40, columns);

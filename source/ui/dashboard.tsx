@@ -3,7 +3,6 @@ import {Worker} from 'node:worker_threads';
 import {render} from 'ink';
 import {normalizeDomain} from '../core/dns.js';
 import type {MonitorEvent, RoundOptions} from '../core/monitor.js';
-import {runRound} from '../core/monitor.js';
 import type {WorkerRequest} from '../core/round-worker.js';
 import {Watch} from '../core/watch.js';
 import {App} from './app.js';
@@ -19,8 +18,6 @@ export type DashboardOptions = {
 	ascii?: boolean;
 	/** Persist the domain list (conf); errors are shown, not thrown. */
 	saveDomains?: (domains: string[]) => string | undefined;
-	/** Run the engine on the main thread (tests); by default it runs in a worker. */
-	inProcess?: boolean;
 };
 
 type Engine = {run(domains: string[], only?: string[]): Promise<void>; stop(): Promise<void>};
@@ -56,21 +53,6 @@ function workerEngine(round: DashboardOptions['round'], onEvent: (event: Monitor
 	};
 }
 
-function inProcessEngine(round: DashboardOptions['round'], onEvent: (event: MonitorEvent) => void): Engine {
-	let controller = new AbortController();
-	return {
-		async run(domains, only) {
-			controller = new AbortController();
-			await runRound(domains, {...round, signal: controller.signal, ...(only ? {only} : {})}, onEvent).catch((error: unknown) => {
-				onEvent({type: 'round-error', message: (error as Error).message});
-			});
-		},
-		async stop() {
-			controller.abort();
-		},
-	};
-}
-
 const enterAlternateScreen = '\u001B[?1049h\u001B[H';
 const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
 
@@ -80,7 +62,7 @@ const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
  */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
 	const store = new Store(options.domains.map(input => ({domain: normalizeDomain(input), input})));
-	const engine = (options.inProcess ? inProcessEngine : workerEngine)(options.round, event => {
+	const engine = workerEngine(options.round, event => {
 		store.apply(event);
 	});
 	const watch = new Watch(async ({only}) => engine.run(store.domainNames, only), options.intervalSeconds === undefined ? undefined : options.intervalSeconds * 1000, state => {
@@ -130,7 +112,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		},
 	};
 
-	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})} version="" {...(options.intervalSeconds ? {intervalSeconds: options.intervalSeconds} : {})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15});
+	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15});
 	// Restore first, synchronously: another listener (conf's when-exit) may re-raise the signal
 	// and end the process before any asynchronous clean-up runs.
 	const onSignal = (): void => {
