@@ -89,6 +89,8 @@ describe('the dashboard', () => {
 		expect(frame).toContain('→ Close the relay now.');
 		frame = await press(app, keys.escape);
 		expect(frame).toMatch(/› (?:\d+ )?mx2\.a\.test/);
+		frame = await press(app, keys.down, keys.enter);
+		expect(frame).toContain('mx.b.test [127.0.0.3]');
 		app.unmount();
 	});
 

@@ -227,7 +227,10 @@ export function App({store, controller, theme}: AppProps) {
 
 		switch (action) {
 			case 'open': {
-				if (rowAt(at)?.kind === 'host') {
+				// On a domain row, open its first host.
+				const host = rows.findIndex((row, index) => index >= at && row.kind === 'host' && row.domain === rowAt(at)?.domain);
+				if (host !== -1) {
+					select(host);
 					setScreen('detail');
 					setPaneTop(0);
 				}
