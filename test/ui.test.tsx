@@ -141,6 +141,15 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('takes keys typed faster than they are read, one by one', async () => {
+		const {app} = setup(two);
+		let frame = await press(app, 'jjj');
+		expect(frame).toMatch(/› b\.test/);
+		frame = await press(app, 'k\r');
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		app.unmount();
+	});
+
 	it('filters rows with /', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '/', ...'b.test', keys.enter);

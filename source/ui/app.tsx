@@ -1,4 +1,5 @@
 import {Box, Text, useApp, useInput, useStdout} from 'ink';
+import type {Key} from 'ink';
 import {Table} from '@alcalzone/ink-table';
 import {useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import {sanitize} from '../core/sanitize.js';
@@ -303,7 +304,7 @@ export function App({store, controller, theme}: AppProps) {
 		}
 	};
 
-	useInput((input, key) => {
+	const onKey = (input: string, key: Key): void => {
 		const overlay = currentOverlay();
 		if (overlay.kind === 'help') {
 			if (key.upArrow || key.downArrow) {
@@ -358,6 +359,20 @@ export function App({store, controller, theme}: AppProps) {
 		if (action) {
 			run(action, input);
 		}
+	};
+
+	useInput((input, key) => {
+		// Keys typed faster than they are read come as one run of text ("jjj"): one key each.
+		const prompt = ['add', 'filter'].includes(currentOverlay().kind);
+		if (input.length > 1 && !prompt && !key.ctrl && !key.meta) {
+			for (const char of input) {
+				onKey(char, {...key, return: char === '\r'});
+			}
+
+			return;
+		}
+
+		onKey(input, key);
 	});
 
 	const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : `${rows.length} rows`;
