@@ -6,7 +6,7 @@ import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
 import {runRound} from './core/monitor.js';
 import type {RoundOptions} from './core/monitor.js';
-import {startDemo} from './demo/demo.js';
+import {startDemoInWorker} from './demo/demo-worker.js';
 import {defaults, domainList, roundOptions} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
@@ -133,7 +133,7 @@ async function main(): Promise<number> {
 		...(flags.concurrency === undefined ? {} : {concurrency: flags.concurrency}),
 		...(flags.warnDays === undefined ? {} : {warnDays: flags.warnDays}),
 	}, store.settings, cli.pkg.version ?? '0.0.0');
-	const demo = flags.demo ? await startDemo() : undefined;
+	const demo = flags.demo ? await startDemoInWorker() : undefined;
 	try {
 		if (demo) {
 			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca]});
