@@ -175,18 +175,28 @@ export function tlsFindings(tls: TlsInfo, exchange: string, warnDays: number): F
 		findings.push(finding('cert-untrusted', `The chain does not lead to a trusted root: ${tls.authorizationError}. ${opportunistic}`));
 	}
 
-	const issued = tls.chain.filter(cert => !cert.selfSigned);
-	const weakKey = issued.find(cert => (cert.keyType.startsWith('rsa') && (cert.keyBits ?? 0) < 2048) || (cert.keyType === 'ec' && (cert.keyBits ?? 0) < 256));
+	const weakKey = tls.chain.find(cert => hasWeakKey(cert));
 	if (weakKey) {
 		findings.push(finding('cert-weak-key', `"${weakKey.subject}" has a ${weakKey.keyBits ?? '?'}-bit ${weakKey.keyType.toUpperCase()} key.`));
 	}
 
-	const weakSignature = issued.find(cert => /sha1|md5|md2/i.test(cert.signatureAlgorithm));
+	const weakSignature = tls.chain.find(cert => hasWeakSignature(cert));
 	if (weakSignature) {
 		findings.push(finding('cert-weak-signature', `"${weakSignature.subject}" is signed with ${weakSignature.signatureAlgorithm}.`));
 	}
 
 	return findings;
+}
+
+/** RSA under 2048 bits or EC under 256, on a certificate that is not a self-signed root. */
+export function hasWeakKey(cert: CertInfo): boolean {
+	const bits = cert.keyBits ?? 0;
+	return !cert.selfSigned && ((cert.keyType.startsWith('rsa') && bits < 2048) || (cert.keyType === 'ec' && bits < 256));
+}
+
+/** SHA-1, MD5 or MD2 signature on a certificate that is not a self-signed root. */
+export function hasWeakSignature(cert: CertInfo): boolean {
+	return !cert.selfSigned && /sha1|md5|md2/i.test(cert.signatureAlgorithm);
 }
 
 function validityFindings(cert: CertInfo, what: string, warnDays: number): Finding[] {

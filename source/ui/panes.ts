@@ -1,3 +1,4 @@
+import {hasWeakKey, hasWeakSignature} from '../core/diagnose.js';
 import {bySeverity} from '../core/findings.js';
 import {sanitize} from '../core/sanitize.js';
 import type {CertInfo, Finding, StageName} from '../core/types.js';
@@ -124,11 +125,12 @@ export function transcriptLines(host: HostState, width: number, theme: Theme): L
 	return lines.length > 0 ? lines : [{text: 'nothing yet', tone: 'muted'}];
 }
 
-function certLines(cert: CertInfo, index: number, count: number, width: number): Line[] {
+function certLines(cert: CertInfo, index: number, count: number, width: number, expiring: boolean): Line[] {
 	const role = index === 0 ? 'leaf' : (index === count - 1 && cert.selfSigned ? 'root' : 'intermediate');
-	const days: Tone = cert.daysLeft < 0 ? 'critical' : (cert.daysLeft < 21 ? 'warning' : 'ok');
-	const weakKey = (cert.keyType.startsWith('rsa') && (cert.keyBits ?? 0) < 2048) || (cert.keyType === 'ec' && (cert.keyBits ?? 0) < 256);
-	const weakSignature = /sha1|md5|md2/i.test(cert.signatureAlgorithm) && !cert.selfSigned;
+	// `expiring` comes from the findings, which know --warn-days.
+	const days: Tone = cert.daysLeft < 0 ? 'critical' : (expiring ? 'warning' : 'ok');
+	const weakKey = hasWeakKey(cert);
+	const weakSignature = hasWeakSignature(cert);
 	return [
 		{text: sanitize(`[${index}] ${role}: ${cert.subject}`, width), bold: true},
 		...wrap(`Issuer: ${cert.issuer}`, width, '    ').map(text => ({text})),
@@ -166,7 +168,7 @@ export function certificateLines(host: HostState, width: number, theme: Theme): 
 		...(tls.chainIncomplete ? [{text: `${theme.glyph.warning} chain incomplete: an intermediate is missing`, tone: 'warning' as Tone}] : []),
 		{text: `${tls.chain.length} certificate(s), leaf to root:`},
 		{text: ''},
-		...tls.chain.flatMap((cert, index) => certLines(cert, index, tls.chain.length, width)),
+		...tls.chain.flatMap((cert, index) => certLines(cert, index, tls.chain.length, width, index === 0 && host.findings.some(item => item.id === 'cert-expiring'))),
 	];
 }
 
