@@ -16,7 +16,9 @@ const dropOrder: Array<(typeof stageColumns)[number]['id'] | 'total'> = ['total'
  * The columns that fit: host and address get what the stage cells leave (at least 20), and
  * below that the least telling columns go.
  */
-export function layout(width: number): {host: number; address: number; columns: typeof stageColumns; total: boolean} {
+type Layout = {host: number; address: number; columns: typeof stageColumns; total: boolean};
+
+export function layout(width: number): Layout {
 	let columns = stageColumns;
 	let total = true;
 	const fixed = (): number => 2 + columns.reduce((sum, column) => sum + column.width, 0) + (total ? totalWidth : 0);
@@ -42,8 +44,8 @@ function cell(text: string, width: number): string {
 	return `${fit(text, width - 1)} `;
 }
 
-function Header({width, theme}: {width: number; theme: Theme}) {
-	const {host, address, columns, total} = layout(width);
+function Header({widths, theme}: {widths: Layout; theme: Theme}) {
+	const {host, address, columns, total} = widths;
 	const text = `  ${cell('MX host', host)}${cell('Address', address)}${columns.map(column => cell(column.title, column.width)).join('')}${total ? cell('Total', totalWidth) : ''}`;
 	return <Text bold color={theme.color('muted')} wrap="truncate">{text}</Text>;
 }
@@ -57,8 +59,7 @@ function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: D
 	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width - 1).replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length))}</Text>;
 }
 
-function HostRow({row, host, selected, width, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; selected: boolean; width: number; theme: Theme; frame: number}) {
-	const widths = layout(width);
+function HostRow({row, host, selected, width, widths, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
 	// The preference only where there is room; the detail screen always shows it.
 	const name = `${row.implicit || widths.host < 18 ? '' : `${row.preference} `}${sanitize(row.exchange)}`;
 	const changed = host.changes.length > 0;
@@ -79,18 +80,21 @@ function HostRow({row, host, selected, width, theme, frame}: {row: Extract<GridR
 /** The live grid: only the rows that fit are rendered, with one spinner clock for all. */
 export function Grid({snapshot, rows, selected, top, height, width, theme, frame}: GridProps) {
 	const visible = rows.slice(top, top + height);
+	const widths = layout(width);
 	const counts = new Map<string, number>();
 	const findings = new Map<string, Finding[]>();
 	for (const row of rows) {
 		if (row.kind === 'host') {
 			counts.set(row.domain, (counts.get(row.domain) ?? 0) + 1);
-			findings.set(row.domain, [...(findings.get(row.domain) ?? []), ...(snapshot.hosts.get(row.key)?.findings ?? [])]);
+			const list = findings.get(row.domain) ?? [];
+			list.push(...(snapshot.hosts.get(row.key)?.findings ?? []));
+			findings.set(row.domain, list);
 		}
 	}
 
 	return (
 		<Box flexDirection="column" height={height + 1}>
-			<Header width={width} theme={theme}/>
+			<Header widths={widths} theme={theme}/>
 			{visible.map((row, index) => {
 				const isSelected = top + index === selected;
 				if (row.kind === 'domain') {
@@ -99,7 +103,7 @@ export function Grid({snapshot, rows, selected, top, height, width, theme, frame
 				}
 
 				const host = snapshot.hosts.get(row.key);
-				return host ? <HostRow key={row.id} row={row} host={host} selected={isSelected} width={width} theme={theme} frame={frame}/> : null;
+				return host ? <HostRow key={row.id} row={row} host={host} selected={isSelected} width={width} widths={widths} theme={theme} frame={frame}/> : null;
 			})}
 		</Box>
 	);
