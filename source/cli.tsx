@@ -78,6 +78,11 @@ const flagSpec = {
 
 const defaultIntervalSeconds = 300;
 
+/** meow's camelCase key as the user typed it: warnDays → --warn-days. */
+function flagName(key: string): string {
+	return `--${key.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
+}
+
 function configCommand(args: string[]): number {
 	const store = openStore();
 	const [action = 'show', key, ...rest] = args;
@@ -106,7 +111,7 @@ async function main(): Promise<number> {
 	const known = new Set([...Object.keys(flagSpec), 'help', 'version']);
 	const unknown = Object.keys(cli.flags).filter(name => !known.has(name));
 	if (unknown.length > 0) {
-		throw new MxdashError('bad-flag', `unknown flag --${unknown[0]!.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} (see mxdash --help)`);
+		throw new MxdashError('bad-flag', `unknown flag ${flagName(unknown[0]!)} (see mxdash --help)`);
 	}
 
 	if (cli.input[0] === 'config') {
@@ -117,7 +122,7 @@ async function main(): Promise<number> {
 	const {flags} = cli;
 	for (const name of ['port', 'timeout', 'concurrency', 'warnDays', 'interval'] as const) {
 		if (flags[name] === null || (flags[name] !== undefined && (Number.isNaN(flags[name]) || flags[name] <= 0))) {
-			throw new MxdashError('bad-flag', `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)} needs a positive number`);
+			throw new MxdashError('bad-flag', `${flagName(name)} needs a positive number`);
 		}
 	}
 

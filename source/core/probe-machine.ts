@@ -267,13 +267,7 @@ function onBanner(s: MachineState, reply: Reply, at: number, actions: MachineAct
 	if (reply.code !== 220) {
 		end(s, 'banner', 'critical', at, `${reply.code} ${reply.lines[0] ?? ''}`, reply.code === 421 ? 'rate-limited' : 'rejected');
 		skip(s, ['ehlo', 'starttls', 'tls', 'ehloTls', 'relay'], 'greeting refused');
-		if (reply.code === 421) {
-			// 421 means the server is closing the channel (RFC 5321 §3.8); QUIT would go nowhere.
-			finish(s, actions);
-		} else {
-			quit(s, at, actions);
-		}
-
+		leave(s, reply, at, actions);
 		return;
 	}
 
@@ -394,13 +388,17 @@ function abandon(s: MachineState, stage: StageName, at: number, reply: Reply, ac
 
 	end(s, stage, 'critical', at, `${reply.code} ${firstLine(reply.text)}`, reply.code === 421 ? 'rate-limited' : (stage === 'starttls' ? 'refused' : 'rejected'));
 	skipPending(s, 'the session ended early');
+	leave(s, reply, at, actions);
+}
+
+/** End the dialogue after `reply`: with QUIT, unless the reply already closed the channel. */
+function leave(s: MachineState, reply: Reply, at: number, actions: MachineAction[]): void {
 	if (reply.code === 421 || reply.code === 221) {
 		// 421 and 221 mean the server is closing the channel (RFC 5321 §3.8); QUIT would go nowhere.
 		finish(s, actions);
-		return;
+	} else {
+		quit(s, at, actions);
 	}
-
-	quit(s, at, actions);
 }
 
 /** A timeout, a reader error, a closed or broken connection, a failed handshake. */
