@@ -5,7 +5,7 @@
 import net from 'node:net';
 import type {AddressInfo} from 'node:net';
 import tls from 'node:tls';
-import {within as bounded} from './scripted-server.js';
+import {closeServer, within as bounded} from './scripted-server.js';
 
 export type ReceivedCommand = {text: string; tls: boolean; chunk: number};
 
@@ -356,15 +356,7 @@ export async function startHostile(behaviour: string, run: Behaviour, options: H
 			return bounded(first, ms, `no client connected to ${behaviour}`);
 		},
 		async close() {
-			for (const socket of sockets) {
-				socket.destroy();
-			}
-
-			await new Promise<void>(resolve => {
-				server.close(() => {
-					resolve();
-				});
-			});
+			await closeServer(server, sockets);
 		},
 	};
 }

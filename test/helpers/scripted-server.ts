@@ -149,15 +149,7 @@ export async function startScriptedServer(script: Step[], options: ScriptedServe
 			return within(first, timeoutMs, 'no client connected');
 		},
 		async close() {
-			for (const socket of sockets) {
-				socket.destroy();
-			}
-
-			await new Promise<void>(resolve => {
-				server.close(() => {
-					resolve();
-				});
-			});
+			await closeServer(server, sockets);
 		},
 	};
 }
@@ -388,4 +380,17 @@ export async function freePort(): Promise<number> {
 		});
 	});
 	return port;
+}
+
+/** Destroy every open connection, then close the listener. */
+export async function closeServer(server: net.Server, sockets: Iterable<net.Socket>): Promise<void> {
+	for (const socket of sockets) {
+		socket.destroy();
+	}
+
+	await new Promise<void>(resolve => {
+		server.close(() => {
+			resolve();
+		});
+	});
 }
