@@ -2,11 +2,11 @@ import {readFileSync} from 'node:fs';
 import {X509Certificate} from 'node:crypto';
 import os from 'node:os';
 import type {Settings} from './config.js';
-import {normalizeDomain, parseResolver} from './core/dns.js';
+import {normalizeDomain, parseResolver} from './core/dns/resolver.js';
 import {MxdashError} from './core/errors.js';
 import {defaultLimits, limitsWithTimeout} from './core/limits.js';
-import type {RoundOptions} from './core/monitor.js';
-import type {RelayMode} from './core/relay-variants.js';
+import type {RoundOptions} from './core/run/monitor.js';
+import type {RelayMode} from './core/smtp/relay-variants.js';
 import {hasLineBreak} from './core/text.js';
 
 /** The flags that carry settings; undefined means "not given". */

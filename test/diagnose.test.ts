@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {cipherWeakness, tlsFindings} from '../source/core/diagnose.js';
-import {buildReport, probeKey} from '../source/core/report-model.js';
-import {detectSoftware} from '../source/core/software.js';
+import {cipherWeakness, tlsFindings} from '../source/core/checks/diagnose.js';
+import {buildReport, probeKey} from '../source/core/run/report-model.js';
+import {detectSoftware} from '../source/core/smtp/software.js';
 import type {CertInfo, MxPlan, ProbeResult, Stage, StageName, TlsInfo} from '../source/core/types.js';
 import {stageNames} from '../source/core/types.js';
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {initialState, start, step} from '../source/core/probe-machine.js';
-import type {MachineAction, MachineInput, MachineState} from '../source/core/probe-machine.js';
-import {relayPairs} from '../source/core/relay-variants.js';
+import {initialState, start, step} from '../source/core/smtp/machine.js';
+import type {MachineAction, MachineInput, MachineState} from '../source/core/smtp/machine.js';
+import {relayPairs} from '../source/core/smtp/relay-variants.js';
 import type {Reply} from '../source/core/types.js';
 
 function reply(code: number, ...lines: string[]): Reply {

@@ -16,11 +16,11 @@ import {Worker} from 'node:worker_threads';
 import * as packet from 'dns-packet';
 import type {Answer, Packet} from 'dns-packet';
 import {defaultLimits} from '../core/limits.js';
-import type {MonitorEvent, RoundOptions} from '../core/monitor.js';
-import {runRound} from '../core/monitor.js';
-import {probe} from '../core/probe.js';
-import type {AddressReport, Report} from '../core/report-model.js';
-import type {WorkerRequest} from '../core/round-worker.js';
+import type {MonitorEvent, RoundOptions} from '../core/run/monitor.js';
+import {runRound} from '../core/run/monitor.js';
+import {probe} from '../core/smtp/session.js';
+import type {AddressReport, Report} from '../core/run/report-model.js';
+import type {WorkerRequest} from '../core/run/worker.js';
 import type {TranscriptLine} from '../core/types.js';
 import {reverseName} from '../demo/dns-server.js';
 import type {Zone} from '../demo/dns-server.js';
@@ -369,7 +369,7 @@ class WorkerEngine {
 	/** What the worker wrote to stderr (in the dashboard it would land on the screen). */
 	stderr = '';
 	// Its stderr is kept, not passed through, to be reported after the table.
-	private readonly worker = new Worker(new URL('../core/round-worker.js', import.meta.url), {stderr: true});
+	private readonly worker = new Worker(new URL('../core/run/worker.js', import.meta.url), {stderr: true});
 	private listener: ((event: MonitorEvent) => void) | undefined;
 
 	constructor() {

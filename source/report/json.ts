@@ -1,4 +1,4 @@
-import type {Report} from '../core/report-model.js';
+import type {Report} from '../core/run/report-model.js';
 import {invisibleCharacters} from '../core/sanitize.js';
 
 /**

@@ -1,5 +1,5 @@
 import {sanitize} from '../core/sanitize.js';
-import type {AddressReport, DomainReport, Report, Status} from '../core/report-model.js';
+import type {AddressReport, DomainReport, Report, Status} from '../core/run/report-model.js';
 import type {Finding, Stage, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 

@@ -1,10 +1,10 @@
 import process from 'node:process';
 import {Worker} from 'node:worker_threads';
 import {render} from 'ink';
-import {normalizeDomain} from '../core/dns.js';
-import type {MonitorEvent, RoundOptions} from '../core/monitor.js';
-import type {WorkerRequest} from '../core/round-worker.js';
-import {Watch} from '../core/watch.js';
+import {normalizeDomain} from '../core/dns/resolver.js';
+import type {MonitorEvent, RoundOptions} from '../core/run/monitor.js';
+import type {WorkerRequest} from '../core/run/worker.js';
+import {Watch} from '../core/run/watch.js';
 import {App} from './app.js';
 import type {Controller} from './app.js';
 import {Store} from './store.js';
@@ -24,7 +24,7 @@ type Engine = {run(domains: string[], only?: string[]): Promise<void>; stop(): P
 
 /** The engine on a worker thread: events come back as plain data, one round at a time. */
 function workerEngine(round: DashboardOptions['round'], onEvent: (event: MonitorEvent) => void): Engine {
-	const worker = new Worker(new URL('../core/round-worker.js', import.meta.url));
+	const worker = new Worker(new URL('../core/run/worker.js', import.meta.url));
 	let finish: (() => void) | undefined;
 	worker.on('message', (events: MonitorEvent[]) => {
 		for (const event of events) {

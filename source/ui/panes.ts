@@ -1,5 +1,5 @@
-import {hasWeakKey, hasWeakSignature} from '../core/diagnose.js';
-import {bySeverity} from '../core/findings.js';
+import {hasWeakKey, hasWeakSignature} from '../core/checks/diagnose.js';
+import {bySeverity} from '../core/checks/catalogue.js';
 import {sanitize} from '../core/sanitize.js';
 import type {CertInfo, Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';

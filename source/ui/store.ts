@@ -1,6 +1,6 @@
-import type {MonitorEvent} from '../core/monitor.js';
-import type {Status} from '../core/report-model.js';
-import {probeKey} from '../core/report-model.js';
+import type {MonitorEvent} from '../core/run/monitor.js';
+import type {Status} from '../core/run/report-model.js';
+import {probeKey} from '../core/run/report-model.js';
 import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity, Stage, StageName, TlsInfo, TranscriptLine} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 

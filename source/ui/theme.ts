@@ -1,4 +1,4 @@
-import type {Status} from '../core/report-model.js';
+import type {Status} from '../core/run/report-model.js';
 import type {Severity} from '../core/types.js';
 
 export type Tone = 'ok' | 'warning' | 'critical' | 'info' | 'muted' | 'running' | 'accent';

@@ -1,6 +1,6 @@
-import type {MonitorEvent} from '../../source/core/monitor.js';
-import type {Report} from '../../source/core/report-model.js';
-import {probeKey} from '../../source/core/report-model.js';
+import type {MonitorEvent} from '../../source/core/run/monitor.js';
+import type {Report} from '../../source/core/run/report-model.js';
+import {probeKey} from '../../source/core/run/report-model.js';
 import type {CertInfo, Finding, ProbeResult, Stage, StageName, TranscriptLine} from '../../source/core/types.js';
 import {stageNames} from '../../source/core/types.js';
 

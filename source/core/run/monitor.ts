@@ -1,12 +1,12 @@
 import {setMaxListeners} from 'node:events';
-import {Dns} from './dns.js';
-import type {Limits} from './limits.js';
-import {probe} from './probe.js';
-import type {ProbeEvent} from './probe.js';
-import type {RelayMode} from './relay-variants.js';
+import {Dns} from '../dns/resolver.js';
+import type {Limits} from '../limits.js';
+import {probe} from '../smtp/session.js';
+import type {ProbeEvent} from '../smtp/session.js';
+import type {RelayMode} from '../smtp/relay-variants.js';
 import {buildReport, probeKey} from './report-model.js';
 import type {Report} from './report-model.js';
-import type {MxPlan, ProbeResult, ProbeTarget, PtrInfo} from './types.js';
+import type {MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
 
 export type RoundOptions = {
 	version: string;

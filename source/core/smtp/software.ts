@@ -1,4 +1,4 @@
-import type {Extension} from './types.js';
+import type {Extension} from '../types.js';
 
 export type Software = {name: string; disclosed: boolean};
 

@@ -1,11 +1,11 @@
 import {Resolver} from 'node:dns/promises';
 import net from 'node:net';
 import {domainToASCII} from 'node:url';
-import {MxdashError} from './errors.js';
+import {MxdashError} from '../errors.js';
 import {reservedRange} from './address-ranges.js';
-import {finding} from './findings.js';
-import type {Limits} from './limits.js';
-import type {Finding, MxHost, MxPlan, PtrInfo} from './types.js';
+import {finding} from '../checks/catalogue.js';
+import type {Limits} from '../limits.js';
+import type {Finding, MxHost, MxPlan, PtrInfo} from '../types.js';
 
 export type DnsOptions = {servers?: string[]; limits: Pick<Limits, 'dnsMs' | 'maxCnameDepth' | 'maxMxHosts' | 'maxAddressesPerHost'>};
 

@@ -1,6 +1,6 @@
 import {X509Certificate} from 'node:crypto';
 import type {DetailedPeerCertificate} from 'node:tls';
-import type {CertInfo} from './types.js';
+import type {CertInfo} from '../types.js';
 
 const dayMs = 86_400_000;
 

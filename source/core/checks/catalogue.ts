@@ -1,4 +1,4 @@
-import type {Finding, Severity} from './types.js';
+import type {Finding, Severity} from '../types.js';
 
 /** The catalogue of ../shared/checks.md: a stable id, its severity and what to do about it. */
 const catalogue = {

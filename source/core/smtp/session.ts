@@ -1,15 +1,15 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import {chainOf} from './certificate.js';
-import type {Limits} from './limits.js';
-import {initialState, start, step} from './probe-machine.js';
-import type {MachineAction, MachineInput, MachineState} from './probe-machine.js';
+import {chainOf} from '../tls/certificate.js';
+import type {Limits} from '../limits.js';
+import {initialState, start, step} from './machine.js';
+import type {MachineAction, MachineInput, MachineState} from './machine.js';
 import type {RelayMode} from './relay-variants.js';
 import {relayPairs} from './relay-variants.js';
 import {ReplyReader} from './reply-reader.js';
 import {detectSoftware} from './software.js';
-import {decodeBytes} from './text.js';
-import type {Direction, ProbeResult, ProbeTarget, Stage, StageName, TlsInfo, TranscriptLine} from './types.js';
+import {decodeBytes} from '../text.js';
+import type {Direction, ProbeResult, ProbeTarget, Stage, StageName, TlsInfo, TranscriptLine} from '../types.js';
 
 /** The events of one session: plain data, so they can cross a worker boundary. */
 export type ProbeEventMap = {

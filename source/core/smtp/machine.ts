@@ -1,6 +1,6 @@
 import type {RelayPair} from './relay-variants.js';
-import type {BannerInfo, EhloInfo, Extension, RelayResult, Reply, Stage, StageName, StageStatus, TlsInfo} from './types.js';
-import {stageNames} from './types.js';
+import type {BannerInfo, EhloInfo, Extension, RelayResult, Reply, Stage, StageName, StageStatus, TlsInfo} from '../types.js';
+import {stageNames} from '../types.js';
 
 /** What the I/O driver tells the machine. `at` is milliseconds since the session started. */
 export type MachineInput =

@@ -1,6 +1,6 @@
-import {finding} from './findings.js';
-import type {FindingId} from './findings.js';
-import type {CertInfo, Finding, ProbeResult, PtrInfo, StageName, TlsInfo} from './types.js';
+import {finding} from './catalogue.js';
+import type {FindingId} from './catalogue.js';
+import type {CertInfo, Finding, ProbeResult, PtrInfo, StageName, TlsInfo} from '../types.js';
 
 export type DiagnoseContext = {warnDays: number; ptr?: PtrInfo};
 

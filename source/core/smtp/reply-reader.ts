@@ -1,5 +1,5 @@
-import type {Reply} from './types.js';
-import {decodeBytes} from './text.js';
+import type {Reply} from '../types.js';
+import {decodeBytes} from '../text.js';
 
 export type ReaderErrorCode = 'line-too-long' | 'reply-too-large' | 'session-too-large' | 'bad-reply' | 'code-changed' | 'nul-byte';
 

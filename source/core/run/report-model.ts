@@ -1,6 +1,6 @@
-import {bySeverity, finding, worst} from './findings.js';
-import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from './types.js';
-import {diagnoseAddress} from './diagnose.js';
+import {bySeverity, finding, worst} from '../checks/catalogue.js';
+import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from '../types.js';
+import {diagnoseAddress} from '../checks/diagnose.js';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
