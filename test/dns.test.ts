@@ -5,7 +5,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {Dns, normalizeDomain, parseResolver} from '../source/core/dns/resolver.js';
 import {MxdashError} from '../source/core/errors.js';
 import {defaultLimits} from '../source/core/limits.js';
-import type {Finding, MxPlan} from '../source/core/types.js';
+import {diagnosePlan} from '../source/core/checks/index.js';
+import type {Finding, MxHost, MxPlan} from '../source/core/types.js';
 import {reverseName, startDnsServer} from '../source/demo/dns-server.js';
 import type {DnsServer, Zone} from '../source/demo/dns-server.js';
 
@@ -74,8 +75,19 @@ const zone: Zone = {
 
 let server: DnsServer;
 
-function dns(): Dns {
-	return new Dns({servers: [server.address], limits});
+type JudgedPlan = Omit<MxPlan, 'mx'> & {findings: Finding[]; mx: Array<MxHost & {findings: Finding[]}>};
+
+/** The resolver's facts, with the dns-plan check's verdict beside them. */
+function dns(): {plan(input: string): Promise<JudgedPlan>; ptr: Dns['ptr']} {
+	const resolver = new Dns({servers: [server.address], limits});
+	return {
+		ptr: async ip => resolver.ptr(ip),
+		async plan(input) {
+			const plan = await resolver.plan(input);
+			const verdict = diagnosePlan(plan, {warnDays: 21, bannerSlowMs: 5000, now: Date.now});
+			return {...plan, findings: verdict.findings, mx: plan.mx.map((host, index) => ({...host, findings: verdict.mx[index]!}))};
+		},
+	};
 }
 
 /** Finding ids, without mx-reserved-address: every test address here is loopback. */
@@ -89,7 +101,7 @@ function findingOf(findings: Finding[], id: string): Finding {
 	return found!;
 }
 
-function exchanges(plan: MxPlan): string[] {
+function exchanges(plan: Pick<MxPlan, 'mx'>): string[] {
 	return plan.mx.map(host => host.exchange);
 }
 

@@ -6,12 +6,15 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {diagnoseAddress} from '../source/core/checks/diagnose.js';
+import {diagnoseAddress} from '../source/core/checks/index.js';
+import {stageStatus} from '../source/core/run/report-model.js';
+import type {StageReport} from '../source/core/run/report-model.js';
 import {defaultLimits} from '../source/core/limits.js';
 import type {Limits} from '../source/core/limits.js';
 import {probe} from '../source/core/smtp/session.js';
 import type {ProbeOptions} from '../source/core/smtp/session.js';
-import type {Finding, ProbeResult, StageName, StageStatus} from '../source/core/types.js';
+import type {Finding, ProbeResult, StageName} from '../source/core/types.js';
+import {stageNames} from '../source/core/types.js';
 import {batch, close, expectLine, freePort, mute, pause, quiet, send, serve, smtpResponder, startScriptedServer, startTls, within} from './helpers/scripted-server.js';
 import type {ScriptedServer, ScriptedServerOptions, Session, Step} from './helpers/scripted-server.js';
 
@@ -69,7 +72,7 @@ async function scripted(script: Step[], options: ScriptedServerOptions = {}): Pr
 	return server;
 }
 
-type Run = {result: ProbeResult; elapsed: number; findings: Finding[]; ids: string[]};
+type Run = {result: Omit<ProbeResult, 'stages'> & {stages: Record<StageName, StageReport>}; elapsed: number; findings: Finding[]; ids: string[]};
 
 async function runProbe(port: number, overrides: Partial<ProbeOptions> & {exchange?: string} = {}): Promise<Run> {
 	const {exchange: name = exchange, ...rest} = overrides;
@@ -83,9 +86,11 @@ async function runProbe(port: number, overrides: Partial<ProbeOptions> & {exchan
 		...rest,
 	}), 15_000, 'the probe did not finish');
 	const elapsed = performance.now() - started;
-	const findings = diagnoseAddress(result, {warnDays: 21});
+	const findings = diagnoseAddress({result}, {warnDays: 21, bannerSlowMs: limits.bannerSlowMs, now: Date.now});
 	checkTranscript(result);
-	return {result, elapsed, findings, ids: findings.map(item => item.id)};
+	// Each stage with the status the report gives it: the worst finding that judges it.
+	const stages = Object.fromEntries(stageNames.map(name => [name, {...result.stages[name], status: stageStatus(name, result.stages[name], findings)}])) as Record<StageName, StageReport>;
+	return {result: {...result, stages}, elapsed, findings, ids: findings.map(item => item.id)};
 }
 
 /** The server's session after the client is gone and the script has ended (bounded). */
@@ -105,7 +110,7 @@ function checkTranscript(result: ProbeResult): void {
 	}
 }
 
-function statuses(result: ProbeResult): Partial<Record<StageName, StageStatus>> {
+function statuses(result: {stages: Record<StageName, StageReport>}): Partial<Record<StageName, StageReport['status']>> {
 	return Object.fromEntries(Object.entries(result.stages).map(([name, stage]) => [name, stage.status]));
 }
 
@@ -278,12 +283,14 @@ describe('the relay test', () => {
 			expectLine(ehloLine, pipeliningEhlo),
 			batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n450 4.2.0 <${rcptTo}>: Recipient address rejected: Greylisted\r\n${bye}`),
 		]);
-		const {result, ids} = await runProbe(server.port);
+		const {result, ids, findings} = await runProbe(server.port);
 		expect((await finished(server)).failures).toEqual([]);
 
 		expect(result.relay).toMatchObject({tested: true, open: false, inconclusive: true});
 		expect(result.relay.reason).toContain('450');
-		expect(result.stages.relay.status).toBe('warning');
+		// relay-inconclusive is info: the stage is not a failure, the finding says why there is no verdict.
+		expect(result.stages.relay).toMatchObject({status: 'ok', outcome: 'ok'});
+		expect(findings.find(item => item.id === 'relay-inconclusive')).toMatchObject({severity: 'info', stage: 'relay'});
 		expect(ids).toContain('relay-inconclusive');
 		expect(ids).not.toContain('open-relay');
 		expect(ids).not.toContain('rate-limited');
@@ -335,7 +342,8 @@ describe('the greeting', () => {
 		const session = await finished(server);
 
 		expect(session.failures).toEqual([]);
-		expect(result.stages.banner).toMatchObject({status: 'critical', error: 'rate-limited'});
+		// The one finding that judges it, rate-limited, is a warning: no second opinion in the stage.
+		expect(result.stages.banner).toMatchObject({status: 'warning', outcome: 'failed', error: 'rate-limited'});
 		expect(result.rateLimited).toContain('too many connections');
 		expect(ids).toContain('rate-limited');
 		expect(ids).not.toContain('banner-rejected');
@@ -375,8 +383,8 @@ describe('the greeting', () => {
 		expect(result.stages.banner.status).toBe('warning');
 		expect(result.banner!.delayMs).toBeGreaterThanOrEqual(480);
 		expect(statuses(result)).toMatchObject({connect: 'ok', ehlo: 'ok', relay: 'ok', quit: 'ok'});
-		expect(ids).toEqual(['banner-slow', 'starttls-missing']);
-		expect(findings[0]!.severity).toBe('warning');
+		expect(ids).toEqual(['starttls-missing', 'banner-slow']);
+		expect(findings.find(item => item.id === 'banner-slow')!.severity).toBe('warning');
 	});
 
 	it('times out on a server that never greets, at bannerMs', async () => {
@@ -459,7 +467,8 @@ describe('STARTTLS', () => {
 		expect(session.failures).toEqual([]);
 		expect(result.injectedBytes).toBe(Buffer.byteLength(injected));
 		expect(ids).toContain('starttls-injection');
-		expect(statuses(result)).toMatchObject({starttls: 'ok', tls: 'ok', ehloTls: 'ok', relay: 'ok', quit: 'ok'});
+		// The injection judges the TLS stage (starttls-injection, critical); the stages after it went on.
+		expect(statuses(result)).toMatchObject({starttls: 'ok', tls: 'critical', ehloTls: 'ok', relay: 'ok', quit: 'ok'});
 		expect(result.ehlo?.extensionsAfterTls).toEqual([{keyword: 'PIPELINING', params: []}, {keyword: 'SIZE', params: ['52428800']}]);
 		expect(result.transcript.some(line => line.dir === 'server' && line.text === '250 injected')).toBe(false);
 		expect(result.transcript.some(line => line.dir === 'info' && /discarded 14 bytes/.test(line.text))).toBe(true);
@@ -482,7 +491,7 @@ describe('STARTTLS', () => {
 		const session = await finished(server);
 
 		expect(session.failures).toEqual([]);
-		expect(result.stages.starttls).toMatchObject({status: 'critical', error: 'refused'});
+		expect(result.stages.starttls).toMatchObject({status: 'critical', error: 'rejected', reply: {code: 454}});
 		expect(statuses(result)).toMatchObject({tls: 'skipped', ehloTls: 'skipped', relay: 'ok', quit: 'ok'});
 		expect(ids).toContain('starttls-failed');
 		expect(ids).not.toContain('starttls-missing');
@@ -632,7 +641,7 @@ describe('cancellation', () => {
 			signal: controller.signal,
 			limits: {...limits, bannerMs: 10_000},
 			onEvent(event) {
-				if (event.type === 'stage' && event.name === 'banner' && event.stage.status === 'running') {
+				if (event.type === 'stage' && event.name === 'banner' && event.stage.state === 'running') {
 					setImmediate(() => {
 						controller.abort();
 					});
@@ -641,7 +650,8 @@ describe('cancellation', () => {
 		});
 
 		expect(result.stages.connect.status).toBe('ok');
-		expect(result.stages.banner).toMatchObject({status: 'critical', error: 'aborted'});
+		// Cancelled by us: a fact, not a verdict on the server (no finding judges it).
+		expect(result.stages.banner).toMatchObject({outcome: 'failed', error: 'aborted'});
 		expect(elapsed).toBeLessThan(1000);
 		await finished(server);
 	});
@@ -649,7 +659,7 @@ describe('cancellation', () => {
 	it('does nothing but return when the signal is already aborted', async () => {
 		const server = await scripted([mute()]);
 		const {result, elapsed} = await runProbe(server.port, {signal: AbortSignal.abort()});
-		expect(result.stages.connect).toMatchObject({status: 'critical', error: 'aborted'});
+		expect(result.stages.connect).toMatchObject({outcome: 'failed', error: 'aborted'});
 		expect(elapsed).toBeLessThan(1000);
 	});
 });

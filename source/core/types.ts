@@ -1,8 +1,15 @@
+import type {CheckName, FindingId} from './checks/index.js';
+
 export type Severity = 'info' | 'warning' | 'critical';
 
+/** A judgement of the check registry, never of the engine. */
 export type Finding = {
-	id: string;
+	id: FindingId;
 	severity: Severity;
+	/** The session stage it judges, where there is one. */
+	stage?: StageName;
+	/** The registry module that made it. */
+	check: CheckName;
 	message: string;
 	advice: string;
 };
@@ -11,16 +18,31 @@ export type Finding = {
 export const stageNames = ['connect', 'banner', 'ehlo', 'starttls', 'tls', 'ehloTls', 'relay', 'quit'] as const;
 export type StageName = (typeof stageNames)[number];
 
-export type StageStatus = 'pending' | 'running' | 'ok' | 'warning' | 'critical' | 'skipped';
+/** The server broke the protocol (Go's textproto.ProtocolError), as opposed to saying no. */
+export const protocolErrors = ['line-too-long', 'reply-too-large', 'session-too-large', 'bad-reply', 'code-changed', 'nul-byte', 'unexpected-reply', 'out-of-step'] as const;
+export type ProtocolError = (typeof protocolErrors)[number];
 
+/** Every way a stage can fail: one union for the machine, its driver, the checks and the views. */
+export type StageError =
+	// The connection itself.
+	| 'timeout' | 'refused' | 'unreachable' | 'reset' | 'closed' | 'socket-error' | 'aborted'
+	// The server said no (the reply is on the stage), or did not offer the extension.
+	| 'rejected' | 'rate-limited' | 'missing'
+	| 'tls-failed'
+	| ProtocolError;
+
+/** A stage's lifecycle, and once done its outcome: facts only, the checks judge them. */
 export type Stage = {
-	status: StageStatus;
+	state: 'pending' | 'running' | 'done' | 'skipped';
+	outcome?: 'ok' | 'failed';
+	error?: StageError;
+	/** The reply that ended the stage, as data. */
+	reply?: {code: number; text: string};
 	/** Milliseconds since the session started. */
 	startedAt?: number;
 	ms?: number;
+	/** What happened, in words (an error message, "not advertised", why it was skipped). */
 	detail?: string;
-	/** A stable code for a failure: timeout, refused, line-too-long, … */
-	error?: string;
 };
 
 export type Direction = 'client' | 'server' | 'info';
@@ -134,6 +156,8 @@ export type ProbeResult = {
 	softwareDisclosed?: boolean;
 };
 
+export type DnsFailure = {kind: 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'other'; code: string; message: string};
+
 export type MxHost = {
 	exchange: string;
 	preference: number;
@@ -141,17 +165,26 @@ export type MxHost = {
 	ipLiteral: boolean;
 	/** The CNAME chain the name went through, if it is an alias. */
 	cname?: string[];
+	/** The chain loops or is longer than the limit: no address was looked up. */
+	cnameLoop?: boolean;
 	addresses: string[];
-	findings: Finding[];
+	/** Why the A and AAAA lookups gave nothing, when they did. */
+	lookupFailures?: DnsFailure[];
 };
+
+/** What the MX query said: records (how many, how many null), a failure, or no MX at all. */
+export type MxQuery =
+	| {answer: 'records'; records: number; nullRecords: number; hosts: number}
+	| {answer: 'failed'; failure: DnsFailure}
+	| {answer: 'none'};
 
 export type MxPlan = {
 	domain: string;
 	/** The name as given, before IDN conversion. */
 	input: string;
+	query: MxQuery;
 	mx: MxHost[];
-	findings: Finding[];
-	/** True when DNS failed in a way that makes the verdict unknown (not the domain's fault). */
+	/** The resolver never answered: the verdict is unknown (not the domain's fault). */
 	unknown?: boolean;
 };
 

@@ -1,10 +1,10 @@
 import {sanitize} from '../core/sanitize.js';
-import type {AddressReport, DomainReport, Report, Status} from '../core/run/report-model.js';
-import type {Finding, Stage, StageName} from '../core/types.js';
+import type {AddressReport, DomainReport, Report, StageReport, Status} from '../core/run/report-model.js';
+import type {Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 
 const statusWords: Record<Status, string> = {ok: 'OK', warning: 'WARNING', critical: 'CRITICAL', unknown: 'UNKNOWN'};
-const stageWords: Record<Stage['status'], string> = {pending: '...', running: '...', ok: 'ok', warning: 'WARN', critical: 'FAIL', skipped: '-'};
+const stageWords: Record<StageReport['status'], string> = {pending: '...', running: '...', ok: 'ok', warning: 'WARN', critical: 'FAIL', skipped: '-'};
 const labels: Record<StageName, string> = {connect: 'connect', banner: 'banner', ehlo: 'ehlo', starttls: 'starttls', tls: 'tls', ehloTls: 'ehlo-tls', relay: 'relay', quit: 'quit'};
 
 /** Server text, made safe for a terminal or a log. */
@@ -18,7 +18,7 @@ function stageCell(address: AddressReport, name: StageName): string {
 		value = ` ${address.tls.version}`;
 	} else if (name === 'relay' && address.relay.tested) {
 		value = address.relay.open ? ' OPEN' : (address.relay.inconclusive ? ' inconclusive' : ' closed');
-	} else if (stage.status === 'critical' && stage.error) {
+	} else if (stage.outcome === 'failed' && stage.error) {
 		value = ` ${stage.error}`;
 	}
 

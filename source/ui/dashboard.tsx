@@ -1,9 +1,8 @@
 import process from 'node:process';
-import {Worker} from 'node:worker_threads';
 import {render} from 'ink';
 import {normalizeDomain} from '../core/dns/resolver.js';
-import type {MonitorEvent, RoundOptions} from '../core/run/monitor.js';
-import type {WorkerRequest} from '../core/run/worker.js';
+import type {RoundOptions} from '../core/run/monitor.js';
+import {startEngine} from '../core/run/worker-client.js';
 import {Watch} from '../core/run/watch.js';
 import {App} from './app.js';
 import type {Controller} from './app.js';
@@ -20,39 +19,6 @@ export type DashboardOptions = {
 	saveDomains?: (domains: string[]) => string | undefined;
 };
 
-type Engine = {run(domains: string[], only?: string[]): Promise<void>; stop(): Promise<void>};
-
-/** The engine on a worker thread: events come back as plain data, one round at a time. */
-function workerEngine(round: DashboardOptions['round'], onEvent: (event: MonitorEvent) => void): Engine {
-	const worker = new Worker(new URL('../core/run/worker.js', import.meta.url));
-	let finish: (() => void) | undefined;
-	worker.on('message', (events: MonitorEvent[]) => {
-		for (const event of events) {
-			onEvent(event);
-			if (event.type === 'round-done' || event.type === 'round-error') {
-				finish?.();
-			}
-		}
-	});
-	worker.on('error', error => {
-		onEvent({type: 'round-error', message: error.message});
-		finish?.();
-	});
-	return {
-		async run(domains, only) {
-			await new Promise<void>(resolve => {
-				finish = resolve;
-				const request: WorkerRequest = {type: 'run', domains, options: round, ...(only ? {only} : {})};
-				worker.postMessage(request);
-			});
-		},
-		async stop() {
-			worker.postMessage({type: 'abort'} satisfies WorkerRequest);
-			await worker.terminate();
-		},
-	};
-}
-
 const enterAlternateScreen = '\u001B[?1049h\u001B[H';
 const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
 
@@ -62,8 +28,10 @@ const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
  */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
 	const store = new Store(options.domains.map(input => ({domain: normalizeDomain(input), input})));
-	const engine = workerEngine(options.round, event => {
-		store.apply(event);
+	const engine = startEngine(options.round, events => {
+		for (const event of events) {
+			store.apply(event);
+		}
 	});
 	const watch = new Watch(async ({only}) => engine.run(store.domainNames, only), options.intervalSeconds === undefined ? undefined : options.intervalSeconds * 1000, state => {
 		store.setSchedule(state);

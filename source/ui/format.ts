@@ -1,4 +1,5 @@
-import type {Finding, Severity, StageName} from '../core/types.js';
+import {worst} from '../core/checks/index.js';
+import type {Finding, Severity, Stage, StageError, StageName} from '../core/types.js';
 import type {HostState} from './store.js';
 import type {Theme, Tone} from './theme.js';
 import {toneOf} from './theme.js';
@@ -7,15 +8,21 @@ export type Cell = {text: string; tone: Tone};
 
 export type ColumnId = 'connect' | 'banner' | 'ehlo' | 'starttls' | 'tls' | 'cert' | 'relay';
 
-/** The stage columns: their width, the stage they show, and the findings that colour them. */
-export const stageColumns: Array<{id: ColumnId; title: string; width: number; stage: StageName; findings: RegExp}> = [
-	{id: 'connect', title: 'Connect', width: 9, stage: 'connect', findings: /^tcp-/},
-	{id: 'banner', title: 'Banner', width: 7, stage: 'banner', findings: /^banner-(?:timeout|rejected|slow)$|^rate-limited$/},
-	{id: 'ehlo', title: 'EHLO', width: 6, stage: 'ehlo', findings: /^ehlo-/},
-	{id: 'starttls', title: 'STLS', width: 6, stage: 'starttls', findings: /^starttls-(?:missing|timeout)$/},
-	{id: 'tls', title: 'TLS', width: 5, stage: 'tls', findings: /^tls-(?!no-1\.3)|^starttls-(?:failed|injection)$/},
-	{id: 'cert', title: 'Cert', width: 7, stage: 'tls', findings: /^cert-/},
-	{id: 'relay', title: 'Relay', width: 8, stage: 'relay', findings: /^open-relay$|^relay-/},
+const ofStages = (...stages: StageName[]) => (item: Finding): boolean => item.stage !== undefined && stages.includes(item.stage);
+
+/**
+ * The stage columns: their width, the stage whose facts they show, and the findings that tone
+ * them: those judging these stages or, for the certificate (no stage), the certificate check's.
+ */
+export const stageColumns: Array<{id: ColumnId; title: string; width: number; stage: StageName; judges: (item: Finding) => boolean}> = [
+	{id: 'connect', title: 'Connect', width: 9, stage: 'connect', judges: ofStages('connect')},
+	{id: 'banner', title: 'Banner', width: 7, stage: 'banner', judges: ofStages('banner')},
+	{id: 'ehlo', title: 'EHLO', width: 6, stage: 'ehlo', judges: ofStages('ehlo', 'ehloTls')},
+	{id: 'starttls', title: 'STLS', width: 6, stage: 'starttls', judges: ofStages('starttls')},
+	{id: 'tls', title: 'TLS', width: 5, stage: 'tls', judges: ofStages('tls')},
+	// Without a certificate (no handshake) the cell says why, toned like the TLS stage.
+	{id: 'cert', title: 'Cert', width: 7, stage: 'tls', judges: item => item.check === 'certificate'},
+	{id: 'relay', title: 'Relay', width: 8, stage: 'relay', judges: ofStages('relay', 'quit')},
 ];
 
 export const totalWidth = 6;
@@ -28,43 +35,48 @@ export function duration(ms: number | undefined): string {
 	return ms < 1000 ? `${Math.round(ms)}ms` : (ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`);
 }
 
-const errorWords: Record<string, string> = {refused: 'refused', timeout: 'timeout', unreachable: 'unreach', reset: 'reset', closed: 'closed', 'rate-limited': '421', 'tls-failed': 'fail', missing: 'none'};
+/** A failure in at most six columns. */
+const errorWords: Partial<Record<StageError, string>> = {refused: 'refused', timeout: 'timeout', unreachable: 'unreach', reset: 'reset', closed: 'closed', 'rate-limited': '421', 'tls-failed': 'fail', missing: 'none'};
 
-function worstOf(findings: Finding[], pattern: RegExp): Severity | undefined {
-	const ranked: Severity[] = ['critical', 'warning'];
-	return ranked.find(severity => findings.some(item => item.severity === severity && pattern.test(item.id)));
+function errorWord(stage: Stage): string {
+	return stage.reply ? String(stage.reply.code) : (errorWords[stage.error!] ?? stage.error!.slice(0, 6));
 }
 
-/** What one grid cell shows for a host: glyph and short value, toned by the findings when known. */
+/** The worst severity among the findings that judge `column`. */
+export function columnSeverity(findings: readonly Finding[], column: (typeof stageColumns)[number]): Severity | undefined {
+	return worst(findings.filter(item => column.judges(item)));
+}
+
+/**
+ * What one grid cell shows for a host: glyph and short value, toned by the findings of its
+ * stage once the engine has judged the session, and neutral until then.
+ */
 export function stageCell(host: HostState, column: (typeof stageColumns)[number], theme: Theme, frame: number): Cell {
 	const stage = host.stages[column.stage];
 	const {glyph} = theme;
-	if (stage.status === 'running') {
+	if (stage.state === 'running') {
 		return {text: theme.spinner[frame % theme.spinner.length]!, tone: 'running'};
 	}
 
-	if (stage.status === 'pending') {
+	if (stage.state === 'pending') {
 		return {text: host.phase === 'done' ? glyph.skipped : glyph.pending, tone: 'muted'};
 	}
 
-	if (stage.status === 'skipped') {
+	if (stage.state === 'skipped') {
 		return {text: column.id === 'relay' && stage.detail === 'relay test off' ? `${glyph.skipped}off` : glyph.skipped, tone: 'muted'};
 	}
 
-	// Toned by the findings once the round's report is in; until then by the stage itself.
-	const severity = host.status ? worstOf(host.findings, column.findings) : provisional(host, column.id);
-	const tone: Tone = severity ? toneOf(severity) : toneOf(stage.status === 'ok' ? 'ok' : stage.status);
-	const mark = tone === 'critical' ? glyph.critical : (tone === 'warning' ? glyph.warning : glyph.ok);
-	return {text: `${mark}${cellValue(host, column.id)}`, tone};
-}
-
-function provisional(host: HostState, column: ColumnId): Severity | undefined {
-	const leaf = host.tls?.chain[0];
-	if (column === 'cert' && leaf) {
-		return leaf.daysLeft < 0 ? 'critical' : (host.tls!.hostnameMatch && host.tls!.authorized ? undefined : 'warning');
+	const value = cellValue(host, column.id);
+	if (!host.judged) {
+		return {text: ` ${value}`, tone: 'muted'};
 	}
 
-	return column === 'relay' && host.result?.relay.open ? 'critical' : undefined;
+	const judging = column.id === 'cert' && !host.tls?.chain[0] ? stageColumns.find(item => item.id === 'tls')! : column;
+	const severity = columnSeverity(host.findings, judging);
+	// An info finding (greylisted relay test, no TLS 1.3) is shown as such, not as a plain pass.
+	const tone: Tone = severity ? toneOf(severity) : 'ok';
+	const mark = severity ? glyph[severity] : glyph.ok;
+	return {text: `${mark}${value}`, tone};
 }
 
 /** Days as a short value: 9d, 364d, 3y; negative when past. */
@@ -74,28 +86,21 @@ function days(value: number): string {
 
 function cellValue(host: HostState, column: ColumnId): string {
 	const stage = host.stages[column === 'cert' ? 'tls' : column];
-	const failed = stage.status === 'critical' && stage.error;
+	const failed = stage.outcome === 'failed' && stage.error !== undefined;
 	const result = host.result;
 	switch (column) {
 		case 'connect':
 		case 'banner': {
-			if (failed) {
-				return column === 'banner' && /^\d{3}/.test(stage.detail ?? '') ? stage.detail!.slice(0, 3) : errorWords[stage.error!] ?? stage.error!.slice(0, 6);
-			}
-
-			return duration(stage.ms);
+			return failed ? errorWord(stage) : duration(stage.ms);
 		}
 
 		case 'ehlo': {
-			return result?.ehlo?.greeting === 'HELO' ? 'HELO' : (failed ? errorWords[stage.error!] ?? 'fail' : '');
+			return result?.ehlo?.greeting === 'HELO' ? 'HELO' : (failed ? errorWord(stage) : '');
 		}
 
-		case 'starttls': {
-			return failed ? (stage.error === 'missing' ? 'none' : (stage.detail?.match(/\d{3}/)?.[0] ?? errorWords[stage.error!] ?? 'fail')) : '';
-		}
-
+		case 'starttls':
 		case 'tls': {
-			return failed ? errorWords[stage.error!] ?? 'fail' : (host.tls?.version.replace(/^TLSv/, '') ?? '');
+			return failed ? errorWord(stage) : (column === 'tls' ? host.tls?.version.replace(/^TLSv/, '') ?? '' : '');
 		}
 
 		case 'cert': {
@@ -114,7 +119,7 @@ function cellValue(host: HostState, column: ColumnId): string {
 		case 'relay': {
 			const relay = result?.relay;
 			if (!relay?.tested) {
-				return failed ? errorWords[stage.error!] ?? 'fail' : '';
+				return failed ? errorWord(stage) : '';
 			}
 
 			if (relay.open) {

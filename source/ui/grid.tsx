@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {bySeverity} from '../core/checks/catalogue.js';
+import {bySeverity} from '../core/checks/index.js';
 import {sanitize} from '../core/sanitize.js';
 import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';

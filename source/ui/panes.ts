@@ -1,8 +1,9 @@
-import {hasWeakKey, hasWeakSignature} from '../core/checks/diagnose.js';
-import {bySeverity} from '../core/checks/catalogue.js';
+import {hasWeakKey, hasWeakSignature} from '../core/checks/certificate.js';
+import {bySeverity} from '../core/checks/index.js';
 import {sanitize} from '../core/sanitize.js';
 import type {CertInfo, Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
+import {stageStatus} from '../core/run/report-model.js';
 import {duration} from './format.js';
 import type {DomainState, HostState} from './store.js';
 import type {Theme, Tone} from './theme.js';
@@ -57,8 +58,11 @@ export function waterfall(host: HostState, width: number, theme: Theme): Line[] 
 		const stage = host.stages[name];
 		const start = Math.floor(((stage.startedAt ?? 0) / total) * barWidth);
 		const length = stage.ms === undefined ? 0 : Math.max(1, Math.round((stage.ms / total) * barWidth));
-		const bar = stage.status === 'skipped' || stage.status === 'pending' ? '' : ' '.repeat(Math.min(start, barWidth - 1)) + (theme.ascii ? '#' : '█').repeat(Math.min(length, barWidth - start));
-		const tone: Tone = stage.status === 'skipped' || stage.status === 'pending' ? 'muted' : (stage.status === 'running' ? 'running' : toneOf(stage.status));
+		const shown = stage.state === 'running' || stage.state === 'done';
+		const bar = shown ? ' '.repeat(Math.min(start, barWidth - 1)) + (theme.ascii ? '#' : '█').repeat(Math.min(length, barWidth - start)) : '';
+		// Toned by the findings that judge the stage, once the engine has judged the session.
+		const status = host.judged ? stageStatus(name, stage, host.findings) : stage.state;
+		const tone: Tone = status === 'ok' || status === 'warning' || status === 'critical' || status === 'running' ? status : 'muted';
 		return {text: `${stageTitles[name].padEnd(11)}${duration(stage.ms).padStart(7)} ${bar}`, tone};
 	});
 }
@@ -76,7 +80,7 @@ export function summaryLines(host: HostState, domain: DomainState | undefined, w
 	lines.push({text: 'TLS session', bold: true});
 	lines.push(tls
 		? {text: sanitize(`${tls.version}  ${tls.cipher}${tls.keyExchange ? `  ${tls.keyExchange}` : ''}`, width)}
-		: {text: sanitize(host.stages.tls.status === 'critical' ? host.stages.tls.detail ?? 'failed' : host.stages.starttls.detail ?? 'none', width), tone: 'muted'});
+		: {text: sanitize(host.stages.tls.outcome === 'failed' ? host.stages.tls.detail ?? 'failed' : host.stages.starttls.detail ?? 'none', width), tone: 'muted'});
 	lines.push({text: 'Timing', bold: true}, ...waterfall(host, width, theme));
 	const changes = [...host.changes, ...(domain?.changes ?? [])];
 	if (changes.length > 0) {

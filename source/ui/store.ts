@@ -1,10 +1,10 @@
-import type {MonitorEvent} from '../core/run/monitor.js';
-import type {Status} from '../core/run/report-model.js';
-import {probeKey} from '../core/run/report-model.js';
-import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity, Stage, StageName, TlsInfo, TranscriptLine} from '../core/types.js';
+import type {MonitorEvent, SessionSummary} from '../core/run/monitor.js';
+import type {Status} from '../core/run/knowledge.js';
+import {countBySeverity} from '../core/checks/index.js';
+import type {Finding, MxPlan, PtrInfo, Severity, Stage, StageName, TlsInfo, TranscriptLine} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 
-/** The key facts of one round of one host, kept to show what changed. */
+/** The key facts of one session of one host, kept to show what changed. */
 export type RoundSummary = {at: string; status: Status; fingerprint?: string; tlsVersion?: string; banner?: string};
 
 export type HostState = {
@@ -13,19 +13,23 @@ export type HostState = {
 	ip: string;
 	port: number;
 	phase: 'queued' | 'probing' | 'done';
-	stages: Record<StageName, Stage>;
+	stages: Readonly<Record<StageName, Stage>>;
 	tls?: TlsInfo;
-	transcript: TranscriptLine[];
-	result?: ProbeResult;
+	/** Grows in place (bounded): a line is appended, never the array copied. */
+	transcript: readonly TranscriptLine[];
+	result?: SessionSummary;
 	ptr?: PtrInfo;
+	/** The MX host's findings, then the address's, from the latest verdicts. */
 	findings: Finding[];
 	status?: Status;
+	/** The verdict is of the session shown; false while a new session runs (cells are then not toned). */
+	judged: boolean;
 	history: RoundSummary[];
-	/** What changed since the previous round, for the grid's highlight and the detail screen. */
+	/** What changed since the previous session, for the grid's highlight and the detail screen. */
 	changes: string[];
 };
 
-export type DomainState = {domain: string; input: string; plan?: MxPlan; status?: Status; findings: Finding[]; changes: string[]};
+export type DomainState = {domain: string; input: string; plan?: MxPlan; status?: Status; findings: Finding[]; counts: Record<Severity, number>; changes: string[]};
 
 export type GridRow =
 	| {kind: 'domain'; id: string; domain: string}
@@ -38,32 +42,35 @@ export type Snapshot = {
 	rows: GridRow[];
 	runFindings: Finding[];
 	round: {running: boolean; count: number; startedAt?: string; finishedAt?: string; nextAt?: number; error?: string};
+	/** Derived from the latest verdicts: the run's findings and every domain's. */
 	counts: Record<Severity, number>;
 };
 
 const historyLength = 10;
 const transcriptCap = 2000;
-
-function pendingStages(): Record<StageName, Stage> {
-	return Object.fromEntries(stageNames.map(name => [name, {status: 'pending'}])) as Record<StageName, Stage>;
-}
+const pendingStage: Stage = {state: 'pending'};
+const pendingStages = Object.fromEntries(stageNames.map(name => [name, pendingStage])) as Record<StageName, Stage>;
+const noCounts = (): Record<Severity, number> => ({info: 0, warning: 0, critical: 0});
 
 /**
- * The dashboard's state, fed by the engine's events. Listeners are told at most once per
- * `flushMs`, so a burst of events from hundreds of sessions is one render.
+ * The dashboard's state, fed by the engine's events. It only records: every verdict comes from
+ * the engine. Listeners are told at most once per `flushMs`, so a burst of events from hundreds
+ * of sessions is one render, and an object that did not change keeps its identity.
  */
 export class Store {
-	private domains = new Map<string, DomainState>();
+	private readonly domains = new Map<string, DomainState>();
 	private order: string[] = [];
-	private readonly hosts = new Map<string, HostState>();
-	/** "exchange|ip" → the probe key (the port is the engine's business). */
-	private readonly keys = new Map<string, string>();
+	private readonly hosts = new Map<string, HostState & {transcript: TranscriptLine[]}>();
+	/** Findings of each MX host (by name) and of each address (by key), as last judged. */
+	private readonly mxFindings = new Map<string, Finding[]>();
+	private readonly addressFindings = new Map<string, Finding[]>();
+	private readonly dirty = new Set<string>();
+	private rowsDirty = true;
 	private readonly listeners = new Set<() => void>();
 	private snapshot: Snapshot;
 	private timer: NodeJS.Timeout | undefined;
 	private round: Snapshot['round'] = {running: false, count: 0};
 	private runFindings: Finding[] = [];
-	private counts: Record<Severity, number> = {info: 0, warning: 0, critical: 0};
 
 	constructor(domains: Array<{domain: string; input: string}>, private readonly flushMs = 80) {
 		for (const item of domains) {
@@ -84,8 +91,9 @@ export class Store {
 
 	addDomain(domain: string, input: string): void {
 		if (!this.domains.has(domain)) {
-			this.domains.set(domain, {domain, input, findings: [], changes: []});
+			this.domains.set(domain, {domain, input, findings: [], counts: noCounts(), changes: []});
 			this.order.push(domain);
+			this.rowsDirty = true;
 			this.changed();
 		}
 	}
@@ -93,6 +101,7 @@ export class Store {
 	removeDomain(domain: string): void {
 		this.domains.delete(domain);
 		this.order = this.order.filter(item => item !== domain);
+		this.rowsDirty = true;
 		this.changed();
 	}
 
@@ -113,33 +122,30 @@ export class Store {
 			}
 
 			case 'plan': {
-				const domain = this.domains.get(event.plan.domain);
-				if (domain) {
-					domain.changes = addressChanges(domain.plan, event.plan);
-					domain.plan = event.plan;
-				}
-
+				this.updateDomain(event.plan.domain, domain => ({...domain, plan: event.plan, changes: addressChanges(domain.plan, event.plan)}));
+				this.rowsDirty = true;
 				break;
 			}
 
 			case 'queued': {
 				const previous = this.hosts.get(event.key);
-				this.keys.set(`${event.target.exchange}|${event.target.ip}`, event.key);
 				this.hosts.set(event.key, {
 					key: event.key,
 					exchange: event.target.exchange,
 					ip: event.target.ip,
 					port: event.target.port,
 					phase: 'queued',
-					stages: pendingStages(),
+					stages: pendingStages,
 					transcript: [],
 					findings: previous?.findings ?? [],
+					judged: false,
 					history: previous?.history ?? [],
 					changes: previous?.changes ?? [],
 					...(previous?.ptr ? {ptr: previous.ptr} : {}),
-					...(previous?.result ? {result: previous.result} : {}),
 					...(previous?.status ? {status: previous.status} : {}),
 				});
+				this.touch(event.key);
+				this.rowsDirty = true;
 				break;
 			}
 
@@ -148,18 +154,51 @@ export class Store {
 				break;
 			}
 
+			case 'session': {
+				this.updateHost(event.key, host => ({...host, phase: 'done', result: event.result, stages: event.result.stages, ...(event.result.tls ? {tls: event.result.tls} : {})}));
+				break;
+			}
+
 			case 'ptr': {
 				for (const host of this.hosts.values()) {
 					if (host.ip === event.ip) {
-						host.ptr = event.info;
+						this.updateHost(host.key, item => ({...item, ptr: event.info}));
 					}
 				}
 
 				break;
 			}
 
+			case 'verdict': {
+				this.addressFindings.set(event.key, event.verdict.findings);
+				this.updateHost(event.key, host => withHistory({...host, status: event.verdict.status, judged: true, findings: this.findingsOf(host)}));
+				break;
+			}
+
+			case 'domain': {
+				const {verdict} = event;
+				const plan = this.domains.get(event.domain)?.plan;
+				for (const [index, host] of (plan?.mx ?? []).entries()) {
+					this.mxFindings.set(host.exchange, verdict.mx[index] ?? []);
+				}
+
+				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, counts: verdict.counts}));
+				for (const host of this.hosts.values()) {
+					if (plan?.mx.some(mx => mx.exchange === host.exchange)) {
+						this.updateHost(host.key, item => ({...item, findings: this.findingsOf(item)}));
+					}
+				}
+
+				break;
+			}
+
+			case 'run': {
+				this.runFindings = event.findings;
+				break;
+			}
+
 			case 'round-done': {
-				this.onReport(event.report);
+				this.round = {...this.round, running: false, count: this.round.count + 1, finishedAt: event.at};
 				break;
 			}
 
@@ -178,55 +217,41 @@ export class Store {
 			return;
 		}
 
-		host.phase = event.type === 'done' ? 'done' : 'probing';
-		if (event.type === 'stage') {
-			host.stages = {...host.stages, [event.name]: event.stage};
-		} else if (event.type === 'line' && host.transcript.length < transcriptCap) {
-			host.transcript = [...host.transcript, event.line];
-		} else if (event.type === 'tls') {
-			host.tls = event.info;
-		} else if (event.type === 'done') {
-			host.result = event.result;
-			host.stages = event.result.stages;
+		if (event.type === 'line') {
+			if (host.transcript.length < transcriptCap) {
+				host.transcript.push(event.line);
+			}
+
+			this.updateHost(key, item => ({...item, phase: 'probing'}));
+		} else if (event.type === 'stage') {
+			this.updateHost(key, item => ({...item, phase: 'probing', stages: {...item.stages, [event.name]: event.stage}}));
+		} else {
+			this.updateHost(key, item => ({...item, phase: 'probing', tls: event.info}));
 		}
 	}
 
-	private onReport(report: Extract<MonitorEvent, {type: 'round-done'}>['report']): void {
-		for (const domainReport of report.domains) {
-			const domain = this.domains.get(domainReport.domain);
-			if (!domain) {
-				continue;
-			}
+	private findingsOf(host: HostState): Finding[] {
+		return [...this.mxFindings.get(host.exchange) ?? [], ...this.addressFindings.get(host.key) ?? []];
+	}
 
-			domain.findings = domainReport.findings;
-			domain.status = domainReport.status;
-			for (const mx of domainReport.mx) {
-				for (const address of mx.addresses) {
-					const host = this.hosts.get(probeKey(mx.exchange, address.ip, address.port));
-					if (host) {
-						const summary: RoundSummary = {
-							at: report.finishedAt,
-							status: address.status,
-							...(address.tls?.chain[0] ? {fingerprint: address.tls.chain[0].fingerprint256} : {}),
-							...(address.tls ? {tlsVersion: address.tls.version} : {}),
-							...(address.banner ? {banner: address.banner.text} : {}),
-						};
-						const last = host.history.at(-1);
-						if (last?.at !== summary.at) {
-							host.changes = last ? factChanges(last, summary) : [];
-							host.history = [...host.history, summary].slice(-historyLength);
-						}
-
-						host.findings = [...mx.findings, ...address.findings];
-						host.status = address.status;
-					}
-				}
-			}
+	/** Replace a host's state; the snapshot gets a new object for it at the next flush. */
+	private updateHost(key: string, change: (host: HostState & {transcript: TranscriptLine[]}) => HostState): void {
+		const host = this.hosts.get(key);
+		if (host) {
+			this.hosts.set(key, {...change(host), transcript: host.transcript});
+			this.touch(key);
 		}
+	}
 
-		this.runFindings = report.findings;
-		this.round = {...this.round, running: false, count: this.round.count + 1, finishedAt: report.finishedAt};
-		this.counts = report.summary.findings;
+	private updateDomain(name: string, change: (domain: DomainState) => DomainState): void {
+		const domain = this.domains.get(name);
+		if (domain) {
+			this.domains.set(name, change(domain));
+		}
+	}
+
+	private touch(key: string): void {
+		this.dirty.add(key);
 	}
 
 	private changed(): void {
@@ -252,16 +277,45 @@ export class Store {
 	}
 
 	private build(revision: number): Snapshot {
+		const previous = this.snapshot as Snapshot | undefined;
 		const domains = this.order.flatMap(name => {
 			const domain = this.domains.get(name);
-			return domain ? [{...domain}] : [];
+			return domain ? [domain] : [];
 		});
+		let hosts = previous?.hosts ?? new Map<string, HostState>();
+		if (this.dirty.size > 0 || !previous) {
+			const next = new Map(hosts);
+			for (const key of this.dirty) {
+				const host = this.hosts.get(key);
+				if (host) {
+					next.set(key, {...host});
+				}
+			}
+
+			hosts = next;
+			this.dirty.clear();
+		}
+
+		const rows = this.rowsDirty || !previous ? this.buildRows(domains) : previous.rows;
+		this.rowsDirty = false;
+		const counts = countBySeverity(this.runFindings);
+		for (const domain of domains) {
+			for (const severity of ['info', 'warning', 'critical'] as const) {
+				counts[severity] += domain.counts[severity];
+			}
+		}
+
+		return {revision, domains, hosts, rows, runFindings: this.runFindings, round: {...this.round}, counts};
+	}
+
+	private buildRows(domains: DomainState[]): GridRow[] {
 		const rows: GridRow[] = [];
+		const keys = new Map([...this.hosts.values()].map(host => [`${host.exchange}|${host.ip}`, host.key]));
 		for (const domain of domains) {
 			rows.push({kind: 'domain', id: `domain:${domain.domain}`, domain: domain.domain});
 			for (const mx of domain.plan?.mx ?? []) {
 				for (const ip of mx.addresses) {
-					const key = this.keys.get(`${mx.exchange}|${ip}`);
+					const key = keys.get(`${mx.exchange}|${ip}`);
 					if (key) {
 						rows.push({kind: 'host', id: `${domain.domain}|${key}`, domain: domain.domain, key, exchange: mx.exchange, preference: mx.preference, implicit: mx.implicit});
 					}
@@ -269,9 +323,26 @@ export class Store {
 			}
 		}
 
-		const hosts = new Map([...this.hosts].map(([key, host]) => [key, {...host}]));
-		return {revision, domains, hosts, rows, runFindings: this.runFindings, round: {...this.round}, counts: {...this.counts}};
+		return rows;
 	}
+}
+
+/** Add (or, for a PTR that arrived late, update) the history entry of the host's current session. */
+function withHistory(host: HostState): HostState {
+	const summary: RoundSummary = {
+		at: host.result?.startedAt ?? '',
+		status: host.status ?? 'unknown',
+		...(host.tls?.chain[0] ? {fingerprint: host.tls.chain[0].fingerprint256} : {}),
+		...(host.tls ? {tlsVersion: host.tls.version} : {}),
+		...(host.result?.banner ? {banner: host.result.banner.text} : {}),
+	};
+	const last = host.history.at(-1);
+	if (last?.at === summary.at) {
+		return {...host, history: [...host.history.slice(0, -1), summary]};
+	}
+
+	const before = host.history.at(-1);
+	return {...host, changes: before ? factChanges(before, summary) : [], history: [...host.history, summary].slice(-historyLength)};
 }
 
 function factChanges(before: RoundSummary, after: RoundSummary): string[] {

@@ -1,10 +1,9 @@
 import type {MonitorEvent} from '../../source/core/run/monitor.js';
-import type {Report} from '../../source/core/run/report-model.js';
-import {probeKey} from '../../source/core/run/report-model.js';
-import type {CertInfo, Finding, ProbeResult, Stage, StageName, TranscriptLine} from '../../source/core/types.js';
+import {Knowledge, probeKey} from '../../source/core/run/knowledge.js';
+import type {CertInfo, MxPlan, ProbeResult, Stage, StageName, TranscriptLine} from '../../source/core/types.js';
 import {stageNames} from '../../source/core/types.js';
 
-export type FakeHost = {exchange: string; ip: string; banner?: string; open?: boolean; findings?: Finding[]};
+export type FakeHost = {exchange: string; ip: string; banner?: string; open?: boolean; fingerprint?: string};
 
 const leaf: CertInfo = {
 	subject: 'CN=mx.test', issuer: 'CN=Test CA', serialNumber: '01', validFrom: '2025-01-01T00:00:00.000Z', validTo: '2099-01-01T00:00:00.000Z', daysLeft: 400,
@@ -12,10 +11,10 @@ const leaf: CertInfo = {
 };
 const root: CertInfo = {...leaf, subject: 'CN=Test CA', issuer: 'CN=Test CA', fingerprint256: 'EF:01', selfSigned: true, ca: true};
 
-function result(host: FakeHost): ProbeResult {
-	const stages = Object.fromEntries(stageNames.map((name, index) => [name, {status: 'ok', startedAt: index * 10, ms: 9}])) as Record<StageName, Stage>;
+function result(host: FakeHost, startedAt: string): ProbeResult {
+	const stages = Object.fromEntries(stageNames.map((name, index) => [name, {state: 'done', outcome: 'ok', startedAt: index * 10, ms: 9}])) as Record<StageName, Stage>;
 	if (host.open) {
-		stages.relay = {status: 'critical', startedAt: 60, ms: 9, detail: 'OPEN'};
+		stages.relay = {...stages.relay, detail: 'OPEN: 1 of 1 accepted'};
 	}
 
 	const banner = host.banner ?? `${host.exchange} ESMTP`;
@@ -31,42 +30,38 @@ function result(host: FakeHost): ProbeResult {
 		{t: 21, dir: 'server', text: '250 mx.test', tls: true},
 	];
 	return {
-		target: {exchange: host.exchange, ip: host.ip, port: 25}, family: 4, startedAt: '2026-01-01T00:00:00.000Z', ms: 80, stages,
+		target: {exchange: host.exchange, ip: host.ip, port: 25}, family: 4, startedAt, ms: 80, stages,
 		banner: {code: 220, text: banner, delayMs: 1},
 		ehlo: {greeting: 'EHLO', hostname: 'mx.test', extensions: [{keyword: 'STARTTLS', params: []}], extensionsAfterTls: [{keyword: 'SIZE', params: ['1000']}]},
-		tls: {version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', authorized: true, hostnameMatch: true, chain: [leaf, root], chainIncomplete: false},
+		tls: {version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', authorized: true, hostnameMatch: true, chain: [host.fingerprint ? {...leaf, fingerprint256: host.fingerprint} : leaf, root], chainIncomplete: false},
 		relay: {tested: true, open: Boolean(host.open), attempts: [{label: 'basic', mailFrom: 'a@example.org', rcptTo: 'b@example.net', code: host.open ? 250 : 554, accepted: Boolean(host.open)}]},
 		transcript,
 	};
 }
 
-/** The events of one finished round over `domains`, as the engine would emit them. */
+/** The events of one finished round over `domains`, as the engine would emit them, judged by the real registry. */
 export function roundEvents(domains: Record<string, FakeHost[]>, finishedAt = '2026-01-01T00:01:00.000Z'): MonitorEvent[] {
 	const events: MonitorEvent[] = [{type: 'round-start', domains: Object.keys(domains), at: '2026-01-01T00:00:00.000Z'}];
-	const report: Report = {
-		tool: 'mxdash', version: 'test', schema: 1, startedAt: '2026-01-01T00:00:00.000Z', finishedAt, findings: [], domains: [],
-		summary: {status: 'ok', exitCode: 0, domains: 0, hosts: 0, addresses: 0, findings: {info: 0, warning: 0, critical: 0}},
-	};
+	const knowledge = new Knowledge({warnDays: 21, bannerSlowMs: 5000, now: () => Date.parse(finishedAt)}, () => 25);
 	for (const [domain, hosts] of Object.entries(domains)) {
-		events.push({type: 'plan', plan: {domain, input: domain, findings: [], mx: hosts.map((host, index) => ({exchange: host.exchange, preference: (index + 1) * 10, implicit: false, ipLiteral: false, addresses: [host.ip], findings: []}))}});
-		const mx = [];
+		const plan: MxPlan = {domain, input: domain, query: {answer: 'records', records: hosts.length, nullRecords: 0, hosts: hosts.length}, mx: hosts.map((host, index) => ({exchange: host.exchange, preference: (index + 1) * 10, implicit: false, ipLiteral: false, addresses: [host.ip]}))};
+		knowledge.setPlan(plan);
+		events.push({type: 'plan', plan});
 		for (const host of hosts) {
 			const key = probeKey(host.exchange, host.ip, 25);
-			const probe = result(host);
+			const {transcript, ...probe} = result(host, finishedAt);
 			events.push({type: 'queued', key, target: probe.target});
-			for (const line of probe.transcript) {
+			for (const line of transcript) {
 				events.push({type: 'probe', key, event: {type: 'line', line}});
 			}
 
-			events.push({type: 'probe', key, event: {type: 'tls', info: probe.tls!}}, {type: 'probe', key, event: {type: 'done', result: probe}});
-			const findings = host.findings ?? (host.open ? [{id: 'open-relay', severity: 'critical' as const, message: 'The server accepted 1 of 1 relay attempt(s).', advice: 'Close the relay now.'}] : []);
-			const {target, ...rest} = probe;
-			mx.push({exchange: host.exchange, preference: 10, implicit: false, ipLiteral: false, findings: [], addresses: [{...rest, ip: target.ip, port: 25, ptr: null, ptrNames: [], fcrdns: null, status: host.open ? 'critical' as const : 'ok' as const, findings}]});
+			events.push({type: 'probe', key, event: {type: 'tls', info: probe.tls!}}, {type: 'session', key, result: probe});
+			events.push({type: 'verdict', key, verdict: knowledge.setSession(key, {...probe, transcript})});
 		}
 
-		report.domains.push({domain, input: domain, status: hosts.some(host => host.open) ? 'critical' : 'ok', findings: [], mx});
+		events.push({type: 'domain', domain, verdict: knowledge.domainVerdict(domain)!});
 	}
 
-	events.push({type: 'round-done', report});
+	events.push({type: 'round-done', at: finishedAt});
 	return events;
 }

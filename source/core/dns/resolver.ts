@@ -2,14 +2,10 @@ import {Resolver} from 'node:dns/promises';
 import net from 'node:net';
 import {domainToASCII} from 'node:url';
 import {MxdashError} from '../errors.js';
-import {reservedRange} from './address-ranges.js';
-import {finding} from '../checks/catalogue.js';
 import type {Limits} from '../limits.js';
-import type {Finding, MxHost, MxPlan, PtrInfo} from '../types.js';
+import type {DnsFailure, MxHost, MxPlan, PtrInfo} from '../types.js';
 
 export type DnsOptions = {servers?: string[]; limits: Pick<Limits, 'dnsMs' | 'maxCnameDepth' | 'maxMxHosts' | 'maxAddressesPerHost'>};
-
-type DnsFailure = {kind: 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'other'; code: string; message: string};
 
 const failureKinds: Record<string, DnsFailure['kind']> = {
 	ENOTFOUND: 'nxdomain',
@@ -21,7 +17,8 @@ const failureKinds: Record<string, DnsFailure['kind']> = {
 	ECANCELLED: 'timeout',
 };
 
-const failureWords: Record<DnsFailure['kind'], string> = {
+/** A DNS failure in a few words, for messages. */
+export const failureWords: Record<DnsFailure['kind'], string> = {
 	nxdomain: 'NXDOMAIN',
 	nodata: 'no such record',
 	servfail: 'SERVFAIL',
@@ -86,34 +83,20 @@ export class Dns {
 		}
 	}
 
+	/** What DNS says of a domain's mail hosts: facts only, the dns-plan check judges them. */
 	async plan(input: string): Promise<MxPlan> {
 		const domain = normalizeDomain(input);
-		const findings: Finding[] = [];
-		const plan: MxPlan = {domain, input, mx: [], findings};
 		const answer = await this.query(async resolver => resolver.resolveMx(domain));
 		if (isFailure(answer)) {
-			if (answer.kind === 'nxdomain') {
-				findings.push(finding('dns-nxdomain', `${domain} does not exist (NXDOMAIN).`));
-			} else if (answer.kind === 'nodata') {
-				await this.implicit(plan);
-			} else {
-				findings.push(finding('dns-error', `The MX query for ${domain} failed: ${failureWords[answer.kind]} (${answer.message}). Nothing was probed; mxdash never falls back to the implicit MX on a temporary error.`));
-				plan.unknown = answer.kind === 'timeout' || answer.kind === 'unreachable';
+			if (answer.kind === 'nodata') {
+				const host = await this.host(domain, 0, true);
+				return {domain, input, query: {answer: 'none'}, mx: host.addresses.length > 0 ? [host] : []};
 			}
 
-			return plan;
+			return {domain, input, query: {answer: 'failed', failure: answer}, mx: [], ...(answer.kind === 'timeout' || answer.kind === 'unreachable' ? {unknown: true} : {})};
 		}
 
-		const nullMx = answer.filter(record => record.exchange === '' || record.exchange === '.');
-		if (nullMx.length > 0) {
-			findings.push(finding('mx-null', `${domain} publishes a null MX (RFC 7505): it accepts no mail.`));
-			if (nullMx.length !== answer.length) {
-				findings.push(finding('mx-null-mixed', `${domain} has a null MX beside ${answer.length - nullMx.length} other MX record(s).`));
-			}
-
-			return plan;
-		}
-
+		const nullRecords = answer.filter(record => record.exchange === '' || record.exchange === '.').length;
 		const sorted = [...answer].sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
 		const unique = new Map<string, number>();
 		for (const record of sorted) {
@@ -123,48 +106,29 @@ export class Dns {
 			}
 		}
 
-		const {maxMxHosts} = this.options.limits;
-		if (unique.size > maxMxHosts) {
-			findings.push(finding('mx-too-many', `${domain} has ${unique.size} MX hosts; mxdash probes the first ${maxMxHosts} by preference.`));
+		const query = {answer: 'records', records: answer.length, nullRecords, hosts: unique.size} as const;
+		if (nullRecords > 0) {
+			return {domain, input, query, mx: []};
 		}
 
-		plan.mx = await Promise.all([...unique].slice(0, maxMxHosts).map(async ([exchange, preference]) => this.host(exchange, preference, false)));
-		findings.push(...redundancyFindings(plan));
-		return plan;
-	}
-
-	private async implicit(plan: MxPlan): Promise<void> {
-		const host = await this.host(plan.domain, 0, true);
-		if (host.addresses.length === 0) {
-			plan.findings.push(finding('mx-none', `${plan.domain} has no MX record and no A/AAAA record: no mail can be delivered to it.`));
-			return;
-		}
-
-		plan.findings.push(finding('mx-implicit', `${plan.domain} has no MX record; mail goes to its own address(es): ${host.addresses.join(', ')} (RFC 5321 §5.1).`));
-		plan.mx = [host];
-		plan.findings.push(...redundancyFindings(plan));
+		const mx = await Promise.all([...unique].slice(0, this.options.limits.maxMxHosts).map(async ([exchange, preference]) => this.host(exchange, preference, false)));
+		return {domain, input, query, mx};
 	}
 
 	private async host(exchange: string, preference: number, implicit: boolean): Promise<MxHost> {
-		const host: MxHost = {exchange, preference, implicit, ipLiteral: false, addresses: [], findings: []};
+		const host: MxHost = {exchange, preference, implicit, ipLiteral: false, addresses: []};
 		const literal = exchange.replace(/^\[|\]$/g, '');
 		if (net.isIP(literal)) {
-			host.ipLiteral = true;
-			host.addresses = [literal];
-			host.findings.push(finding('mx-ip-literal', `The MX exchange "${exchange}" is an IP address, not a host name.`), ...reservedFindings(exchange, host.addresses));
-			return host;
+			return {...host, ipLiteral: true, addresses: [literal]};
 		}
 
 		const chain = await this.cnameChain(exchange);
 		if (chain.loop) {
-			host.cname = chain.names;
-			host.findings.push(finding('mx-cname-loop', `${exchange} is an alias whose CNAME chain ${chain.names.join(' → ')} loops or is longer than ${this.options.limits.maxCnameDepth}.`));
-			return host;
+			return {...host, cname: chain.names, cnameLoop: true};
 		}
 
 		if (chain.names.length > 0 && !implicit) {
 			host.cname = chain.names;
-			host.findings.push(finding('mx-cname', `The MX host ${exchange} is an alias (CNAME → ${chain.names.join(' → ')}).`));
 		}
 
 		const [v4, v6] = await Promise.all([
@@ -173,12 +137,9 @@ export class Dns {
 		]);
 		const addresses = [...(isFailure(v4) ? [] : v4), ...(isFailure(v6) ? [] : v6)];
 		host.addresses = [...new Set(addresses)].slice(0, this.options.limits.maxAddressesPerHost);
-		host.findings.push(...reservedFindings(exchange, host.addresses));
-		if (host.addresses.length === 0 && !implicit) {
-			const temporary = [v4, v6].find(answer => isFailure(answer) && !['nxdomain', 'nodata'].includes(answer.kind));
-			host.findings.push(temporary && isFailure(temporary)
-				? finding('dns-error', `The address lookup of ${exchange} failed: ${failureWords[temporary.kind]} (${temporary.message}).`)
-				: finding('mx-unresolvable', `The MX host ${exchange} has no A or AAAA record${isFailure(v4) && v4.kind === 'nxdomain' ? ' (NXDOMAIN)' : ''}.`));
+		const failures = [v4, v6].filter(answer => isFailure(answer));
+		if (host.addresses.length === 0 && failures.length > 0) {
+			host.lookupFailures = failures;
 		}
 
 		return host;
@@ -219,27 +180,6 @@ export class Dns {
 		const fcrdns = forward.some(answer => !isFailure(answer) && answer.some(address => sameAddress(address, ip)));
 		return {...(ptrNames[0] ? {ptr: ptrNames[0]} : {}), ptrNames, fcrdns};
 	}
-}
-
-function reservedFindings(exchange: string, addresses: string[]): Finding[] {
-	return addresses.flatMap(ip => {
-		const range = reservedRange(ip);
-		return range ? [finding('mx-reserved-address', `${exchange} resolves to ${ip}, in the ${range} range, which senders on the Internet cannot reach.`)] : [];
-	});
-}
-
-function redundancyFindings(plan: MxPlan): Finding[] {
-	const addresses = new Set(plan.mx.flatMap(host => host.addresses));
-	const findings: Finding[] = [];
-	if (addresses.size === 1) {
-		findings.push(finding('mx-single-point', `Every MX host of ${plan.domain} resolves to one address, ${[...addresses][0]!}: no redundancy.`));
-	}
-
-	if (addresses.size > 0 && ![...addresses].some(address => net.isIPv6(address))) {
-		findings.push(finding('mx-no-ipv6', `No MX host of ${plan.domain} has an IPv6 address.`));
-	}
-
-	return findings;
 }
 
 function sameAddress(a: string, b: string): boolean {

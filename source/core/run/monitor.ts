@@ -4,9 +4,12 @@ import type {Limits} from '../limits.js';
 import {probe} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
 import type {RelayMode} from '../smtp/relay-variants.js';
-import {buildReport, probeKey} from './report-model.js';
+import type {Finding, MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
+import {Knowledge} from './knowledge.js';
+import type {AddressVerdict, DomainVerdict} from './knowledge.js';
+import {buildReport} from './report-model.js';
 import type {Report} from './report-model.js';
-import type {MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
+import {Slots} from './slots.js';
 
 export type RoundOptions = {
 	version: string;
@@ -23,126 +26,182 @@ export type RoundOptions = {
 	warnDays: number;
 	limits: Limits;
 	signal?: AbortSignal;
-	/** Probe only these probe keys (re-probing one host); the report holds just them. */
+	/** Probe only these probe keys (re-probing one host), and addresses never probed yet. */
 	only?: string[];
 };
 
-/** Everything a round tells its watchers: plain data, so it can cross a worker boundary. */
+/** A finished session as it crosses to the dashboard: its transcript already came line by line. */
+export type SessionSummary = Omit<ProbeResult, 'transcript'>;
+
+/** Everything the engine tells its watchers: plain data, so it can cross a worker boundary. */
 export type MonitorEvent =
 	| {type: 'round-start'; domains: string[]; at: string}
 	| {type: 'plan'; plan: MxPlan}
 	| {type: 'queued'; key: string; target: ProbeTarget}
+	/** Deltas while a session runs: a stage changed, a transcript line, the TLS session. */
 	| {type: 'probe'; key: string; event: ProbeEvent}
+	| {type: 'session'; key: string; result: SessionSummary}
 	| {type: 'ptr'; ip: string; info: PtrInfo}
-	| {type: 'round-done'; report: Report}
+	/** The judgement of one address, the moment its session ends (or its PTR changes it). */
+	| {type: 'verdict'; key: string; verdict: AddressVerdict}
+	/** The judgement of a domain from the latest verdict of each of its addresses. */
+	| {type: 'domain'; domain: string; verdict: DomainVerdict}
+	| {type: 'run'; findings: Finding[]}
+	| {type: 'round-done'; at: string}
 	| {type: 'round-error'; message: string};
 
-/** A counting semaphore: at most `size` holders at once. */
-class Slots {
-	private free: number;
-	private readonly waiting: Array<() => void> = [];
+/**
+ * The engine across rounds: it keeps the latest complete knowledge and tells its watchers each
+ * fact once, and each verdict the moment it can be drawn.
+ */
+export class Monitor {
+	readonly knowledge: Knowledge;
+	private readonly dns: Dns;
+	private readonly slots: Slots;
+	private readonly perIp = new Map<string, Promise<unknown>>();
+	private domains: string[] = [];
+	private startedAt = new Date();
+	private finishedAt = new Date();
 
-	constructor(size: number) {
-		this.free = Math.max(1, size);
+	constructor(private readonly options: Omit<RoundOptions, 'signal' | 'only'>, private readonly emit: (event: MonitorEvent) => void = () => undefined) {
+		this.knowledge = new Knowledge({warnDays: options.warnDays, bannerSlowMs: options.limits.bannerSlowMs, now: Date.now}, ip => this.portOf(ip));
+		this.dns = new Dns({...(options.resolvers ? {servers: options.resolvers} : {}), limits: options.limits});
+		this.slots = new Slots(options.concurrency);
 	}
 
-	async run<T>(task: () => Promise<T>): Promise<T> {
-		if (this.free > 0) {
-			this.free--;
-		} else {
-			await new Promise<void>(resolve => {
-				this.waiting.push(resolve);
-			});
+	/**
+	 * One round over many domains: plan each, probe every (MX name, address) once even when
+	 * domains share it, at most `concurrency` sessions at once and one per IP at a time.
+	 */
+	async round(inputs: string[], {signal, only}: {signal?: AbortSignal; only?: string[]} = {}): Promise<void> {
+		this.startedAt = new Date();
+		if (signal) {
+			// Every session listens for the abort: hundreds of listeners are expected here.
+			setMaxListeners(0, signal);
 		}
 
-		try {
-			return await task();
-		} finally {
-			const next = this.waiting.shift();
-			if (next) {
-				next();
-			} else {
-				this.free++;
+		this.emit({type: 'round-start', domains: inputs, at: this.startedAt.toISOString()});
+		const sessions = new Map<string, Promise<void>>();
+		const ptrs = new Map<string, Promise<void>>();
+		const wanted = (key: string): boolean => !only || only.includes(key) || !this.knowledge.hasSession(key);
+		const session = async (target: ProbeTarget): Promise<void> => {
+			const key = this.knowledge.keyOf(target.exchange, target.ip);
+			let running = sessions.get(key);
+			if (!running) {
+				running = this.session(key, target, signal);
+				sessions.set(key, running);
+			}
+
+			return running;
+		};
+
+		const lookupPtr = async (ip: string): Promise<void> => {
+			let lookup = ptrs.get(ip);
+			if (!lookup) {
+				lookup = this.dns.ptr(ip).then(info => {
+					this.emit({type: 'ptr', ip, info});
+					this.rejudge(this.knowledge.setPtr(ip, info));
+				});
+				ptrs.set(ip, lookup);
+			}
+
+			return lookup;
+		};
+
+		const domains = await Promise.all(inputs.map(async input => {
+			const plan = await this.dns.plan(input);
+			this.knowledge.setPlan(plan);
+			this.emit({type: 'plan', plan});
+			this.judgeDomain(plan.domain);
+			await Promise.all(plan.mx.flatMap(host => host.addresses
+				.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip)))
+				.map(async ip => {
+					await Promise.all([session({domain: plan.domain, exchange: host.exchange, ip, port: this.portOf(ip)}), lookupPtr(ip)]);
+				})));
+			return plan.domain;
+		}));
+
+		this.domains = domains;
+		this.knowledge.retain(domains);
+		const before = this.knowledge.runFindings;
+		if (this.knowledge.judgeRun()) {
+			this.rejudge(this.knowledge.domains.flatMap(domain => this.knowledge.keysOf(domain)));
+		}
+
+		if (before.length > 0 || this.knowledge.runFindings.length > 0) {
+			this.emit({type: 'run', findings: this.knowledge.runFindings});
+			for (const domain of this.knowledge.domains) {
+				this.judgeDomain(domain);
 			}
 		}
-	}
-}
 
-/**
- * One round over many domains: plan each, probe every (MX name, address) once even when
- * domains share it, at most `concurrency` sessions at once and one per IP at a time.
- */
-export async function runRound(inputs: string[], options: RoundOptions, emit: (event: MonitorEvent) => void = () => undefined): Promise<Report> {
-	const startedAt = new Date();
-	if (options.signal) {
-		// Every session listens for the abort: hundreds of listeners are expected here.
-		setMaxListeners(0, options.signal);
+		this.finishedAt = new Date();
+		this.emit({type: 'round-done', at: this.finishedAt.toISOString()});
 	}
 
-	emit({type: 'round-start', domains: inputs, at: startedAt.toISOString()});
-	const dns = new Dns({...(options.resolvers ? {servers: options.resolvers} : {}), limits: options.limits});
-	const slots = new Slots(options.concurrency);
-	const perIp = new Map<string, Promise<unknown>>();
-	const sessions = new Map<string, Promise<ProbeResult>>();
-	const results = new Map<string, ProbeResult>();
-	const ptrs = new Map<string, PtrInfo>();
-	const ptrLookups = new Map<string, Promise<void>>();
-	const portOf = (ip: string): number => options.ports?.[ip] ?? options.port;
+	/** Everything known now, as the JSON contract has it. */
+	report(): Report {
+		return buildReport(this.knowledge, {version: this.options.version, domains: this.domains, startedAt: this.startedAt, finishedAt: this.finishedAt});
+	}
 
-	const session = async (target: ProbeTarget): Promise<ProbeResult> => {
-		const key = probeKey(target.exchange, target.ip, target.port);
-		const known = sessions.get(key);
-		if (known) {
-			return known;
-		}
+	private portOf(ip: string): number {
+		return this.options.ports?.[ip] ?? this.options.port;
+	}
 
-		emit({type: 'queued', key, target});
-		const previous = perIp.get(target.ip) ?? Promise.resolve();
-		const running = previous.then(async () => slots.run(async () => probe(target, {
+	private async session(key: string, target: ProbeTarget, signal: AbortSignal | undefined): Promise<void> {
+		this.emit({type: 'queued', key, target});
+		const previous = this.perIp.get(target.ip) ?? Promise.resolve();
+		const {options} = this;
+		const running = previous.then(async () => this.slots.run(async () => probe(target, {
 			ehloName: options.ehloName,
 			relay: options.relay,
 			mailFrom: options.mailFrom,
 			rcptTo: options.rcptTo,
 			limits: options.limits,
 			...(options.ca ? {ca: options.ca} : {}),
-			...(options.signal ? {signal: options.signal} : {}),
-			onEvent: event => emit({type: 'probe', key, event}),
+			...(signal ? {signal} : {}),
+			onEvent: event => this.emit({type: 'probe', key, event}),
 		})));
-		perIp.set(target.ip, running.catch(() => undefined));
-		sessions.set(key, running);
+		this.perIp.set(target.ip, running.catch(() => undefined));
 		const result = await running;
-		results.set(key, result);
-		return result;
-	};
+		const {transcript, ...summary} = result;
+		void transcript;
+		this.emit({type: 'session', key, result: summary});
+		this.emit({type: 'verdict', key, verdict: this.knowledge.setSession(key, result)});
+		for (const domain of this.knowledge.domainsOf(key)) {
+			this.judgeDomain(domain);
+		}
+	}
 
-	const lookupPtr = async (ip: string): Promise<void> => {
-		const known = ptrLookups.get(ip);
-		if (known) {
-			return known;
+	/** Tell the new verdicts of these addresses and of the domains that contain them. */
+	private rejudge(keys: string[]): void {
+		const domains = new Set<string>();
+		for (const key of keys) {
+			const verdict = this.knowledge.verdict(key);
+			if (verdict) {
+				this.emit({type: 'verdict', key, verdict});
+				for (const domain of this.knowledge.domainsOf(key)) {
+					domains.add(domain);
+				}
+			}
 		}
 
-		const lookup = dns.ptr(ip).then(info => {
-			ptrs.set(ip, info);
-			emit({type: 'ptr', ip, info});
-		});
-		ptrLookups.set(ip, lookup);
-		return lookup;
-	};
+		for (const domain of domains) {
+			this.judgeDomain(domain);
+		}
+	}
 
-	const plans = await Promise.all(inputs.map(async input => {
-		const plan = await dns.plan(input);
-		emit({type: 'plan', plan});
-		const wanted = (host: string, ip: string): boolean => !options.only || options.only.includes(probeKey(host, ip, portOf(ip)));
-		await Promise.all(plan.mx.flatMap(host => host.addresses.filter(ip => wanted(host.exchange, ip)).map(async ip => {
-			await Promise.all([
-				session({domain: plan.domain, exchange: host.exchange, ip, port: portOf(ip)}),
-				lookupPtr(ip),
-			]);
-		})));
-		return plan;
-	}));
+	private judgeDomain(domain: string): void {
+		const verdict = this.knowledge.domainVerdict(domain);
+		if (verdict) {
+			this.emit({type: 'domain', domain, verdict});
+		}
+	}
+}
 
-	const report = buildReport({version: options.version, startedAt, finishedAt: new Date(), plans, results, ptrs, warnDays: options.warnDays, port: portOf});
-	emit({type: 'round-done', report});
-	return report;
+/** One round in-process (the --json and text paths): the report of what it found. */
+export async function runRound(inputs: string[], options: RoundOptions, emit?: (event: MonitorEvent) => void): Promise<Report> {
+	const monitor = new Monitor(options, emit);
+	await monitor.round(inputs, {...(options.signal ? {signal: options.signal} : {}), ...(options.only ? {only: options.only} : {})});
+	return monitor.report();
 }

@@ -1,13 +1,19 @@
-import {bySeverity, finding, worst} from '../checks/catalogue.js';
-import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from '../types.js';
-import {diagnoseAddress} from '../checks/diagnose.js';
+import {bySeverity, countBySeverity, worst} from '../checks/index.js';
+import type {Finding, MxHost, ProbeResult, Severity, Stage, StageName} from '../types.js';
+import {stageNames} from '../types.js';
+import type {Knowledge, Status} from './knowledge.js';
 
-export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
+export type {Status} from './knowledge.js';
+export {probeKey} from './knowledge.js';
 
-export type AddressReport = Omit<ProbeResult, 'target' | 'startedAt'> & {
+/** A stage as reported: the engine's facts plus the verdict of the findings that judge it. */
+export type StageReport = Stage & {status: 'pending' | 'running' | 'ok' | 'warning' | 'critical' | 'skipped'};
+
+export type AddressReport = Omit<ProbeResult, 'target' | 'startedAt' | 'stages'> & {
 	ip: string;
 	port: number;
 	startedAt: string;
+	stages: Record<StageName, StageReport>;
 	ptr: string | null;
 	ptrNames: string[];
 	fcrdns: boolean | null;
@@ -15,15 +21,7 @@ export type AddressReport = Omit<ProbeResult, 'target' | 'startedAt'> & {
 	findings: Finding[];
 };
 
-export type MxReport = {
-	exchange: string;
-	preference: number;
-	implicit: boolean;
-	ipLiteral: boolean;
-	cname?: string[];
-	findings: Finding[];
-	addresses: AddressReport[];
-};
+export type MxReport = Omit<MxHost, 'lookupFailures' | 'cnameLoop' | 'addresses'> & {findings: Finding[]; addresses: AddressReport[]};
 
 export type DomainReport = {domain: string; input: string; status: Status; findings: Finding[]; mx: MxReport[]};
 
@@ -46,108 +44,94 @@ export type Report = {
 	domains: DomainReport[];
 };
 
-export type RoundData = {
-	version: string;
-	startedAt: Date;
-	finishedAt: Date;
-	plans: MxPlan[];
-	/** Keyed by probeKey(). */
-	results: Map<string, ProbeResult>;
-	ptrs: Map<string, PtrInfo>;
-	warnDays: number;
-	port: (ip: string) => number;
-};
+/** The status a stage is reported with: skipped, or the worst severity among the findings of that stage. */
+export function stageStatus(name: StageName, stage: Stage, findings: readonly Finding[]): StageReport['status'] {
+	if (stage.state !== 'done') {
+		return stage.state;
+	}
 
-export function probeKey(exchange: string, ip: string, port: number): string {
-	return `${exchange}|${ip}|${port}`;
-}
-
-function statusOf(findings: Finding[]): Status {
-	const severity = worst(findings);
+	const severity = worst(findings.filter(item => item.stage === name));
 	return severity === 'warning' || severity === 'critical' ? severity : 'ok';
 }
 
-/** True when every connection of the round timed out, on two or more addresses: blame this machine. */
-export function egressBlocked(results: Iterable<ProbeResult>): boolean {
-	const all = [...results];
-	const addresses = new Set(all.map(result => result.target.ip));
-	return addresses.size >= 2 && all.every(result => result.stages.connect.error === 'timeout');
-}
-
-/** One round's plans and sessions, diagnosed, in the JSON contract of ../shared/checks.md. */
-export function buildReport(data: RoundData): Report {
-	const blocked = egressBlocked(data.results.values());
-	const runFindings = blocked
-		? [finding('egress-blocked', `All ${data.results.size} connections to port 25 timed out, on every host: this machine's outbound port 25 is probably blocked.`)]
-		: [];
-	const domains = data.plans.map(plan => domainReport(plan, data, blocked, runFindings));
-	const everything = [...runFindings, ...domains.flatMap(domain => allFindings(domain))];
-	const counts = {info: 0, warning: 0, critical: 0};
-	for (const item of everything) {
-		counts[item.severity]++;
+/** Everything the engine knows now, in the JSON contract of docs/checks.md. */
+export function buildReport(knowledge: Knowledge, meta: {version: string; domains: string[]; startedAt: Date; finishedAt: Date}): Report {
+	const domains = meta.domains.flatMap(domain => {
+		const report = domainReport(knowledge, domain);
+		return report ? [report] : [];
+	});
+	const run = knowledge.runFindings;
+	const counts = countBySeverity(run);
+	for (const domain of domains) {
+		countBySeverity(allFindings(domain).filter(item => !run.includes(item)), counts);
 	}
 
 	// Findings of a domain whose resolver never answered say nothing of its servers: such a
 	// domain makes the run UNKNOWN unless a domain that was judged is critical.
-	const judged = [...runFindings, ...domains.filter(domain => domain.status !== 'unknown').flatMap(domain => allFindings(domain))];
-	const unknown = blocked || domains.some(domain => domain.status === 'unknown');
+	const judged = [...run, ...domains.filter(domain => domain.status !== 'unknown').flatMap(domain => allFindings(domain))];
+	const unknown = domains.some(domain => domain.status === 'unknown');
 	const severity = worst(judged);
-	const status: Status = severity === 'critical' ? 'critical' : (unknown ? 'unknown' : statusOf(judged));
-	const exitCode = ({ok: 0, warning: 1, critical: 2, unknown: 3} as const)[status];
+	const status: Status = severity === 'critical' ? 'critical' : (unknown ? 'unknown' : (severity === 'warning' ? 'warning' : 'ok'));
 	return {
 		tool: 'mxdash',
-		version: data.version,
+		version: meta.version,
 		schema: 1,
-		startedAt: data.startedAt.toISOString(),
-		finishedAt: data.finishedAt.toISOString(),
+		startedAt: meta.startedAt.toISOString(),
+		finishedAt: meta.finishedAt.toISOString(),
 		summary: {
 			status,
-			exitCode,
+			exitCode: ({ok: 0, warning: 1, critical: 2, unknown: 3} as const)[status],
 			domains: domains.length,
 			hosts: new Set(domains.flatMap(domain => domain.mx.map(mx => mx.exchange))).size,
 			addresses: domains.reduce((sum, domain) => sum + domain.mx.reduce((count, mx) => count + mx.addresses.length, 0), 0),
 			findings: counts,
 		},
-		findings: runFindings,
+		findings: run,
 		domains,
 	};
 }
 
-function domainReport(plan: MxPlan, data: RoundData, blocked: boolean, runFindings: Finding[]): DomainReport {
-	const mx = plan.mx.map(host => ({
+function domainReport(knowledge: Knowledge, domain: string): DomainReport | undefined {
+	const plan = knowledge.plan(domain);
+	const verdict = knowledge.domainVerdict(domain);
+	if (!plan || !verdict) {
+		return undefined;
+	}
+
+	const mx = plan.mx.map((host, index): MxReport => ({
 		exchange: host.exchange,
 		preference: host.preference,
 		implicit: host.implicit,
 		ipLiteral: host.ipLiteral,
 		...(host.cname ? {cname: host.cname} : {}),
-		findings: host.findings,
-		addresses: host.addresses.flatMap(ip => {
-			const result = data.results.get(probeKey(host.exchange, ip, data.port(ip)));
-			return result ? [addressReport(result, data.ptrs.get(ip), data.warnDays, blocked)] : [];
-		}),
+		findings: verdict.mx[index] ?? [],
+		addresses: host.addresses.flatMap(ip => addressReport(knowledge, knowledge.keyOf(host.exchange, ip))),
 	}));
-	const findings = [...runFindings, ...plan.findings].sort(bySeverity);
-	const unknown = plan.unknown === true || (blocked && mx.length > 0);
-	return {domain: plan.domain, input: plan.input, status: unknown ? 'unknown' : statusOf(allFindings({findings, mx})), findings, mx};
+	return {domain, input: plan.input, status: verdict.status ?? 'unknown', findings: [...knowledge.runFindings, ...verdict.findings].sort(bySeverity), mx};
+}
+
+function addressReport(knowledge: Knowledge, key: string): AddressReport[] {
+	const result = knowledge.session(key);
+	const verdict = knowledge.verdict(key);
+	if (!result || !verdict) {
+		return [];
+	}
+
+	const {target, stages, ...rest} = result;
+	const ptr = knowledge.ptr(target.ip);
+	return [{
+		ip: target.ip,
+		port: target.port,
+		...rest,
+		stages: Object.fromEntries(stageNames.map(name => [name, {...stages[name], status: stageStatus(name, stages[name], verdict.findings)}])) as Record<StageName, StageReport>,
+		ptr: ptr?.ptr ?? null,
+		ptrNames: ptr?.ptrNames ?? [],
+		fcrdns: ptr?.fcrdns ?? null,
+		status: verdict.status,
+		findings: verdict.findings,
+	}];
 }
 
 function allFindings(domain: Pick<DomainReport, 'findings' | 'mx'>): Finding[] {
 	return [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings)])];
-}
-
-function addressReport(result: ProbeResult, ptr: PtrInfo | undefined, warnDays: number, blocked: boolean): AddressReport {
-	const {target, ...rest} = result;
-	const findings = diagnoseAddress(result, {warnDays, ...(ptr ? {ptr} : {})})
-		.filter(item => !(blocked && item.id === 'tcp-timeout'))
-		.sort(bySeverity);
-	return {
-		ip: target.ip,
-		port: target.port,
-		...rest,
-		ptr: ptr?.ptr ?? null,
-		ptrNames: ptr?.ptrNames ?? [],
-		fcrdns: ptr?.fcrdns ?? null,
-		status: blocked && result.stages.connect.error === 'timeout' ? 'unknown' : statusOf(findings),
-		findings,
-	};
 }

@@ -1,14 +1,41 @@
 import {parentPort} from 'node:worker_threads';
-import {runRound} from './monitor.js';
+import {Monitor} from './monitor.js';
 import type {MonitorEvent, RoundOptions} from './monitor.js';
+import type {Report} from './report-model.js';
 
-/** What the dashboard asks of the worker: run a round (of some domains, or some hosts), or stop. It answers with arrays of events. */
+/** What the client asks of the worker: run a round (of some domains, or some hosts), a report, or stop. */
 export type WorkerRequest =
-	| {type: 'run'; domains: string[]; options: Omit<RoundOptions, 'signal'>; only?: string[]}
+	| {type: 'run'; domains: string[]; options: Omit<RoundOptions, 'signal' | 'only'>; only?: string[]}
+	| {type: 'report'}
 	| {type: 'abort'};
 
-// Runs the engine on its own thread so that rendering never delays a socket (see design.md:
-// redrawing 200 rows on the probes' event loop stretched probe times 3.25x).
+export type WorkerReply = {type: 'events'; events: MonitorEvent[]} | {type: 'report'; report: Report};
+
+// Events go in batches: one message per event would cost the main thread thousands of
+// messages a round; the dashboard coalesces renders at about this rate anyway.
+let batch: MonitorEvent[] = [];
+let timer: NodeJS.Timeout | undefined;
+const flush = (): void => {
+	clearTimeout(timer);
+	timer = undefined;
+	if (batch.length > 0) {
+		parentPort?.postMessage({type: 'events', events: batch} satisfies WorkerReply);
+		batch = [];
+	}
+};
+
+const emit = (event: MonitorEvent): void => {
+	batch.push(event);
+	if (event.type === 'round-done' || event.type === 'round-error') {
+		flush();
+	} else {
+		timer ??= setTimeout(flush, 40);
+	}
+};
+
+// One monitor for the worker's life: it keeps the latest session of every address, so a
+// re-probe of one host changes that host's verdict and nothing else.
+let monitor: Monitor | undefined;
 let controller = new AbortController();
 parentPort?.on('message', (request: WorkerRequest) => {
 	if (request.type === 'abort') {
@@ -16,31 +43,14 @@ parentPort?.on('message', (request: WorkerRequest) => {
 		return;
 	}
 
+	if (request.type === 'report') {
+		parentPort?.postMessage({type: 'report', report: monitor!.report()} satisfies WorkerReply);
+		return;
+	}
+
 	controller = new AbortController();
-	const options = {...request.options, signal: controller.signal, ...(request.only ? {only: request.only} : {})};
-	// Events go in batches: one message per event would cost the main thread thousands of
-	// messages a round; the dashboard coalesces renders at about this rate anyway.
-	let batch: MonitorEvent[] = [];
-	let timer: NodeJS.Timeout | undefined;
-	const flush = (): void => {
-		clearTimeout(timer);
-		timer = undefined;
-		if (batch.length > 0) {
-			parentPort?.postMessage(batch);
-			batch = [];
-		}
-	};
-
-	const emit = (event: MonitorEvent): void => {
-		batch.push(event);
-		if (event.type === 'round-done' || event.type === 'round-error') {
-			flush();
-		} else {
-			timer ??= setTimeout(flush, 40);
-		}
-	};
-
-	runRound(request.domains, options, emit).catch((error: unknown) => {
+	monitor ??= new Monitor(request.options, emit);
+	monitor.round(request.domains, {signal: controller.signal, ...(request.only ? {only: request.only} : {})}).catch((error: unknown) => {
 		emit({type: 'round-error', message: error instanceof Error ? error.message : String(error)});
 	});
 });

@@ -1,5 +1,5 @@
 import type {RelayPair} from './relay-variants.js';
-import type {BannerInfo, EhloInfo, Extension, RelayResult, Reply, Stage, StageName, StageStatus, TlsInfo} from '../types.js';
+import type {BannerInfo, EhloInfo, Extension, RelayAttempt, RelayResult, Reply, Stage, StageError, StageName, TlsInfo} from '../types.js';
 import {stageNames} from '../types.js';
 
 /** What the I/O driver tells the machine. `at` is milliseconds since the session started. */
@@ -7,7 +7,7 @@ export type MachineInput =
 	| {type: 'connected'; at: number}
 	| {type: 'reply'; at: number; reply: Reply}
 	| {type: 'tls-ready'; at: number; info: TlsInfo}
-	| {type: 'failed'; at: number; code: string; message: string};
+	| {type: 'failed'; at: number; code: StageError; message: string};
 
 /** What the machine asks the driver to do, in order. */
 export type MachineAction =
@@ -24,33 +24,40 @@ export type MachineOptions = {
 	ehloName: string;
 	relay: RelayPair[];
 	deadlines: {banner: number; command: number; tls: number; quit: number};
-	bannerSlowMs: number;
 };
 
+/**
+ * Facts only: what each stage did, what the server said. No severity: the check registry
+ * judges. Each step shares every part it did not change with the previous state, so a
+ * reference comparison tells what changed.
+ */
 export type MachineState = {
 	readonly options: MachineOptions;
-	stage: StageName | 'done';
-	stages: Record<StageName, Stage>;
-	expect: Expect[];
+	readonly stage: StageName | 'done';
+	readonly stages: Readonly<Record<StageName, Stage>>;
+	readonly expect: readonly Expect[];
 	/** The next relay attempt to send when commands go one at a time. */
-	nextAttempt: number;
-	pipelining: boolean;
-	quitSent: boolean;
-	banner?: BannerInfo;
-	ehlo?: EhloInfo;
-	tls?: TlsInfo;
-	relay: RelayResult;
-	rateLimited?: string;
+	readonly nextAttempt: number;
+	readonly pipelining: boolean;
+	readonly quitSent: boolean;
+	readonly banner?: BannerInfo;
+	readonly ehlo?: EhloInfo;
+	readonly tls?: TlsInfo;
+	readonly relay: RelayResult;
+	readonly rateLimited?: string;
 };
 
+/** The state under construction inside one step: a shallow copy, written field by field. */
+type Draft = {-readonly [K in keyof MachineState]: MachineState[K]};
 type Step = {state: MachineState; actions: MachineAction[]};
 
+const pending: Stage = {state: 'pending'};
+
 export function initialState(options: MachineOptions): MachineState {
-	const stages = Object.fromEntries(stageNames.map(name => [name, {status: 'pending'}])) as Record<StageName, Stage>;
 	return {
 		options,
 		stage: 'connect',
-		stages,
+		stages: Object.fromEntries(stageNames.map(name => [name, pending])) as Record<StageName, Stage>,
 		expect: [],
 		nextAttempt: 0,
 		pipelining: false,
@@ -65,24 +72,24 @@ export function initialState(options: MachineOptions): MachineState {
 
 /** The machine starts in `connect`; the driver arms this deadline and connects. */
 export function start(state: MachineState, connectMs: number): Step {
-	const s = clone(state);
+	const s: Draft = {...state};
 	begin(s, 'connect', 0);
 	return {state: s, actions: [{type: 'deadline', stage: 'connect', ms: connectMs}]};
 }
 
 /** The pure transition function: a new state and the actions that follow from `input`. */
 export function step(state: MachineState, input: MachineInput): Step {
-	const s = clone(state);
-	const actions: MachineAction[] = [];
-	if (s.stage === 'done') {
-		return {state: s, actions};
+	if (state.stage === 'done') {
+		return {state, actions: []};
 	}
 
+	const s: Draft = {...state};
+	const actions: MachineAction[] = [];
 	switch (input.type) {
 		case 'connected': {
-			end(s, 'connect', 'ok', input.at);
+			succeed(s, 'connect', input.at);
 			begin(s, 'banner', input.at);
-			s.expect.push({kind: 'banner'});
+			expect(s, {kind: 'banner'});
 			actions.push({type: 'deadline', stage: 'banner', ms: s.options.deadlines.banner});
 			break;
 		}
@@ -94,7 +101,7 @@ export function step(state: MachineState, input: MachineInput): Step {
 
 		case 'tls-ready': {
 			s.tls = input.info;
-			end(s, 'tls', 'ok', input.at, input.info.version);
+			succeed(s, 'tls', input.at, {detail: input.info.version});
 			command(s, 'ehloTls', input.at, [`EHLO ${s.options.ehloName}`], actions);
 			break;
 		}
@@ -108,17 +115,19 @@ export function step(state: MachineState, input: MachineInput): Step {
 	return {state: s, actions};
 }
 
-function onReply(s: MachineState, reply: Reply, at: number, actions: MachineAction[]): void {
-	const expected = s.expect.shift();
+function onReply(s: Draft, reply: Reply, at: number, actions: MachineAction[]): void {
+	const [expected] = s.expect;
 	if (!expected) {
 		fail(s, at, 'unexpected-reply', `a reply nobody asked for: ${reply.code} ${reply.lines[0] ?? ''}`, actions);
 		return;
 	}
 
+	s.expect = s.expect.slice(1);
 	if (isRateLimit(reply) && expected.kind !== 'quit') {
 		s.rateLimited = `${reply.code} ${reply.text}`;
 	}
 
+	const positive = reply.code >= 200 && reply.code < 300;
 	switch (expected.kind) {
 		case 'banner': {
 			onBanner(s, reply, at, actions);
@@ -126,16 +135,16 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 		}
 
 		case 'ehlo': {
-			if (reply.code >= 200 && reply.code < 300) {
+			if (positive) {
 				s.ehlo = {greeting: 'EHLO', ...parseEhlo(reply)};
-				end(s, 'ehlo', 'ok', at, `${s.ehlo.extensions.length} extensions`);
-				s.pipelining = s.ehlo.extensions.some(extension => extension.keyword === 'PIPELINING');
+				succeed(s, 'ehlo', at, {reply, detail: `${s.ehlo.extensions.length} extensions`});
+				s.pipelining = offers(s.ehlo.extensions, 'PIPELINING');
 				startTls(s, at, actions);
 			} else if (reply.code === 421) {
 				abandon(s, 'ehlo', at, reply, actions);
 			} else {
 				s.ehlo = {greeting: 'none', extensions: [], code: reply.code, text: reply.text};
-				s.expect.push({kind: 'helo'});
+				expect(s, {kind: 'helo'});
 				actions.push({type: 'send', lines: [`HELO ${s.options.ehloName}`]});
 			}
 
@@ -143,9 +152,9 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 		}
 
 		case 'helo': {
-			if (reply.code >= 200 && reply.code < 300) {
+			if (positive) {
 				s.ehlo = {greeting: 'HELO', extensions: [], hostname: firstWord(reply.lines[0]), code: reply.code, text: reply.text};
-				end(s, 'ehlo', 'warning', at, 'HELO only (EHLO refused)');
+				succeed(s, 'ehlo', at, {reply, detail: 'HELO only (EHLO refused)'});
 				startTls(s, at, actions);
 			} else {
 				abandon(s, 'ehlo', at, reply, actions);
@@ -156,13 +165,13 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 
 		case 'starttls': {
 			if (reply.code === 220) {
-				end(s, 'starttls', 'ok', at);
+				succeed(s, 'starttls', at, {reply});
 				begin(s, 'tls', at);
 				actions.push({type: 'deadline', stage: 'tls', ms: s.options.deadlines.tls}, {type: 'start-tls'});
 			} else if (reply.code === 421 || reply.code === 221) {
 				abandon(s, 'starttls', at, reply, actions);
 			} else {
-				end(s, 'starttls', 'critical', at, `refused: ${reply.code} ${reply.lines[0] ?? ''}`, 'refused');
+				end(s, 'starttls', at, {outcome: 'failed', error: 'rejected', reply: data(reply), detail: `refused: ${reply.code} ${reply.lines[0] ?? ''}`});
 				skip(s, ['tls', 'ehloTls'], 'STARTTLS refused');
 				startRelay(s, at, actions);
 			}
@@ -171,14 +180,11 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 		}
 
 		case 'ehloTls': {
-			if (reply.code >= 200 && reply.code < 300) {
+			if (positive) {
 				const after = parseEhlo(reply);
-				if (s.ehlo) {
-					s.ehlo.extensionsAfterTls = after.extensions;
-				}
-
-				s.pipelining = after.extensions.some(extension => extension.keyword === 'PIPELINING');
-				end(s, 'ehloTls', 'ok', at, `${after.extensions.length} extensions`);
+				s.ehlo = {...s.ehlo ?? {greeting: 'EHLO', extensions: []}, extensionsAfterTls: after.extensions};
+				s.pipelining = offers(after.extensions, 'PIPELINING');
+				succeed(s, 'ehloTls', at, {reply, detail: `${after.extensions.length} extensions`});
 				startRelay(s, at, actions);
 			} else {
 				abandon(s, 'ehloTls', at, reply, actions);
@@ -196,17 +202,12 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 		}
 
 		case 'mail': {
-			const attempt = s.relay.attempts[expected.attempt]!;
-			attempt.mailCode = reply.code;
-			attempt.mailText = reply.text;
+			const attempt = updateAttempt(s, expected.attempt, {mailCode: reply.code, mailText: reply.text});
 			if (reply.code === 421) {
 				abandon(s, 'relay', at, reply, actions);
-				break;
-			}
-
-			if (!s.pipelining) {
-				if (reply.code >= 200 && reply.code < 300) {
-					s.expect.push({kind: 'rcpt', attempt: expected.attempt});
+			} else if (!s.pipelining) {
+				if (positive) {
+					expect(s, {kind: 'rcpt', attempt: expected.attempt});
 					actions.push({type: 'send', lines: [`RCPT TO:<${attempt.rcptTo}>`]});
 				} else {
 					nextRelay(s, at, actions);
@@ -217,20 +218,15 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 		}
 
 		case 'rcpt': {
-			const attempt = s.relay.attempts[expected.attempt]!;
-			attempt.code = reply.code;
-			attempt.text = reply.text;
-			attempt.accepted = reply.code >= 200 && reply.code < 300;
+			updateAttempt(s, expected.attempt, {code: reply.code, text: reply.text, accepted: positive});
 			if (reply.code === 421) {
 				abandon(s, 'relay', at, reply, actions);
-			} else if (s.pipelining) {
-				if (!s.expect.some(next => next.kind === 'rcpt' || next.kind === 'mail')) {
-					finishRelay(s, at);
-					begin(s, 'quit', at);
-					actions.push({type: 'deadline', stage: 'quit', ms: s.options.deadlines.quit});
-				}
-			} else {
+			} else if (!s.pipelining) {
 				nextRelay(s, at, actions);
+			} else if (!s.expect.some(next => next.kind === 'rcpt' || next.kind === 'mail')) {
+				finishRelay(s, at);
+				begin(s, 'quit', at);
+				actions.push({type: 'deadline', stage: 'quit', ms: s.options.deadlines.quit});
 			}
 
 			break;
@@ -238,20 +234,20 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 
 		case 'quit': {
 			if (reply.code === 221) {
-				end(s, 'quit', 'ok', at, '221');
+				succeed(s, 'quit', at, {reply});
 			} else {
 				// QUIT is always answered 221: anything else means the replies were out of step
 				// with our commands (an extra reply somewhere), so no verdict read from them stands.
-				end(s, 'quit', 'warning', at, `QUIT answered ${reply.code}: replies out of step`, 'out-of-step');
+				end(s, 'quit', at, {outcome: 'failed', error: 'out-of-step', reply: data(reply), detail: `QUIT answered ${reply.code}: replies out of step`});
 				if (s.relay.tested) {
-					s.relay.open = false;
-					s.relay.inconclusive = true;
-					s.relay.reason = `the server's replies were out of step with the commands (QUIT answered ${reply.code})`;
-					for (const attempt of s.relay.attempts) {
-						attempt.accepted = false;
-					}
-
-					s.stages.relay = {...s.stages.relay, status: 'warning', detail: 'replies out of step'};
+					s.relay = {
+						...s.relay,
+						open: false,
+						inconclusive: true,
+						reason: `the server's replies were out of step with the commands (QUIT answered ${reply.code})`,
+						attempts: s.relay.attempts.map(attempt => ({...attempt, accepted: false})),
+					};
+					s.stages = {...s.stages, relay: {...s.stages.relay, detail: 'replies out of step'}};
 				}
 			}
 
@@ -261,34 +257,33 @@ function onReply(s: MachineState, reply: Reply, at: number, actions: MachineActi
 	}
 }
 
-function onBanner(s: MachineState, reply: Reply, at: number, actions: MachineAction[]): void {
+function onBanner(s: Draft, reply: Reply, at: number, actions: MachineAction[]): void {
 	const connectedAt = s.stages.banner.startedAt ?? 0;
 	s.banner = {code: reply.code, text: reply.text, hostname: firstWord(reply.lines[0]), delayMs: at - connectedAt};
 	if (reply.code !== 220) {
-		end(s, 'banner', 'critical', at, `${reply.code} ${reply.lines[0] ?? ''}`, reply.code === 421 ? 'rate-limited' : 'rejected');
+		end(s, 'banner', at, {outcome: 'failed', error: reply.code === 421 ? 'rate-limited' : 'rejected', reply: data(reply), detail: `${reply.code} ${reply.lines[0] ?? ''}`});
 		skip(s, ['ehlo', 'starttls', 'tls', 'ehloTls', 'relay'], 'greeting refused');
 		leave(s, reply, at, actions);
 		return;
 	}
 
-	const slow = s.banner.delayMs > s.options.bannerSlowMs;
-	end(s, 'banner', slow ? 'warning' : 'ok', at, slow ? `slow: ${Math.round(s.banner.delayMs)} ms` : undefined);
+	succeed(s, 'banner', at, {reply});
 	command(s, 'ehlo', at, [`EHLO ${s.options.ehloName}`], actions);
 }
 
-function startTls(s: MachineState, at: number, actions: MachineAction[]): void {
-	const offered = s.ehlo?.extensions.some(extension => extension.keyword === 'STARTTLS') ?? false;
-	if (offered) {
+function startTls(s: Draft, at: number, actions: MachineAction[]): void {
+	if (offers(s.ehlo?.extensions ?? [], 'STARTTLS')) {
 		command(s, 'starttls', at, ['STARTTLS'], actions);
 		return;
 	}
 
-	s.stages.starttls = {status: 'critical', startedAt: at, ms: 0, detail: 'not advertised', error: 'missing'};
+	begin(s, 'starttls', at);
+	end(s, 'starttls', at, {outcome: 'failed', error: 'missing', detail: 'not advertised'});
 	skip(s, ['tls', 'ehloTls'], 'no STARTTLS');
 	startRelay(s, at, actions);
 }
 
-function startRelay(s: MachineState, at: number, actions: MachineAction[]): void {
+function startRelay(s: Draft, at: number, actions: MachineAction[]): void {
 	const attempts = s.options.relay;
 	if (attempts.length === 0) {
 		skip(s, ['relay'], 'relay test off');
@@ -297,7 +292,7 @@ function startRelay(s: MachineState, at: number, actions: MachineAction[]): void
 	}
 
 	begin(s, 'relay', at);
-	s.relay.tested = true;
+	s.relay = {...s.relay, tested: true};
 	actions.push({type: 'deadline', stage: 'relay', ms: s.options.deadlines.command * (s.pipelining ? 1 : 2 + attempts.length)});
 	if (!s.pipelining) {
 		sendAttempt(s, actions);
@@ -306,32 +301,33 @@ function startRelay(s: MachineState, at: number, actions: MachineAction[]): void
 
 	// One batch for every attempt and QUIT (RFC 2920): the fewest round trips the protocol allows.
 	const lines: string[] = [];
+	const expected: Expect[] = [];
 	for (const [index, pair] of attempts.entries()) {
 		if (index > 0) {
 			lines.push('RSET');
-			s.expect.push({kind: 'rset'});
+			expected.push({kind: 'rset'});
 		}
 
 		lines.push(`MAIL FROM:<${pair.mailFrom}>`, `RCPT TO:<${pair.rcptTo}>`);
-		s.expect.push({kind: 'mail', attempt: index}, {kind: 'rcpt', attempt: index});
+		expected.push({kind: 'mail', attempt: index}, {kind: 'rcpt', attempt: index});
 	}
 
 	lines.push('QUIT');
-	s.expect.push({kind: 'quit'});
+	expect(s, ...expected, {kind: 'quit'});
 	s.quitSent = true;
 	actions.push({type: 'send', lines});
 }
 
-function sendAttempt(s: MachineState, actions: MachineAction[]): void {
-	const index = s.nextAttempt++;
-	const pair = s.options.relay[index]!;
-	s.expect.push({kind: 'mail', attempt: index});
-	actions.push({type: 'send', lines: [`MAIL FROM:<${pair.mailFrom}>`]});
+function sendAttempt(s: Draft, actions: MachineAction[]): void {
+	const index = s.nextAttempt;
+	s.nextAttempt = index + 1;
+	expect(s, {kind: 'mail', attempt: index});
+	actions.push({type: 'send', lines: [`MAIL FROM:<${s.options.relay[index]!.mailFrom}>`]});
 }
 
-function nextRelay(s: MachineState, at: number, actions: MachineAction[]): void {
+function nextRelay(s: Draft, at: number, actions: MachineAction[]): void {
 	if (s.nextAttempt < s.options.relay.length) {
-		s.expect.push({kind: 'rset'});
+		expect(s, {kind: 'rset'});
 		actions.push({type: 'send', lines: ['RSET']});
 		return;
 	}
@@ -340,59 +336,54 @@ function nextRelay(s: MachineState, at: number, actions: MachineAction[]): void 
 	quit(s, at, actions);
 }
 
-function finishRelay(s: MachineState, at: number): void {
+/** The relay test's facts: which attempts were accepted, or why there is no verdict. */
+function finishRelay(s: Draft, at: number): void {
 	const {attempts} = s.relay;
-	const accepted = attempts.filter(attempt => attempt.accepted);
-	s.relay.open = accepted.length > 0;
-	if (s.relay.open) {
-		end(s, 'relay', 'critical', at, `OPEN: ${accepted.length} of ${attempts.length} accepted`);
-		return;
+	const accepted = attempts.filter(attempt => attempt.accepted).length;
+	const temporary = accepted > 0 ? undefined : attempts.find(attempt => isInconclusive(attempt.mailCode) || isInconclusive(attempt.code));
+	if (accepted > 0) {
+		s.relay = {...s.relay, open: true};
+		succeed(s, 'relay', at, {detail: `OPEN: ${accepted} of ${attempts.length} accepted`});
+	} else if (temporary) {
+		const onMail = isInconclusive(temporary.mailCode);
+		const code = onMail ? temporary.mailCode : temporary.code;
+		s.relay = {...s.relay, inconclusive: true, reason: `${code} ${firstLine(onMail ? temporary.mailText : temporary.text)}`};
+		succeed(s, 'relay', at, {detail: `inconclusive: ${code}`});
+	} else {
+		succeed(s, 'relay', at, {detail: attempts.length > 1 ? `closed (${attempts.length} variants)` : 'closed'});
 	}
-
-	const temporary = attempts.find(attempt => isInconclusive(attempt.mailCode) || isInconclusive(attempt.code));
-	if (temporary) {
-		const code = isInconclusive(temporary.mailCode) ? temporary.mailCode : temporary.code;
-		const text = isInconclusive(temporary.mailCode) ? temporary.mailText : temporary.text;
-		s.relay.inconclusive = true;
-		s.relay.reason = `${code} ${firstLine(text)}`;
-		end(s, 'relay', 'warning', at, `inconclusive: ${code}`);
-		return;
-	}
-
-	end(s, 'relay', 'ok', at, attempts.length > 1 ? `closed (${attempts.length} variants)` : 'closed');
 }
 
 function isInconclusive(code: number | undefined): boolean {
 	return code !== undefined && ((code >= 400 && code < 500) || code === 530);
 }
 
-function command(s: MachineState, stage: StageName, at: number, lines: string[], actions: MachineAction[]): void {
+function command(s: Draft, stage: 'ehlo' | 'starttls' | 'ehloTls', at: number, lines: string[], actions: MachineAction[]): void {
 	begin(s, stage, at);
-	s.expect.push({kind: stage as 'ehlo' | 'starttls' | 'ehloTls'});
+	expect(s, {kind: stage});
 	actions.push({type: 'deadline', stage, ms: s.options.deadlines.command}, {type: 'send', lines});
 }
 
-function quit(s: MachineState, at: number, actions: MachineAction[]): void {
+function quit(s: Draft, at: number, actions: MachineAction[]): void {
 	begin(s, 'quit', at);
 	s.quitSent = true;
-	s.expect.push({kind: 'quit'});
+	expect(s, {kind: 'quit'});
 	actions.push({type: 'deadline', stage: 'quit', ms: s.options.deadlines.quit}, {type: 'send', lines: ['QUIT']});
 }
 
 /** A reply that ends the dialogue (421, or a refusal that leaves nothing to test). */
-function abandon(s: MachineState, stage: StageName, at: number, reply: Reply, actions: MachineAction[]): void {
+function abandon(s: Draft, stage: StageName, at: number, reply: Reply, actions: MachineAction[]): void {
 	if (stage === 'relay') {
-		s.relay.inconclusive = true;
-		s.relay.reason = `${reply.code} ${firstLine(reply.text)}`;
+		s.relay = {...s.relay, inconclusive: true, reason: `${reply.code} ${firstLine(reply.text)}`};
 	}
 
-	end(s, stage, 'critical', at, `${reply.code} ${firstLine(reply.text)}`, reply.code === 421 ? 'rate-limited' : (stage === 'starttls' ? 'refused' : 'rejected'));
+	end(s, stage, at, {outcome: 'failed', error: reply.code === 421 ? 'rate-limited' : 'rejected', reply: data(reply), detail: `${reply.code} ${firstLine(reply.text)}`});
 	skipPending(s, 'the session ended early');
 	leave(s, reply, at, actions);
 }
 
 /** End the dialogue after `reply`: with QUIT, unless the reply already closed the channel. */
-function leave(s: MachineState, reply: Reply, at: number, actions: MachineAction[]): void {
+function leave(s: Draft, reply: Reply, at: number, actions: MachineAction[]): void {
 	if (reply.code === 421 || reply.code === 221) {
 		// 421 and 221 mean the server is closing the channel (RFC 5321 §3.8); QUIT would go nowhere.
 		finish(s, actions);
@@ -402,21 +393,20 @@ function leave(s: MachineState, reply: Reply, at: number, actions: MachineAction
 }
 
 /** A timeout, a reader error, a closed or broken connection, a failed handshake. */
-function fail(s: MachineState, at: number, code: string, message: string, actions: MachineAction[]): void {
+function fail(s: Draft, at: number, code: StageError, message: string, actions: MachineAction[]): void {
 	const stage = s.stage as StageName;
 	if (stage === 'quit') {
 		// Whatever happens after QUIT is the server's business; the session is over.
-		end(s, 'quit', code === 'closed' ? 'ok' : 'warning', at, code === 'closed' ? 'closed by server' : message, code === 'closed' ? undefined : code);
+		end(s, 'quit', at, code === 'closed' ? {outcome: 'ok', detail: 'closed by server'} : {outcome: 'failed', error: code, detail: message});
 		finish(s, actions);
 		return;
 	}
 
 	if (stage === 'relay') {
-		s.relay.inconclusive = true;
-		s.relay.reason = message;
+		s.relay = {...s.relay, inconclusive: true, reason: message};
 	}
 
-	end(s, stage, 'critical', at, message, code);
+	end(s, stage, at, {outcome: 'failed', error: code, detail: message});
 	skipPending(s, `not reached: ${stage} failed`);
 	// Say QUIT where the dialogue still stands (never before the greeting, never on a dead TLS).
 	const canTalk = !['connect', 'banner', 'tls'].includes(stage) && !['closed', 'reset', 'session-too-large'].includes(code);
@@ -428,31 +418,63 @@ function fail(s: MachineState, at: number, code: string, message: string, action
 	finish(s, actions);
 }
 
-function finish(s: MachineState, actions: MachineAction[]): void {
+function finish(s: Draft, actions: MachineAction[]): void {
 	skipPending(s, 'not reached');
 	s.stage = 'done';
 	s.expect = [];
 	actions.push({type: 'close'});
 }
 
-function begin(s: MachineState, stage: StageName, at: number): void {
+function expect(s: Draft, ...items: Expect[]): void {
+	s.expect = [...s.expect, ...items];
+}
+
+function updateAttempt(s: Draft, index: number, patch: Partial<RelayAttempt>): RelayAttempt {
+	const attempt = {...s.relay.attempts[index]!, ...patch};
+	s.relay = {...s.relay, attempts: s.relay.attempts.map((item, at) => (at === index ? attempt : item))};
+	return attempt;
+}
+
+function setStage(s: Draft, name: StageName, stage: Stage): void {
+	s.stages = {...s.stages, [name]: stage};
+}
+
+function begin(s: Draft, stage: StageName, at: number): void {
 	s.stage = stage;
-	s.stages[stage] = {status: 'running', startedAt: at};
+	setStage(s, stage, {state: 'running', startedAt: at});
 }
 
-function end(s: MachineState, stage: StageName, status: StageStatus, at: number, detail?: string, error?: string): void {
+type Ending = Pick<Stage, 'outcome' | 'error' | 'reply' | 'detail'>;
+
+function end(s: Draft, stage: StageName, at: number, ending: Ending): void {
 	const startedAt = s.stages[stage].startedAt ?? at;
-	s.stages[stage] = {status, startedAt, ms: Math.max(0, Math.round((at - startedAt) * 10) / 10), ...(detail ? {detail} : {}), ...(error ? {error} : {})};
+	const ms = Math.max(0, Math.round((at - startedAt) * 10) / 10);
+	const defined = Object.fromEntries(Object.entries(ending).filter(([, value]) => value !== undefined));
+	setStage(s, stage, {state: 'done', startedAt, ms, ...defined});
 }
 
-function skip(s: MachineState, stages: StageName[], detail: string): void {
-	for (const stage of stages) {
-		s.stages[stage] = {status: 'skipped', detail};
+function succeed(s: Draft, stage: StageName, at: number, facts: {reply?: Reply; detail?: string} = {}): void {
+	end(s, stage, at, {outcome: 'ok', ...(facts.reply ? {reply: data(facts.reply)} : {}), ...(facts.detail ? {detail: facts.detail} : {})});
+}
+
+function skip(s: Draft, stages: StageName[], detail: string): void {
+	const skipped: Stage = {state: 'skipped', detail};
+	s.stages = {...s.stages, ...Object.fromEntries(stages.map(name => [name, skipped]))};
+}
+
+function skipPending(s: Draft, detail: string): void {
+	const names = stageNames.filter(name => s.stages[name].state === 'pending');
+	if (names.length > 0) {
+		skip(s, names, detail);
 	}
 }
 
-function skipPending(s: MachineState, detail: string): void {
-	skip(s, stageNames.filter(name => s.stages[name].status === 'pending'), detail);
+function data(reply: Reply): {code: number; text: string} {
+	return {code: reply.code, text: reply.text};
+}
+
+function offers(extensions: Extension[], keyword: string): boolean {
+	return extensions.some(extension => extension.keyword === keyword);
 }
 
 export function parseEhlo(reply: Reply): {hostname?: string; extensions: Extension[]} {
@@ -474,8 +496,4 @@ function firstWord(line: string | undefined): string | undefined {
 
 function firstLine(text: string | undefined): string {
 	return (text ?? '').split('\n')[0] ?? '';
-}
-
-function clone(state: MachineState): MachineState {
-	return {...structuredClone({...state, options: undefined}), options: state.options};
 }

@@ -1,7 +1,7 @@
-import type {Reply} from '../types.js';
+import type {ProtocolError, Reply} from '../types.js';
 import {decodeBytes} from '../text.js';
 
-export type ReaderErrorCode = 'line-too-long' | 'reply-too-large' | 'session-too-large' | 'bad-reply' | 'code-changed' | 'nul-byte';
+export type ReaderErrorCode = Exclude<ProtocolError, 'unexpected-reply' | 'out-of-step'>;
 
 export type ReaderOutput =
 	| {type: 'line'; text: string}

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import {chainOf} from '../tls/certificate.js';
+import {secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
 import type {Limits} from '../limits.js';
 import {initialState, start, step} from './machine.js';
 import type {MachineAction, MachineInput, MachineState} from './machine.js';
@@ -9,14 +9,14 @@ import {relayPairs} from './relay-variants.js';
 import {ReplyReader} from './reply-reader.js';
 import {detectSoftware} from './software.js';
 import {decodeBytes} from '../text.js';
-import type {Direction, ProbeResult, ProbeTarget, Stage, StageName, TlsInfo, TranscriptLine} from '../types.js';
+import {stageNames} from '../types.js';
+import type {Direction, ProbeResult, ProbeTarget, Stage, StageError, StageName, TlsInfo, TranscriptLine} from '../types.js';
 
 /** The events of one session: plain data, so they can cross a worker boundary. */
 export type ProbeEventMap = {
 	stage: {name: StageName; stage: Stage};
 	line: {line: TranscriptLine};
 	tls: {info: TlsInfo};
-	done: {result: ProbeResult};
 };
 export type ProbeEvent = {[K in keyof ProbeEventMap]: {type: K} & ProbeEventMap[K]}[keyof ProbeEventMap];
 
@@ -32,10 +32,11 @@ export type ProbeOptions = {
 	/** Milliseconds, monotonic; tests may drive it. */
 	clock?: () => number;
 	now?: () => Date;
+	/** Deltas while the session runs; the result is what the promise resolves with. */
 	onEvent?: (event: ProbeEvent) => void;
 };
 
-const errorCodes: Record<string, string> = {
+const errorCodes: Record<string, StageError> = {
 	ECONNREFUSED: 'refused',
 	ECONNRESET: 'reset',
 	EPIPE: 'reset',
@@ -75,7 +76,6 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		ehloName: options.ehloName,
 		relay: relayPairs(options.relay, options.mailFrom, options.rcptTo, serverName, target.ip),
 		deadlines: {banner: limits.bannerMs, command: limits.commandMs, tls: limits.tlsMs, quit: limits.quitMs},
-		bannerSlowMs: limits.bannerSlowMs,
 	});
 
 	return new Promise<ProbeResult>(resolve => {
@@ -93,10 +93,15 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 
 		options.signal?.addEventListener('abort', onAbort, {once: true});
 
+		// The machine shares what it did not change: a new object is a changed stage.
 		const publish = (before: MachineState): void => {
-			for (const [name, stage] of Object.entries(state.stages) as Array<[StageName, Stage]>) {
-				if (stage !== before.stages[name] && JSON.stringify(stage) !== JSON.stringify(before.stages[name])) {
-					emit({type: 'stage', name, stage});
+			if (state.stages === before.stages) {
+				return;
+			}
+
+			for (const name of stageNames) {
+				if (state.stages[name] !== before.stages[name]) {
+					emit({type: 'stage', name, stage: state.stages[name]});
 				}
 			}
 		};
@@ -183,7 +188,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		}
 
 		function onFailure(error: NodeJS.ErrnoException): void {
-			const code = errorCodes[error.code ?? ''] ?? (state.stage === 'tls' ? 'tls-failed' : 'socket-error');
+			const code: StageError = errorCodes[error.code ?? ''] ?? (state.stage === 'tls' ? 'tls-failed' : 'socket-error');
 			const plaintext = state.stage === 'tls' && /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|UNKNOWN_PROTOCOL/.test(error.code ?? '');
 			const hint = plaintext ? ' (the server answered the handshake with something that is not TLS: a broken TLS setup, or plaintext sent after 220 to STARTTLS)' : '';
 			feed({type: 'failed', at: elapsed(), code, message: `${error.message}${hint}`});
@@ -201,9 +206,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			reader = new ReplyReader({...limits, maxSessionBytes: Math.max(1, limits.maxSessionBytes - reader.bytesRead)});
 			const secure = tls.connect({
 				socket,
-				// SNI only for a plain host name: an IP literal has none, and a name from hostile DNS
-				// with odd bytes in it must not make tls.connect throw.
-				servername: /^[a-z\d](?:[a-z\d.-]{0,251}[a-z\d])?$/i.test(serverName) && !net.isIP(serverName) ? serverName : undefined,
+				servername: serverNameFor(serverName),
 				rejectUnauthorized: false,
 				secureContext: secureContext(options.ca),
 			});
@@ -234,7 +237,6 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			// at a time); a server that ignores our FIN gets a second, then the socket is destroyed.
 			const done = (): void => {
 				clearTimeout(linger);
-				emit({type: 'done', result});
 				resolve(result);
 			};
 
@@ -290,49 +292,4 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		});
 		socket.connect({host: target.ip, port: target.port, noDelay: true});
 	});
-}
-
-// Keyed by the roots' text: a round from the worker brings a fresh copy of the same array.
-const contexts = new Map<string, tls.SecureContext>();
-
-/**
- * One secure context per set of trusted roots, built once: building it parses every root
- * certificate (about 45 ms of blocked event loop), far too much to repeat per session.
- */
-function secureContext(ca: string[] | undefined): tls.SecureContext {
-	const key = ca?.join('\n') ?? '';
-	let context = contexts.get(key);
-	if (!context) {
-		// See old protocols and weak ciphers to report them, rather than fail the handshake.
-		context = tls.createSecureContext({minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
-		if (contexts.size > 16) {
-			contexts.clear();
-		}
-
-		contexts.set(key, context);
-	}
-
-	return context;
-}
-
-function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date): TlsInfo {
-	const cipher = socket.getCipher();
-	const key = socket.getEphemeralKeyInfo();
-	const leaf = socket.getPeerCertificate(true);
-	const chain = leaf && 'raw' in leaf ? chainOf(leaf, now) : [];
-	const identityError = chain.length > 0 ? tls.checkServerIdentity(serverName, leaf) : new Error('no certificate');
-	const last = chain.at(-1);
-	const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
-	return {
-		version: socket.getProtocol() ?? 'unknown',
-		cipher: cipher.name,
-		...(cipher.standardName ? {cipherStandardName: cipher.standardName} : {}),
-		...(key && 'type' in key && key.type ? {keyExchange: key.name ? `${key.type} ${key.name}${key.size ? ` (${key.size} bits)` : ''}` : key.type} : {}),
-		authorized: socket.authorized,
-		...(authorizationError ? {authorizationError} : {}),
-		hostnameMatch: !identityError,
-		...(identityError ? {hostnameError: identityError.message} : {}),
-		chain,
-		chainIncomplete: last !== undefined && !last.selfSigned && !last.ca,
-	};
 }

@@ -1,0 +1,121 @@
+import type {Finding, MxHost, MxPlan, ProbeResult, ProtocolError, PtrInfo, Severity, StageName} from '../types.js';
+import {protocolErrors} from '../types.js';
+
+/** One catalogue entry: the contract scripts match on (ids are never renamed). */
+export type Entry = {
+	severity: Severity;
+	/** The session stage it judges; none for findings about DNS, PTR or the certificate itself. */
+	stage?: StageName;
+	/** When it fires, in one sentence (the catalogue document is made from it). */
+	when: string;
+	advice: string;
+};
+
+/** What a check may depend on besides the facts: flags, limits, and (later) a domain's policy. */
+export type CheckContext = {
+	warnDays: number;
+	bannerSlowMs: number;
+	/** Milliseconds since the epoch, for certificate dates (a verdict may be drawn again later). */
+	now: () => number;
+};
+
+export type AddressFacts = {result: ProbeResult; ptr?: PtrInfo};
+export type RunFacts = {results: ProbeResult[]};
+
+/** What a finding may change from its entry: the severity (a policy, a flag), the advice, the stage. */
+export type Override = {severity?: Severity; advice?: string; stage?: StageName};
+
+export type Report<Id extends string> = (id: Id, message: string, override?: Override) => void;
+
+/** A registry module: its catalogue and a pure diagnosis for each scope it judges. */
+export type Check<Name extends string, Id extends string> = {
+	name: Name;
+	catalogue: Record<Id, Entry>;
+	/** The domain's plan: the MX query and what it found. */
+	domain?: (plan: MxPlan, context: CheckContext, report: Report<Id>) => void;
+	/** One MX host of the plan. */
+	mx?: (host: MxHost, plan: MxPlan, context: CheckContext, report: Report<Id>) => void;
+	/** One session with one address, and its PTR. */
+	address?: (facts: AddressFacts, context: CheckContext, report: Report<Id>) => void;
+	/** Every latest session together (this machine's own trouble). */
+	run?: (facts: RunFacts, context: CheckContext, report: Report<Id>) => void;
+};
+
+/** Typed helper: the ids a module may report are the keys of its own catalogue. */
+export function defineCheck<const Name extends string, const Id extends string>(check: Check<Name, Id>): Check<Name, Id> {
+	return check;
+}
+
+/** Run one scope of `check`, collecting its findings. */
+export function collect<Name extends string, Id extends string>(check: Check<Name, Id>, run: (report: Report<Id>) => void): Finding[] {
+	const findings: Finding[] = [];
+	run((id, message, override = {}) => {
+		const entry = check.catalogue[id];
+		const stage = override.stage ?? entry.stage;
+		findings.push({
+			id: id as Finding['id'],
+			severity: override.severity ?? entry.severity,
+			...(stage ? {stage} : {}),
+			check: check.name as Finding['check'],
+			message,
+			advice: override.advice ?? entry.advice,
+		});
+	});
+	return findings;
+}
+
+const rank: Record<Severity, number> = {info: 0, warning: 1, critical: 2};
+
+export function worst(findings: readonly Finding[]): Severity | undefined {
+	let result: Severity | undefined;
+	for (const item of findings) {
+		if (!result || rank[item.severity] > rank[result]) {
+			result = item.severity;
+		}
+	}
+
+	return result;
+}
+
+export function bySeverity(a: Finding, b: Finding): number {
+	return rank[b.severity] - rank[a.severity];
+}
+
+export function countBySeverity(findings: Iterable<Finding>, into: Record<Severity, number> = {info: 0, warning: 0, critical: 0}): Record<Severity, number> {
+	for (const item of findings) {
+		into[item.severity]++;
+	}
+
+	return into;
+}
+
+export const opportunistic = 'Opportunistic TLS between MTAs does not require a valid certificate, so this is a warning unless MTA-STS (enforce) or DANE applies.';
+
+export function firstLine(text: string | undefined): string {
+	return (text ?? '').split('\n')[0] ?? '';
+}
+
+export const stageLabels: Record<StageName, string> = {
+	connect: 'connect',
+	banner: 'greeting',
+	ehlo: 'EHLO',
+	starttls: 'STARTTLS',
+	tls: 'TLS handshake',
+	ehloTls: 'EHLO after TLS',
+	relay: 'relay test',
+	quit: 'QUIT',
+};
+
+/** The stages of a session that failed (QUIT aside: after it the session is over anyway). */
+export function failedStages(result: ProbeResult): Array<[StageName, ProbeResult['stages'][StageName]]> {
+	return (Object.entries(result.stages) as Array<[StageName, ProbeResult['stages'][StageName]]>)
+		.filter(([name, stage]) => stage.outcome === 'failed' && name !== 'quit');
+}
+
+export function timeoutMessage(name: StageName, stage: {ms?: number}): string {
+	return `No answer to the ${stageLabels[name]} within ${Math.round(stage.ms ?? 0)} ms.`;
+}
+
+export function isProtocolError(error: string | undefined): error is ProtocolError {
+	return (protocolErrors as readonly string[]).includes(error ?? '');
+}
