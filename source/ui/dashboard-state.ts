@@ -1,0 +1,269 @@
+import type {Action, Screen} from './keymap.js';
+
+/**
+ * The dashboard's own state as a pure reducer, in the manner of @inkjs/ui's components: keys
+ * become actions, `reduce` turns the state and an action into the next state and the effects
+ * the caller must carry out. Nothing here touches Ink, React or the engine, so every key can
+ * be tested as data.
+ */
+
+export type Overlay =
+	| {kind: 'none'}
+	| {kind: 'help'; top: number}
+	| {kind: 'add'; text: string; error?: string}
+	| {kind: 'filter'; text: string}
+	| {kind: 'remove'; domain: string};
+
+export type DashboardState = {
+	screen: Screen;
+	overlay: Overlay;
+	/** The selected row's id: the selection follows its row while rows come and go. */
+	selectedId?: string;
+	/** Where the selection was, for when its row is gone. */
+	selectedIndex: number;
+	gridTop: number;
+	pane: number;
+	paneTop: number;
+	filter: string;
+};
+
+/** The little of a grid row the reducer needs (a store's GridRow is one). */
+export type ViewRow = {kind: 'domain'; id: string; domain: string} | {kind: 'host'; id: string; domain: string; key: string};
+
+/** What the reducer needs to know of the frame the state is shown in. */
+export type View = {
+	/** The rows after the filter, in grid order. */
+	rows: readonly ViewRow[];
+	bodyHeight: number;
+	/** Lines of the open pane (0 outside the detail screen). */
+	paneLines: number;
+	/** Lines of the `?` help. */
+	helpLines: number;
+};
+
+export type Effect =
+	| {type: 'reprobe'; keys: string[]}
+	| {type: 'reprobeAll'}
+	| {type: 'add'; text: string}
+	| {type: 'remove'; domain: string}
+	| {type: 'quit'};
+
+export type DashboardAction =
+	| {type: Exclude<Action, 'pane'>}
+	/** A pane by its index (0 for Summary). */
+	| {type: 'pane'; index: number}
+	/** Text typed or pasted into the add or filter prompt; a line break in it submits. */
+	| {type: 'type'; text: string}
+	| {type: 'erase'}
+	| {type: 'cancel'}
+	| {type: 'submit'}
+	/** The answer to the remove question. */
+	| {type: 'confirm'; yes: boolean}
+	| {type: 'scrollHelp'; by: number}
+	| {type: 'closeHelp'}
+	/** The controller refused a domain from the add prompt: the prompt comes back with why. */
+	| {type: 'addFailed'; text: string; error: string};
+
+export type Result = {state: DashboardState; effects: Effect[]};
+
+export const paneCount = 4;
+
+/** The longest name DNS allows: a prompt takes no more. */
+const maxPromptLength = 253;
+
+export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: ''};
+
+/** The selected row's index: its row by id, else where the selection was, within the rows. */
+export function selectedIndex(state: DashboardState, rows: readonly ViewRow[]): number {
+	const found = state.selectedId === undefined ? -1 : rows.findIndex(row => row.id === state.selectedId);
+	return rows.length === 0 ? 0 : Math.min(found === -1 ? state.selectedIndex : found, rows.length - 1);
+}
+
+/** The first grid row shown: the remembered top, moved just enough to show the selection. */
+export function gridTop(state: DashboardState, rowCount: number, selected: number, bodyHeight: number): number {
+	return Math.min(Math.max(0, selected - bodyHeight + 1, Math.min(state.gridTop, selected)), Math.max(0, rowCount - 1));
+}
+
+/** The furthest the open pane scrolls: its last line at the bottom (one row is the tabs). */
+export function maxPaneTop(view: View): number {
+	return Math.max(0, view.paneLines - (view.bodyHeight - 1));
+}
+
+function select(state: DashboardState, index: number, view: View): DashboardState {
+	const {rows, bodyHeight} = view;
+	const clamped = Math.max(0, Math.min(index, rows.length - 1));
+	const top = state.gridTop;
+	const nextTop = clamped < top ? clamped : (clamped >= top + bodyHeight ? clamped - bodyHeight + 1 : top);
+	return {...state, selectedIndex: clamped, selectedId: rows[clamped]?.id, gridTop: nextTop};
+}
+
+function scroll(state: DashboardState, to: number, view: View): DashboardState {
+	return {...state, paneTop: Math.max(0, Math.min(to, maxPaneTop(view)))};
+}
+
+const none: Overlay = {kind: 'none'};
+
+function unchanged(state: DashboardState): Result {
+	return {state, effects: []};
+}
+
+/** A move: the selection in the grid, the scroll position in a pane. */
+function move(state: DashboardState, action: 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end', view: View): DashboardState {
+	const page = Math.max(1, view.bodyHeight - 1);
+	const at = selectedIndex(state, view.rows);
+	const scrolled = state.paneTop;
+	const targets: Record<typeof action, [grid: number, pane: number]> = {
+		up: [at - 1, scrolled - 1],
+		down: [at + 1, scrolled + 1],
+		pageUp: [at - page, scrolled - page],
+		pageDown: [at + page, scrolled + page],
+		home: [0, 0],
+		end: [view.rows.length - 1, maxPaneTop(view)],
+	};
+	const [grid, pane] = targets[action];
+	return state.screen === 'grid' ? select(state, grid, view) : scroll(state, pane, view);
+}
+
+function submitPrompt(state: DashboardState, text: string): Result {
+	const {overlay} = state;
+	if (overlay.kind === 'filter') {
+		return {state: {...state, filter: text.trim().toLowerCase(), overlay: none}, effects: []};
+	}
+
+	// Closed for now; an `addFailed` from the caller opens it again with the reason.
+	return {state: {...state, overlay: none}, effects: [{type: 'add', text}]};
+}
+
+/** Typing into the add or filter prompt. */
+function type(state: DashboardState, input: string): Result {
+	const {overlay} = state;
+	if (overlay.kind !== 'add' && overlay.kind !== 'filter') {
+		return unchanged(state);
+	}
+
+	// Typed or pasted text may come in one chunk with its Enter ("example.com\r").
+	const [typed = '', ...rest] = input.split(/[\r\n]/);
+	// Control characters a paste may bring are dropped.
+	const text = overlay.text + [...typed].filter(char => char >= ' ' && char !== '\u007F').join('');
+	if (rest.length > 0) {
+		return submitPrompt(state, text);
+	}
+
+	return {state: {...state, overlay: {...overlay, text: text.slice(0, maxPromptLength)}}, effects: []};
+}
+
+/** The keys of what a reprobe on this row means: a host, or every host of a domain. */
+function reprobeKeys(row: ViewRow | undefined, rows: readonly ViewRow[]): string[] {
+	return rows.flatMap(item => (item.kind === 'host' && (row?.kind === 'host' ? item.id === row.id : item.domain === row?.domain) ? [item.key] : []));
+}
+
+export function reduce(state: DashboardState, action: DashboardAction, view: View): Result {
+	const {rows} = view;
+	switch (action.type) {
+		case 'up':
+		case 'down':
+		case 'pageUp':
+		case 'pageDown':
+		case 'home':
+		case 'end': {
+			return unchanged(move(state, action.type, view));
+		}
+
+		case 'open': {
+			// On a domain row, open its first host.
+			const at = selectedIndex(state, rows);
+			const host = rows.findIndex((row, index) => index >= at && row.kind === 'host' && row.domain === rows[at]?.domain);
+			return host === -1 ? unchanged(state) : unchanged({...select(state, host, view), screen: 'detail', paneTop: 0});
+		}
+
+		case 'back': {
+			// In the grid, Esc also clears the filter.
+			return unchanged({...state, screen: 'grid', filter: state.screen === 'grid' ? '' : state.filter});
+		}
+
+		case 'nextPane': {
+			return unchanged({...state, pane: (state.pane + 1) % paneCount, paneTop: 0});
+		}
+
+		case 'previousPane': {
+			return unchanged({...state, pane: (state.pane + paneCount - 1) % paneCount, paneTop: 0});
+		}
+
+		case 'pane': {
+			return unchanged({...state, pane: action.index, paneTop: 0});
+		}
+
+		case 'reprobe': {
+			const keys = reprobeKeys(rows[selectedIndex(state, rows)], rows);
+			return {state, effects: keys.length > 0 ? [{type: 'reprobe', keys}] : []};
+		}
+
+		case 'reprobeAll': {
+			return {state, effects: [{type: 'reprobeAll'}]};
+		}
+
+		case 'add': {
+			return unchanged({...state, overlay: {kind: 'add', text: ''}});
+		}
+
+		case 'remove': {
+			const row = rows[selectedIndex(state, rows)];
+			return row ? unchanged({...state, overlay: {kind: 'remove', domain: row.domain}}) : unchanged(state);
+		}
+
+		case 'filter': {
+			return unchanged({...state, overlay: {kind: 'filter', text: state.filter}});
+		}
+
+		case 'help': {
+			return unchanged({...state, overlay: {kind: 'help', top: 0}});
+		}
+
+		case 'quit': {
+			return {state, effects: [{type: 'quit'}]};
+		}
+
+		case 'type': {
+			return type(state, action.text);
+		}
+
+		case 'erase': {
+			const {overlay} = state;
+			return overlay.kind === 'add' || overlay.kind === 'filter' ? unchanged({...state, overlay: {...overlay, text: overlay.text.slice(0, -1)}}) : unchanged(state);
+		}
+
+		case 'submit': {
+			const {overlay} = state;
+			return overlay.kind === 'add' || overlay.kind === 'filter' ? submitPrompt(state, overlay.text) : unchanged(state);
+		}
+
+		case 'cancel':
+		case 'closeHelp': {
+			return unchanged({...state, overlay: none});
+		}
+
+		case 'confirm': {
+			const {overlay} = state;
+			if (overlay.kind !== 'remove') {
+				return unchanged(state);
+			}
+
+			return {state: {...state, overlay: none}, effects: action.yes ? [{type: 'remove', domain: overlay.domain}] : []};
+		}
+
+		case 'scrollHelp': {
+			const {overlay} = state;
+			if (overlay.kind !== 'help') {
+				return unchanged(state);
+			}
+
+			// The help shows bodyHeight + 1 lines: the grid's rows and its header's.
+			const top = Math.max(0, Math.min(overlay.top + action.by, view.helpLines - view.bodyHeight - 1));
+			return unchanged({...state, overlay: {kind: 'help', top}});
+		}
+
+		case 'addFailed': {
+			return unchanged({...state, overlay: {kind: 'add', text: action.text, error: action.error}});
+		}
+	}
+}

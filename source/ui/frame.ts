@@ -1,0 +1,103 @@
+import type {DashboardState, View} from './dashboard-state.js';
+import {gridTop, selectedIndex} from './dashboard-state.js';
+import {helpLines} from './help.js';
+import type {Line, PaneName} from './panes.js';
+import {certificateLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
+import type {GridRow, HostState, Snapshot} from './store.js';
+import type {Theme} from './theme.js';
+
+export type Size = {columns: number; rows: number};
+
+export type ExtensionRow = ReturnType<typeof extensionRows>[number];
+
+type HostRow = Extract<GridRow, {kind: 'host'}>;
+
+/** Everything a frame shows, worked out from the store's snapshot and the dashboard's state. */
+export type Frame = {
+	width: number;
+	/** Rows between the status bar and the footer, less the grid's header. */
+	bodyHeight: number;
+	rows: GridRow[];
+	selected: number;
+	top: number;
+	/** The selected host row, when the selection is on one. */
+	detailRow?: HostRow;
+	/** Its host, on the detail screen. */
+	detailHost?: HostState;
+	/** The open pane's lines, on the detail screen. */
+	lines: Line[];
+	extensions: ExtensionRow[];
+	/** Wide Summary: the EHLO extensions as a table beside the text. */
+	sideBySide: boolean;
+	paneWidth: number;
+	view: View;
+};
+
+/** Width of the EHLO extensions table beside a wide Summary. */
+export const tableWidth = 44;
+
+function filterRows(rows: GridRow[], snapshot: Snapshot, filter: string): GridRow[] {
+	if (!filter) {
+		return rows;
+	}
+
+	const needle = filter.toLowerCase();
+	const matches = (row: GridRow): boolean => row.domain.includes(needle)
+		|| (row.kind === 'host' && (row.exchange.toLowerCase().includes(needle) || (snapshot.hosts.get(row.key)?.ip ?? '').includes(needle)));
+	const domains = new Set(rows.filter(row => matches(row)).map(row => row.domain));
+	return rows.filter(row => domains.has(row.domain) && (row.kind === 'domain' || matches(row) || row.domain.includes(needle)));
+}
+
+function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: string, width: number, theme: Theme): Line[] {
+	const host = snapshot.hosts.get(key);
+	if (!host) {
+		return [{text: 'This host is no longer probed.', tone: 'muted'}];
+	}
+
+	const domainState = snapshot.domains.find(item => item.domain === domain);
+	switch (pane) {
+		case 'Summary': {
+			return summaryLines(host, domainState, width, theme);
+		}
+
+		case 'Transcript': {
+			return transcriptLines(host, width, theme);
+		}
+
+		case 'Certificates': {
+			return certificateLines(host, width, theme);
+		}
+
+		case 'Findings': {
+			return findingLines([...host.findings, ...(domainState?.findings ?? []), ...snapshot.runFindings], width, theme);
+		}
+	}
+}
+
+export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, theme: Theme): Frame {
+	const {screen, pane} = state;
+	// Keep the frame shorter than the terminal: Ink 6 clears the whole screen otherwise.
+	const width = Math.max(40, size.columns);
+	const bodyHeight = Math.max(3, size.rows - 4);
+	const rows = filterRows(snapshot.rows, snapshot, state.filter);
+	const selected = selectedIndex(state, rows);
+	const top = gridTop(state, rows.length, selected, bodyHeight);
+	const selectedRow = rows[selected];
+	const detailRow = selectedRow?.kind === 'host' ? selectedRow : undefined;
+	const paneName = paneNames[pane] ?? 'Summary';
+	const sideBySide = width >= 100 && paneName === 'Summary';
+	const paneWidth = sideBySide ? width - tableWidth : width;
+	const detailHost = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
+	const extensions = paneName === 'Summary' && detailHost ? extensionRows(detailHost) : [];
+	const lines = screen === 'detail' && detailRow ? [
+		...paneLines(paneName, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
+		// Narrow: the extensions go into the scrolling text; wide: a table beside it.
+		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),
+	] : [];
+	return {
+		width, bodyHeight, rows, selected, top, lines, extensions, sideBySide, paneWidth,
+		...(detailRow ? {detailRow} : {}),
+		...(detailHost ? {detailHost} : {}),
+		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines.length},
+	};
+}

@@ -1,0 +1,60 @@
+import {Table} from '@alcalzone/ink-table';
+import {Box, Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {sanitize} from '../../core/sanitize.js';
+import {fit} from '../format.js';
+import type {ExtensionRow} from '../frame.js';
+import type {Line} from '../panes.js';
+import {paneNames} from '../panes.js';
+import type {GridRow, HostState} from '../store.js';
+import type {Theme} from '../theme.js';
+import {toneOf} from '../theme.js';
+import {Lines} from './lines.js';
+import {spinnerType} from './spinner-type.js';
+
+export type DetailScreenProps = {
+	row: Extract<GridRow, {kind: 'host'}>;
+	host: HostState | undefined;
+	pane: number;
+	lines: Line[];
+	paneTop: number;
+	extensions: ExtensionRow[];
+	/** The extensions as a table beside the text, `tableWidth` wide. */
+	sideBySide: boolean;
+	paneWidth: number;
+	tableWidth: number;
+	bodyHeight: number;
+	width: number;
+	theme: Theme;
+};
+
+/** One host: a title line, the pane tabs, and the open pane scrolled to `paneTop`. */
+export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideBySide, paneWidth, tableWidth, bodyHeight, width, theme}: DetailScreenProps) {
+	const tabs = paneNames.map((name, index) => (index === pane ? `[${index + 1} ${name}]` : ` ${index + 1} ${name} `)).join(' ');
+	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(row.domain)}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
+	// Still being probed: a spinner after the title, the title cut to leave it room.
+	const probing = host?.phase === 'queued' || host?.phase === 'probing';
+	const tableRows = Math.max(0, bodyHeight - 5);
+	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide && extensions.length > 0 ? paneWidth : width} theme={theme}/>;
+	return (
+		<Box flexDirection="column" height={bodyHeight + 1}>
+			<Text bold color={theme.color(toneOf(host?.status))} wrap="truncate">
+				{probing ? <>{fit(title, width - 2).trimEnd()} <Spinner type={spinnerType(theme)}/></> : fit(title, width)}
+			</Text>
+			<Box flexDirection="column" height={bodyHeight}>
+				<Text wrap="truncate">{fit(tabs, width)}</Text>
+				{extensions.length > 0 && sideBySide
+					? (
+						<Box>
+							{text}
+							<Box flexDirection="column" width={tableWidth}>
+								<Table data={extensions.slice(0, tableRows)}/>
+								{extensions.length > tableRows ? <Text color={theme.color('muted')}>{`+${extensions.length - tableRows} more`}</Text> : null}
+							</Box>
+						</Box>
+					)
+					: text}
+			</Box>
+		</Box>
+	);
+}

@@ -1,0 +1,40 @@
+import {Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {fit} from '../format.js';
+import type {Snapshot} from '../store.js';
+import type {Theme} from '../theme.js';
+import {spinnerType} from './spinner-type.js';
+
+export type StatusBarProps = {
+	snapshot: Pick<Snapshot, 'domains' | 'hosts' | 'round' | 'counts'>;
+	width: number;
+	theme: Theme;
+	/** The clock's time, for the countdown to the next round. */
+	now: number;
+};
+
+/** The top line: domains, progress of the round, finding counts, last and next round. */
+export function StatusBar({snapshot, width, theme, now}: StatusBarProps) {
+	const hosts = [...snapshot.hosts.values()];
+	const done = hosts.filter(host => host.phase === 'done').length;
+	const {round, counts} = snapshot;
+	const lead = ` mxdash  ${snapshot.domains.length} domains  `;
+	// While a round runs a spinner stands before "probing": one column, held here by a space
+	// so that the line is cut to the width with it counted.
+	const progress = round.running ? `  probing ${done}/${hosts.length}` : `${hosts.length} addresses`;
+	const last = round.finishedAt ? `last ${round.finishedAt.slice(11, 19)}Z` : 'first round';
+	const next = round.nextAt && !round.running ? `  next in ${Math.max(0, Math.ceil((round.nextAt - now) / 1000))}s` : '';
+	const text = fit(`${lead}${progress}  ${theme.glyph.critical}${counts.critical} ${theme.glyph.warning}${counts.warning} ${theme.glyph.info}${counts.info}  ${last}${next}${round.error ? `  error: ${round.error}` : ''}`, width);
+	const chars = [...text];
+	if (!round.running || chars.length <= lead.length) {
+		return <Text inverse wrap="truncate">{text}</Text>;
+	}
+
+	return (
+		<Text inverse wrap="truncate">
+			{chars.slice(0, lead.length).join('')}
+			<Spinner type={spinnerType(theme)}/>
+			{chars.slice(lead.length + 1).join('')}
+		</Text>
+	);
+}
