@@ -15,8 +15,8 @@ const dots = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 const line = /[-\\|/]/;
 
 function host(phase: HostState['phase']): HostState {
-	const stages = Object.fromEntries(stageNames.map(name => [name, {status: 'pending'}])) as Record<StageName, Stage>;
-	return {key: 'mx.a.test|127.0.0.1|25', exchange: 'mx.a.test', ip: '127.0.0.1', port: 25, phase, stages, transcript: [], findings: [], history: [], changes: [], ...(phase === 'done' ? {status: 'ok'} : {})};
+	const stages = Object.fromEntries(stageNames.map(name => [name, {state: 'pending'}])) as Record<StageName, Stage>;
+	return {key: 'mx.a.test|127.0.0.1|25', exchange: 'mx.a.test', ip: '127.0.0.1', port: 25, phase, stages, transcript: [], findings: [], judged: phase === 'done', history: [], changes: [], ...(phase === 'done' ? {status: 'ok'} : {})};
 }
 
 function statusBar(running: boolean, ascii = false): StatusBarProps {
