@@ -184,8 +184,10 @@ export class Store {
 
 				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, counts: verdict.counts}));
 				for (const host of this.hosts.values()) {
-					if (plan?.mx.some(mx => mx.exchange === host.exchange)) {
-						this.updateHost(host.key, item => ({...item, findings: this.findingsOf(item)}));
+					const findings = this.findingsOf(host);
+					// A domain judged again with the same facts must not touch its hosts (rows are memoised).
+					if (plan?.mx.some(mx => mx.exchange === host.exchange) && !sameFindings(host.findings, findings)) {
+						this.updateHost(host.key, item => ({...item, findings}));
 					}
 				}
 
@@ -343,6 +345,10 @@ function withHistory(host: HostState): HostState {
 
 	const before = host.history.at(-1);
 	return {...host, changes: before ? factChanges(before, summary) : [], history: [...host.history, summary].slice(-historyLength)};
+}
+
+function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
+	return a.length === b.length && a.every((item, index) => item.id === b[index]!.id && item.severity === b[index]!.severity && item.message === b[index]!.message);
 }
 
 function factChanges(before: RoundSummary, after: RoundSummary): string[] {

@@ -1,6 +1,10 @@
-import type {RelayPair} from './relay-variants.js';
-import type {BannerInfo, EhloInfo, Extension, RelayAttempt, RelayResult, Reply, Stage, StageError, StageName, TlsInfo} from '../types.js';
+import type {Reply, Stage, StageError, StageName, TlsInfo} from '../types.js';
 import {stageNames} from '../types.js';
+import {begin, data, end, expect, firstLine, firstWord, isRateLimit, offers, parseEhlo, skip, skipPending, succeed, updateAttempt} from './machine-state.js';
+import type {Draft, Expect, MachineOptions, MachineState} from './machine-state.js';
+
+export type {MachineOptions, MachineState} from './machine-state.js';
+export {parseEhlo} from './machine-state.js';
 
 /** What the I/O driver tells the machine. `at` is milliseconds since the session started. */
 export type MachineInput =
@@ -16,39 +20,7 @@ export type MachineAction =
 	| {type: 'deadline'; stage: StageName; ms: number}
 	| {type: 'close'};
 
-type Expect =
-	| {kind: 'banner' | 'ehlo' | 'helo' | 'starttls' | 'ehloTls' | 'rset' | 'quit'}
-	| {kind: 'mail' | 'rcpt'; attempt: number};
 
-export type MachineOptions = {
-	ehloName: string;
-	relay: RelayPair[];
-	deadlines: {banner: number; command: number; tls: number; quit: number};
-};
-
-/**
- * Facts only: what each stage did, what the server said. No severity: the check registry
- * judges. Each step shares every part it did not change with the previous state, so a
- * reference comparison tells what changed.
- */
-export type MachineState = {
-	readonly options: MachineOptions;
-	readonly stage: StageName | 'done';
-	readonly stages: Readonly<Record<StageName, Stage>>;
-	readonly expect: readonly Expect[];
-	/** The next relay attempt to send when commands go one at a time. */
-	readonly nextAttempt: number;
-	readonly pipelining: boolean;
-	readonly quitSent: boolean;
-	readonly banner?: BannerInfo;
-	readonly ehlo?: EhloInfo;
-	readonly tls?: TlsInfo;
-	readonly relay: RelayResult;
-	readonly rateLimited?: string;
-};
-
-/** The state under construction inside one step: a shallow copy, written field by field. */
-type Draft = {-readonly [K in keyof MachineState]: MachineState[K]};
 type Step = {state: MachineState; actions: MachineAction[]};
 
 const pending: Stage = {state: 'pending'};
@@ -425,75 +397,3 @@ function finish(s: Draft, actions: MachineAction[]): void {
 	actions.push({type: 'close'});
 }
 
-function expect(s: Draft, ...items: Expect[]): void {
-	s.expect = [...s.expect, ...items];
-}
-
-function updateAttempt(s: Draft, index: number, patch: Partial<RelayAttempt>): RelayAttempt {
-	const attempt = {...s.relay.attempts[index]!, ...patch};
-	s.relay = {...s.relay, attempts: s.relay.attempts.map((item, at) => (at === index ? attempt : item))};
-	return attempt;
-}
-
-function setStage(s: Draft, name: StageName, stage: Stage): void {
-	s.stages = {...s.stages, [name]: stage};
-}
-
-function begin(s: Draft, stage: StageName, at: number): void {
-	s.stage = stage;
-	setStage(s, stage, {state: 'running', startedAt: at});
-}
-
-type Ending = Pick<Stage, 'outcome' | 'error' | 'reply' | 'detail'>;
-
-function end(s: Draft, stage: StageName, at: number, ending: Ending): void {
-	const startedAt = s.stages[stage].startedAt ?? at;
-	const ms = Math.max(0, Math.round((at - startedAt) * 10) / 10);
-	const defined = Object.fromEntries(Object.entries(ending).filter(([, value]) => value !== undefined));
-	setStage(s, stage, {state: 'done', startedAt, ms, ...defined});
-}
-
-function succeed(s: Draft, stage: StageName, at: number, facts: {reply?: Reply; detail?: string} = {}): void {
-	end(s, stage, at, {outcome: 'ok', ...(facts.reply ? {reply: data(facts.reply)} : {}), ...(facts.detail ? {detail: facts.detail} : {})});
-}
-
-function skip(s: Draft, stages: StageName[], detail: string): void {
-	const skipped: Stage = {state: 'skipped', detail};
-	s.stages = {...s.stages, ...Object.fromEntries(stages.map(name => [name, skipped]))};
-}
-
-function skipPending(s: Draft, detail: string): void {
-	const names = stageNames.filter(name => s.stages[name].state === 'pending');
-	if (names.length > 0) {
-		skip(s, names, detail);
-	}
-}
-
-function data(reply: Reply): {code: number; text: string} {
-	return {code: reply.code, text: reply.text};
-}
-
-function offers(extensions: Extension[], keyword: string): boolean {
-	return extensions.some(extension => extension.keyword === keyword);
-}
-
-export function parseEhlo(reply: Reply): {hostname?: string; extensions: Extension[]} {
-	const [first, ...rest] = reply.lines;
-	const extensions = rest
-		.map(line => line.trim().split(/\s+/))
-		.filter(words => words[0])
-		.map(([keyword, ...params]) => ({keyword: keyword!.toUpperCase(), params}));
-	return {hostname: firstWord(first), extensions};
-}
-
-function isRateLimit(reply: Reply): boolean {
-	return reply.code === 421 || (reply.code >= 400 && reply.code < 500 && /too many|rate.?limit|connection limit|try again later/i.test(reply.text));
-}
-
-function firstWord(line: string | undefined): string | undefined {
-	return line?.trim().split(/\s+/)[0] || undefined;
-}
-
-function firstLine(text: string | undefined): string {
-	return (text ?? '').split('\n')[0] ?? '';
-}
