@@ -22,14 +22,16 @@ export type StageName = (typeof stageNames)[number];
 export const protocolErrors = ['line-too-long', 'reply-too-large', 'session-too-large', 'bad-reply', 'code-changed', 'nul-byte', 'unexpected-reply', 'out-of-step'] as const;
 export type ProtocolError = (typeof protocolErrors)[number];
 
-/** Every way a stage can fail: one union for the machine, its driver, the checks and the views. */
-export type StageError =
+/** Every way a stage can fail: one list for the machine, its driver, the checks and the views. */
+export const stageErrors = [
 	// The connection itself.
-	| 'timeout' | 'refused' | 'unreachable' | 'reset' | 'closed' | 'socket-error' | 'aborted'
+	'timeout', 'refused', 'unreachable', 'reset', 'closed', 'socket-error', 'aborted',
 	// The server said no (the reply is on the stage), or did not offer the extension.
-	| 'rejected' | 'rate-limited' | 'missing'
-	| 'tls-failed'
-	| ProtocolError;
+	'rejected', 'rate-limited', 'missing',
+	'tls-failed',
+	...protocolErrors,
+] as const;
+export type StageError = (typeof stageErrors)[number];
 
 /** A stage's lifecycle, and once done its outcome: facts only, the checks judge them. */
 export type Stage = {

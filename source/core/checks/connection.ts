@@ -7,7 +7,7 @@ export const connection = defineCheck({
 		'tcp-refused': {severity: 'critical', stage: 'connect', when: 'the connection to port 25 was refused', advice: 'Make sure the MTA listens on port 25 on this address and that no firewall rejects the connection.'},
 		'tcp-timeout': {severity: 'critical', stage: 'connect', when: 'no answer to the connection (a filtered port or a host down)', advice: 'Check the firewall and that the host is up; also make sure this machine may connect out on port 25.'},
 		'tcp-unreachable': {severity: 'critical', stage: 'connect', when: 'no route to the address (for IPv6, says so when it is probably this machine\'s)', advice: 'Check routing to this address; for IPv6, check that this machine has IPv6 connectivity.'},
-		'connection-lost': {severity: 'critical', when: 'the server closed or reset the connection mid-dialogue (stage: where it happened)', advice: 'The server dropped the connection mid-dialogue; check the MTA\'s log and any middlebox in front of it.'},
+		'connection-lost': {severity: 'critical', stage: 'where-seen', when: 'the server closed or reset the connection mid-dialogue', advice: 'The server dropped the connection mid-dialogue; check the MTA\'s log and any middlebox in front of it.'},
 		'egress-blocked': {severity: 'warning', when: 'every connection of the run, to two or more addresses, timed out: this machine\'s outbound port 25 is probably blocked; those addresses are not judged (status unknown)', advice: 'Run mxdash from a machine with outbound port 25 open (most cloud providers block it by default); the servers themselves were not judged.'},
 	},
 	address({result}, _context, report) {

@@ -9,7 +9,7 @@ export const greeting = defineCheck({
 		'banner-slow': {severity: 'warning', stage: 'banner', when: 'the greeting came later than 5 s (greet pause, tarpit, postscreen); says how late', advice: 'Shorten the greeting delay (postscreen_greet_wait, smtpd delays); senders give up after their timeout.'},
 		'banner-hostname-mismatch': {severity: 'info', stage: 'banner', when: 'the greeting\'s host name is neither the MX name nor its PTR', advice: 'Make the greeting name the MX host name (Postfix: myhostname / smtpd_banner).'},
 		'banner-software-disclosed': {severity: 'info', stage: 'banner', when: 'the greeting or EHLO names the software (and maybe its version)', advice: 'Consider a greeting that does not name the software and version (Postfix: smtpd_banner = $myhostname ESMTP).'},
-		'rate-limited': {severity: 'warning', when: 'a 421, or a 4xx that says too many connections (stage: where it came): not a failure of TLS or relay', advice: 'The server limited this client; try again later or with lower --concurrency. This is not a failure of TLS or relay.'},
+		'rate-limited': {severity: 'warning', stage: 'where-seen', when: 'a 421, or a 4xx that says too many connections: not a failure of TLS or relay', advice: 'The server limited this client; try again later or with lower --concurrency. This is not a failure of TLS or relay.'},
 	},
 	address({result, ptr}, context, report) {
 		const {banner: stage} = result.stages;

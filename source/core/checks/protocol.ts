@@ -4,7 +4,7 @@ import {defineCheck, failedStages, isProtocolError, stageLabels} from './registr
 export const protocol = defineCheck({
 	name: 'protocol',
 	catalogue: {
-		'protocol-error': {severity: 'critical', when: 'the server broke the protocol: a line or reply over the limits, a malformed reply, a NUL byte, a reply nobody asked for, or replies out of step with the commands (stage: where it happened)', advice: 'The server broke the SMTP protocol; check the MTA and any middlebox in front of it.'},
+		'protocol-error': {severity: 'critical', stage: 'where-seen', when: 'the server broke the protocol: a line or reply over the limits, a malformed reply, a NUL byte, a reply nobody asked for, or replies out of step with the commands', advice: 'The server broke the SMTP protocol; check the MTA and any middlebox in front of it.'},
 	},
 	address({result}, _context, report) {
 		for (const [name, stage] of failedStages(result)) {

@@ -4,8 +4,11 @@ import {protocolErrors} from '../types.js';
 /** One catalogue entry: the contract scripts match on (ids are never renamed). */
 export type Entry = {
 	severity: Severity;
-	/** The session stage it judges; none for findings about DNS, PTR or the certificate itself. */
-	stage?: StageName;
+	/**
+	 * The session stage it judges; `where-seen` when each finding names the stage it came from;
+	 * none for findings about DNS, PTR or the certificate itself.
+	 */
+	stage?: StageName | 'where-seen';
 	/** When it fires, in one sentence (the catalogue document is made from it). */
 	when: string;
 	advice: string;
@@ -51,7 +54,7 @@ export function collect<Name extends string, Id extends string>(check: Check<Nam
 	const findings: Finding[] = [];
 	run((id, message, override = {}) => {
 		const entry = check.catalogue[id];
-		const stage = override.stage ?? entry.stage;
+		const stage = override.stage ?? (entry.stage === 'where-seen' ? undefined : entry.stage);
 		findings.push({
 			id: id as Finding['id'],
 			severity: override.severity ?? entry.severity,
