@@ -72,6 +72,20 @@ describe('TLS and certificate diagnosis', () => {
 	});
 });
 
+describe('PIPELINING', () => {
+	const extensions = (...keywords: string[]) => keywords.map(keyword => ({keyword, params: []}));
+	it.each([
+		['EHLO with PIPELINING', {greeting: 'EHLO' as const, extensions: extensions('PIPELINING', 'STARTTLS')}, []],
+		['EHLO without it', {greeting: 'EHLO' as const, extensions: extensions('STARTTLS')}, ['ehlo-no-pipelining']],
+		['PIPELINING before TLS only', {greeting: 'EHLO' as const, extensions: extensions('PIPELINING', 'STARTTLS'), extensionsAfterTls: extensions('SIZE')}, ['ehlo-no-pipelining']],
+		['HELO only (ehlo-no-esmtp says it all)', {greeting: 'HELO' as const, extensions: []}, []],
+	])('%s', (_name, ehlo, expected) => {
+		const found = diagnoseAddress({result: session({ehlo})}, context).filter(item => item.check === 'pipelining');
+		expect(ids(found)).toEqual(expected);
+		expect(found.every(item => item.severity === 'info' && item.stage === (ehlo.extensionsAfterTls ? 'ehloTls' : 'ehlo'))).toBe(true);
+	});
+});
+
 describe('software detection', () => {
 	it.each([
 		['mx.example.com ESMTP Postfix (Debian/GNU)', 'Postfix', true],

@@ -176,7 +176,7 @@ describe('a dialogue without STARTTLS', () => {
 
 		expect(session.failures).toEqual([]);
 		expect(statuses(result)).toMatchObject({connect: 'ok', banner: 'ok', ehlo: 'ok', relay: 'ok', quit: 'ok'});
-		expect(ids).toEqual(['starttls-missing']);
+		expect(ids).toEqual(['starttls-missing', 'ehlo-no-pipelining']);
 		expect(new Set(session.lines.map(line => line.chunk)).size).toBe(session.lines.length);
 		expect(received(session)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
 	});

@@ -4,6 +4,7 @@ import {connection} from './connection.js';
 import {dnsPlan} from './dns-plan.js';
 import {ehlo} from './ehlo.js';
 import {greeting} from './greeting.js';
+import {pipelining} from './pipelining.js';
 import {protocol} from './protocol.js';
 import {ptr} from './ptr.js';
 import {bySeverity, collect} from './registry.js';
@@ -15,7 +16,7 @@ import {starttls} from './starttls.js';
  * The registry: every check mxdash makes, one module per concern. The monitor, the reports and
  * the dashboard loop over it; a new check is one module here (plus a gatherer where it needs I/O).
  */
-export const checks = [dnsPlan, connection, greeting, ehlo, starttls, certificate, relay, ptr, protocol] as const;
+export const checks = [dnsPlan, connection, greeting, ehlo, pipelining, starttls, certificate, relay, ptr, protocol] as const;
 
 type Checks = (typeof checks)[number];
 export type CheckName = Checks['name'];
