@@ -4,7 +4,7 @@ import {cipherWeakness} from '../source/core/checks/starttls.js';
 import {Knowledge, probeKey} from '../source/core/run/knowledge.js';
 import {buildReport} from '../source/core/run/report-model.js';
 import {detectSoftware} from '../source/core/smtp/software.js';
-import type {CertInfo, Finding, MxPlan, ProbeResult, Stage, StageName, TlsInfo} from '../source/core/types.js';
+import type {CertInfo, EhloInfo, Finding, MxPlan, ProbeResult, Stage, StageName, TlsInfo} from '../source/core/types.js';
 import {stageNames} from '../source/core/types.js';
 
 const ids = (items: Array<{id: string}>): string[] => items.map(item => item.id);
@@ -74,11 +74,11 @@ describe('TLS and certificate diagnosis', () => {
 
 describe('PIPELINING', () => {
 	const extensions = (...keywords: string[]) => keywords.map(keyword => ({keyword, params: []}));
-	it.each([
-		['EHLO with PIPELINING', {greeting: 'EHLO' as const, extensions: extensions('PIPELINING', 'STARTTLS')}, []],
-		['EHLO without it', {greeting: 'EHLO' as const, extensions: extensions('STARTTLS')}, ['ehlo-no-pipelining']],
-		['PIPELINING before TLS only', {greeting: 'EHLO' as const, extensions: extensions('PIPELINING', 'STARTTLS'), extensionsAfterTls: extensions('SIZE')}, ['ehlo-no-pipelining']],
-		['HELO only (ehlo-no-esmtp says it all)', {greeting: 'HELO' as const, extensions: []}, []],
+	it.each<[string, EhloInfo, string[]]>([
+		['EHLO with PIPELINING', {greeting: 'EHLO', extensions: extensions('PIPELINING', 'STARTTLS')}, []],
+		['EHLO without it', {greeting: 'EHLO', extensions: extensions('STARTTLS')}, ['ehlo-no-pipelining']],
+		['PIPELINING before TLS only', {greeting: 'EHLO', extensions: extensions('PIPELINING', 'STARTTLS'), extensionsAfterTls: extensions('SIZE')}, ['ehlo-no-pipelining']],
+		['HELO only (ehlo-no-esmtp says it all)', {greeting: 'HELO', extensions: []}, []],
 	])('%s', (_name, ehlo, expected) => {
 		const found = diagnoseAddress({result: session({ehlo})}, context).filter(item => item.check === 'pipelining');
 		expect(ids(found)).toEqual(expected);

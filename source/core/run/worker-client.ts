@@ -1,9 +1,9 @@
 import {once} from 'node:events';
 import type {EventLoopUtilization} from 'node:perf_hooks';
 import {Worker} from 'node:worker_threads';
-import type {MonitorEvent, RoundOptions} from './monitor.js';
+import type {MonitorEvent} from './monitor.js';
 import type {Report} from './report-model.js';
-import type {WorkerReply, WorkerRequest} from './worker.js';
+import type {WorkerOptions, WorkerReply, WorkerRequest} from './worker.js';
 
 /** The engine on its own thread, as the dashboard (and the benchmark) drive it. */
 export type EngineClient = {
@@ -22,8 +22,8 @@ export type EngineClient = {
  * The one owner of the worker boundary: requests go in, batches of events come out. Rendering
  * never delays a socket this way (redrawing on the probes' event loop stretched them 3.25×).
  */
-export function startEngine(round: Omit<RoundOptions, 'signal' | 'only'>, onEvents: (events: MonitorEvent[]) => void, options: {captureStderr?: boolean} = {}): EngineClient {
-	const worker = new Worker(new URL('worker.js', import.meta.url), {stderr: options.captureStderr ?? false});
+export function startEngine(round: WorkerOptions, onEvents: (events: MonitorEvent[]) => void, options: {captureStderr?: boolean} = {}): EngineClient {
+	const worker = new Worker(new URL('worker.js', import.meta.url), {workerData: round, stderr: options.captureStderr ?? false});
 	let stderr = '';
 	if (options.captureStderr) {
 		worker.stderr.setEncoding('utf8');
@@ -57,7 +57,7 @@ export function startEngine(round: Omit<RoundOptions, 'signal' | 'only'>, onEven
 		async run(domains, only) {
 			await new Promise<void>(resolve => {
 				finish = resolve;
-				post({type: 'run', domains, options: round, ...(only ? {only} : {})});
+				post({type: 'run', domains, ...(only ? {only} : {})});
 			});
 		},
 		async report() {

@@ -1,11 +1,14 @@
-import {parentPort} from 'node:worker_threads';
+import {parentPort, workerData} from 'node:worker_threads';
 import {Monitor} from './monitor.js';
 import type {MonitorEvent, RoundOptions} from './monitor.js';
 import type {Report} from './report-model.js';
 
+/** The worker's options, given once when it starts (as its workerData). */
+export type WorkerOptions = Omit<RoundOptions, 'signal' | 'only'>;
+
 /** What the client asks of the worker: run a round (of some domains, or some hosts), a report, or stop. */
 export type WorkerRequest =
-	| {type: 'run'; domains: string[]; options: Omit<RoundOptions, 'signal' | 'only'>; only?: string[]}
+	| {type: 'run'; domains: string[]; only?: string[]}
 	| {type: 'report'}
 	| {type: 'abort'};
 
@@ -35,7 +38,7 @@ const emit = (event: MonitorEvent): void => {
 
 // One monitor for the worker's life: it keeps the latest session of every address, so a
 // re-probe of one host changes that host's verdict and nothing else.
-let monitor: Monitor | undefined;
+const monitor = new Monitor(workerData as WorkerOptions, emit);
 let controller = new AbortController();
 parentPort?.on('message', (request: WorkerRequest) => {
 	if (request.type === 'abort') {
@@ -44,12 +47,11 @@ parentPort?.on('message', (request: WorkerRequest) => {
 	}
 
 	if (request.type === 'report') {
-		parentPort?.postMessage({type: 'report', report: monitor!.report()} satisfies WorkerReply);
+		parentPort?.postMessage({type: 'report', report: monitor.report()} satisfies WorkerReply);
 		return;
 	}
 
 	controller = new AbortController();
-	monitor ??= new Monitor(request.options, emit);
 	monitor.round(request.domains, {signal: controller.signal, ...(request.only ? {only: request.only} : {})}).catch((error: unknown) => {
 		emit({type: 'round-error', message: error instanceof Error ? error.message : String(error)});
 	});
