@@ -7,8 +7,8 @@ import {runRound} from '../source/core/run/monitor.js';
 import type {AddressReport, DomainReport, Report} from '../source/core/run/report-model.js';
 import {startDemo} from '../source/demo/demo.js';
 import type {Demo} from '../source/demo/demo.js';
-import {startSmtpServer} from '../source/demo/smtp-servers.js';
-import type {SmtpServer} from '../source/demo/smtp-servers.js';
+import {startSmtpServer} from '../source/peers/smtp-server.js';
+import type {SmtpServer} from '../source/peers/smtp-server.js';
 
 /** Resolves with how the connection went: 'connected', or the error code (ECONNREFUSED …). */
 async function connectOutcome(host: string, port: number): Promise<string> {

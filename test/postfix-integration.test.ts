@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {startDnsServer, reverseName} from '../source/demo/dns-server.js';
-import type {DnsServer, Zone} from '../source/demo/dns-server.js';
+import {startDnsServer, reverseName} from '../source/peers/dns-server.js';
+import type {DnsServer, Zone} from '../source/peers/dns-server.js';
 import type {AddressReport, DomainReport, Report} from '../source/core/run/report-model.js';
 import {isTerminalSafe} from '../source/core/sanitize.js';
 import {runCli} from './helpers/run-cli.js';

@@ -1,6 +1,11 @@
-import net from 'node:net';
-import type {AddressInfo} from 'node:net';
+// A scripted SMTP server for the demo and the benchmark (and the tests of both): enough of
+// RFC 5321 and RFC 3207 for a probe to see a greeting, EHLO, STARTTLS and a relay verdict, with
+// the limits a real server has. Built on the shared line socket and listener.
+import type net from 'node:net';
 import tls from 'node:tls';
+import {LineSocket} from './line-socket.js';
+import {listen} from './listener.js';
+import type {Listener} from './listener.js';
 
 /** How one demo server behaves. Nothing it does ever accepts a message: DATA is always refused. */
 export type SmtpBehaviour = {
@@ -31,7 +36,7 @@ export type SmtpServerLimits = {
 	maxConnections: number;
 };
 
-export type SmtpServer = {host: string; port: number; close(): Promise<void>};
+export type SmtpServer = Listener;
 
 export const defaultServerLimits: SmtpServerLimits = {
 	idleMs: 30_000,
@@ -57,83 +62,42 @@ function reply(code: number, lines: string[]): string {
  * RFC 5321 and RFC 3207 for a probe to see a greeting, EHLO, STARTTLS and a relay verdict.
  */
 export async function startSmtpServer(behaviour: SmtpBehaviour, host: string, port = 0, limits: SmtpServerLimits = defaultServerLimits): Promise<SmtpServer> {
-	const sockets = new Set<net.Socket>();
-	const timers = new Set<NodeJS.Timeout>();
 	const context = behaviour.tls ? tls.createSecureContext({
 		key: behaviour.tls.key,
 		cert: behaviour.tls.cert,
 		...(behaviour.tls.minVersion ? {minVersion: behaviour.tls.minVersion} : {}),
 		...(behaviour.tls.maxVersion ? {maxVersion: behaviour.tls.maxVersion} : {}),
 	}) : undefined;
-
-	const server = net.createServer(raw => {
-		sockets.add(raw);
-		raw.once('close', () => sockets.delete(raw));
-		serve(raw, behaviour, context, limits, timers);
+	return listen({host, port, maxConnections: limits.maxConnections}, raw => {
+		serve(raw, behaviour, context, limits);
 	});
-	server.maxConnections = limits.maxConnections;
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(port, host, () => {
-			server.removeListener('error', reject);
-			resolve();
-		});
-	});
-
-	return {
-		host,
-		port: (server.address() as AddressInfo).port,
-		async close() {
-			for (const timer of timers) {
-				clearTimeout(timer);
-			}
-
-			for (const socket of sockets) {
-				socket.destroy();
-			}
-
-			await new Promise<void>(resolve => {
-				server.close(() => {
-					resolve();
-				});
-			});
-		},
-	};
 }
 
-function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureContext | undefined, limits: SmtpServerLimits, timers: Set<NodeJS.Timeout>): void {
-	let socket: net.Socket = raw;
-	let buffer = '';
+function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureContext | undefined, limits: SmtpServerLimits): void {
 	let received = 0;
 	let greeted = false;
 	let closing = false;
-	let secure = false;
 	let helo = false;
 	let mailFrom: string | undefined;
 	const local = new Set((behaviour.localDomains ?? []).map(domain => domain.toLowerCase()));
 
 	const send = (text: string): void => {
-		if (!closing && socket.writable) {
-			socket.write(text);
+		if (!closing) {
+			conn.write(text);
 		}
 	};
 
 	const hangUp = (text: string): void => {
 		send(text);
 		closing = true;
-		buffer = '';
-		socket.end();
+		conn.discard();
+		conn.socket.end();
 	};
 
 	const onTimeout = (): void => {
 		hangUp(reply(421, ['4.4.2 Idle timeout, closing connection']));
 		// A client that never reads or never closes does not hold the socket past a second more.
-		const linger = setTimeout(() => raw.destroy(), 1000);
-		timers.add(linger);
-		raw.once('close', () => {
-			clearTimeout(linger);
-			timers.delete(linger);
-		});
+		conn.later(1000, () => raw.destroy());
 	};
 
 	const ehloLines = (): string[] => [
@@ -141,7 +105,7 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 		'PIPELINING',
 		'SIZE 52428800',
 		'8BITMIME',
-		...(context && !secure ? ['STARTTLS'] : []),
+		...(context && !conn.secure ? ['STARTTLS'] : []),
 		'ENHANCEDSTATUSCODES',
 	];
 
@@ -188,7 +152,7 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 					return reply(502, ['5.5.1 Error: command not implemented']);
 				}
 
-				if (secure) {
+				if (conn.secure) {
 					return reply(503, ['5.5.1 Error: TLS already active']);
 				}
 
@@ -247,84 +211,60 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 		}
 	};
 
+	/** Answer the lines received so far, in order; before the greeting they wait (bounded by maxSessionBytes). */
 	const drain = (): void => {
-		let newline = buffer.indexOf('\n');
-		while (greeted && !closing && newline !== -1) {
-			const line = buffer.slice(0, newline).replace(/\r$/, '');
-			buffer = buffer.slice(newline + 1);
-			const text = answer(line);
+		while (greeted && !closing) {
+			const line = conn.takeLine();
+			if (!line) {
+				return;
+			}
+
+			const text = answer(line.text);
 			if (text) {
 				send(text);
 			}
-
-			newline = buffer.indexOf('\n');
-		}
-
-		// Before the greeting whole lines wait here too (bounded by maxSessionBytes); only the
-		// unfinished last line counts against maxLineBytes.
-		if (!closing && buffer.length - (buffer.lastIndexOf('\n') + 1) > limits.maxLineBytes) {
-			hangUp(reply(500, ['5.5.2 Error: line too long']));
 		}
 	};
 
-	const take = (chunk: Buffer): void => {
-		if (closing) {
-			return;
-		}
-
-		received += chunk.length;
-		if (received > limits.maxSessionBytes) {
-			hangUp(reply(421, ['4.7.0 Too much data, closing connection']));
-			return;
-		}
-
-		buffer += chunk.toString('latin1');
-		drain();
-	};
-
-	const onData = (chunk: Buffer): void => {
-		const delay = behaviour.replyDelayMs ?? 0;
-		if (delay <= 0) {
-			take(chunk);
-			return;
-		}
-
-		const from = socket;
-		const timer = setTimeout(() => {
-			timers.delete(timer);
-			// Read in the clear but due after STARTTLS: dropped, as the upgrade drops the buffer.
-			if (socket === from) {
-				take(chunk);
+	const conn: LineSocket = new LineSocket(raw, {maxLineBytes: limits.maxLineBytes, readDelayMs: behaviour.replyDelayMs ?? 0, idleMs: limits.idleMs}, {
+		onChunk(chunk) {
+			if (closing) {
+				return false;
 			}
-		}, delay);
-		timers.add(timer);
-	};
+
+			received += chunk.length;
+			if (received > limits.maxSessionBytes) {
+				hangUp(reply(421, ['4.7.0 Too much data, closing connection']));
+				return false;
+			}
+
+			return true;
+		},
+		onLine: drain,
+		onOverlong() {
+			// Only the unfinished last line counts against maxLineBytes.
+			if (!closing) {
+				hangUp(reply(500, ['5.5.2 Error: line too long']));
+			}
+		},
+		onIdle: onTimeout,
+		onTlsError() {
+			conn.socket.destroy();
+		},
+	});
 
 	function upgrade(secureContext: tls.SecureContext): void {
 		send(reply(220, ['2.0.0 Ready to start TLS']));
 		// Whatever came after STARTTLS in the clear is dropped, never read as a command inside
 		// TLS (RFC 3207 §4.2, CVE-2011-0411).
-		buffer = '';
-		raw.removeListener('data', onData);
-		raw.setTimeout(0);
-		const upgraded = new tls.TLSSocket(raw, {isServer: true, secureContext});
-		socket = upgraded;
-		secure = true;
+		conn.discard();
+		const upgraded = conn.startTls({secureContext});
 		helo = false;
 		mailFrom = undefined;
-		upgraded.setTimeout(limits.idleMs, onTimeout);
-		upgraded.on('error', () => {
-			upgraded.destroy();
-		});
-		upgraded.on('data', onData);
 		upgraded.once('close', () => raw.destroy());
 	}
 
-	raw.setTimeout(limits.idleMs, onTimeout);
-	raw.on('error', () => undefined);
-	raw.on('data', onData);
 	const greet = (): void => {
-		timers.delete(greeting);
 		if (closing || raw.destroyed) {
 			return;
 		}
@@ -334,32 +274,5 @@ function serve(raw: net.Socket, behaviour: SmtpBehaviour, context: tls.SecureCon
 		drain();
 	};
 
-	const greeting = setTimeout(greet, (behaviour.greetingDelayMs ?? 0) + (behaviour.replyDelayMs ?? 0));
-	timers.add(greeting);
-	raw.once('close', () => {
-		clearTimeout(greeting);
-		timers.delete(greeting);
-	});
-}
-
-/**
- * A port on `host` where nothing listens, so connecting is refused at once: bind port 0 to
- * learn a free port, then close it. Another program could take it meanwhile; on a loopback
- * address of its own that is unlikely.
- */
-export async function closedPort(host: string): Promise<number> {
-	const probe = net.createServer();
-	await new Promise<void>((resolve, reject) => {
-		probe.once('error', reject);
-		probe.listen(0, host, () => {
-			resolve();
-		});
-	});
-	const {port} = probe.address() as AddressInfo;
-	await new Promise<void>(resolve => {
-		probe.close(() => {
-			resolve();
-		});
-	});
-	return port;
+	conn.later((behaviour.greetingDelayMs ?? 0) + (behaviour.replyDelayMs ?? 0), greet);
 }

@@ -1,8 +1,10 @@
+// The scripted DNS peer: one zone, answered authoritatively over UDP and TCP, for the demo, the
+// benchmark and the tests. A zone entry can also fail (SERVFAIL, REFUSED) or never answer.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type {AddressInfo} from 'node:net';
 import * as packet from 'dns-packet';
 import type {Answer, Packet} from 'dns-packet';
+import {listen} from './listener.js';
 
 /** One name's records. `rcode` answers every query for the name with that error; `mute` never answers. */
 export type ZoneEntry = {
@@ -113,15 +115,22 @@ function respond(zone: Zone, message: Buffer): Buffer | undefined {
 	return reply ? packet.encode(reply) : undefined;
 }
 
+export type DnsServerOptions = {
+	/**
+	 * The UDP socket's receive buffer. The default (~200 datagrams) is enough for the demo; a
+	 * round that asks hundreds of questions at once (the benchmark) overflows it, and each lost
+	 * question costs c-ares a 3 s retry, which a real resolver would not cost.
+	 */
+	udpReceiveBufferBytes?: number;
+};
+
 /**
- * A small authoritative DNS server on loopback, over UDP and TCP on one port, for the demo
- * and the tests. Answers above 512 bytes over UDP are truncated so the client retries on TCP.
+ * A small authoritative DNS server on loopback, over UDP and TCP on one port, for the demo,
+ * the benchmark and the tests. Answers above 512 bytes over UDP are truncated so the client
+ * retries on TCP.
  */
-export async function startDnsServer(zone: Zone, host = '127.0.0.1', port = 0): Promise<DnsServer> {
-	const open = new Set<net.Socket>();
-	const tcp = net.createServer(socket => {
-		open.add(socket);
-		socket.once('close', () => open.delete(socket));
+export async function startDnsServer(zone: Zone, host = '127.0.0.1', port = 0, options: DnsServerOptions = {}): Promise<DnsServer> {
+	const tcp = await listen({host, port}, socket => {
 		socket.setTimeout(10_000, () => socket.destroy());
 		let buffered = Buffer.alloc(0);
 		socket.on('error', () => undefined);
@@ -143,14 +152,7 @@ export async function startDnsServer(zone: Zone, host = '127.0.0.1', port = 0): 
 			}
 		});
 	});
-	await new Promise<void>((resolve, reject) => {
-		tcp.once('error', reject);
-		tcp.listen(port, host, () => {
-			resolve();
-		});
-	});
-	const boundPort = (tcp.address() as AddressInfo).port;
-	const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+	const udp = dgram.createSocket({type: net.isIPv6(host) ? 'udp6' : 'udp4', ...(options.udpReceiveBufferBytes ? {recvBufferSize: options.udpReceiveBufferBytes} : {})});
 	udp.on('message', (message, remote) => {
 		let reply = respond(zone, message);
 		if (reply && reply.length > 512) {
@@ -162,27 +164,28 @@ export async function startDnsServer(zone: Zone, host = '127.0.0.1', port = 0): 
 			udp.send(reply, remote.port, remote.address);
 		}
 	});
-	await new Promise<void>((resolve, reject) => {
-		udp.once('error', reject);
-		udp.bind(boundPort, host, () => {
-			resolve();
+	try {
+		await new Promise<void>((resolve, reject) => {
+			udp.once('error', reject);
+			udp.bind(tcp.port, host, () => {
+				udp.removeListener('error', reject);
+				// A reply that cannot be sent is a lost datagram, as on a network; the client retries.
+				udp.on('error', () => undefined);
+				resolve();
+			});
 		});
-	});
+	} catch (error) {
+		await tcp.close();
+		throw error;
+	}
+
 	return {
 		host,
-		port: boundPort,
-		address: net.isIPv6(host) ? `[${host}]:${boundPort}` : `${host}:${boundPort}`,
+		port: tcp.port,
+		address: net.isIPv6(host) ? `[${host}]:${tcp.port}` : `${host}:${tcp.port}`,
 		async close() {
 			udp.close();
-			for (const socket of open) {
-				socket.destroy();
-			}
-
-			await new Promise<void>(resolve => {
-				tcp.close(() => {
-					resolve();
-				});
-			});
+			await tcp.close();
 		},
 	};
 }
