@@ -1,6 +1,6 @@
 // Raw `node:net` / `node:tls` servers that misbehave on purpose, one behaviour per listener,
 // each on its own loopback address in 127.0.66.0/24 (port 0 unless a test needs a common
-// port), for test/hostile.test.ts. Every session records what the client sent, whether the
+// port), for test/driver/hostile.test.ts. Every session records what the client sent, whether the
 // server or the client closed first and what the server wrote; every wait is bounded. The
 // connection itself is the shared line socket of source/peers/; the misbehaviour is the test's.
 import type net from 'node:net';

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {Watch} from '../source/core/run/watch.js';
-import type {WatchState} from '../source/core/run/watch.js';
+import {Watch} from '../../source/core/run/watch.js';
+import type {WatchState} from '../../source/core/run/watch.js';
 
 /** A runner whose rounds the test ends by hand, recording what each round was asked. */
 function manualRunner() {

@@ -6,14 +6,14 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {diagnoseAddress} from '../source/core/checks/diagnose.js';
-import {defaultLimits} from '../source/core/limits.js';
-import type {Limits} from '../source/core/limits.js';
-import {probe} from '../source/core/smtp/session.js';
-import type {ProbeOptions} from '../source/core/smtp/session.js';
-import type {Finding, ProbeResult, StageName, StageStatus} from '../source/core/types.js';
-import {batch, close, expectLine, freePort, mute, pause, quiet, send, serve, smtpResponder, startScriptedServer, startTls, within} from './helpers/scripted-server.js';
-import type {ScriptedServer, ScriptedServerOptions, Session, Step} from './helpers/scripted-server.js';
+import {diagnoseAddress} from '../../source/core/checks/diagnose.js';
+import {defaultLimits} from '../../source/core/limits.js';
+import type {Limits} from '../../source/core/limits.js';
+import {probe} from '../../source/core/smtp/session.js';
+import type {ProbeOptions} from '../../source/core/smtp/session.js';
+import type {Finding, ProbeResult, StageName, StageStatus} from '../../source/core/types.js';
+import {batch, close, expectLine, freePort, mute, pause, quiet, send, serve, smtpResponder, startScriptedServer, startTls, within} from '../helpers/scripted-server.js';
+import type {ScriptedServer, ScriptedServerOptions, Session, Step} from '../helpers/scripted-server.js';
 
 const limits: Limits = {
 	...defaultLimits,

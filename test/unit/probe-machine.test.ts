@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest';
-import {initialState, start, step} from '../source/core/smtp/machine.js';
-import type {MachineAction, MachineInput, MachineState} from '../source/core/smtp/machine.js';
-import {relayPairs} from '../source/core/smtp/relay-variants.js';
-import type {Reply} from '../source/core/types.js';
+import {initialState, start, step} from '../../source/core/smtp/machine.js';
+import type {MachineAction, MachineInput, MachineState} from '../../source/core/smtp/machine.js';
+import {relayPairs} from '../../source/core/smtp/relay-variants.js';
+import type {Reply} from '../../source/core/types.js';
 
 function reply(code: number, ...lines: string[]): Reply {
 	const all = lines.length > 0 ? lines : ['ok'];

@@ -1,12 +1,12 @@
 import {render} from 'ink-testing-library';
 import {describe, expect, it, vi} from 'vitest';
-import {App} from '../source/ui/app.js';
-import type {Controller} from '../source/ui/app.js';
-import {keymap} from '../source/ui/keymap.js';
-import {Store} from '../source/ui/store.js';
-import {makeTheme} from '../source/ui/theme.js';
-import {roundEvents} from './helpers/fake-events.js';
-import type {FakeHost} from './helpers/fake-events.js';
+import {App} from '../../source/ui/app.js';
+import type {Controller} from '../../source/ui/app.js';
+import {keymap} from '../../source/ui/keymap.js';
+import {Store} from '../../source/ui/store.js';
+import {makeTheme} from '../../source/ui/theme.js';
+import {roundEvents} from '../helpers/fake-events.js';
+import type {FakeHost} from '../helpers/fake-events.js';
 
 const keys = {down: '\u001B[B', up: '\u001B[A', enter: '\r', escape: '\u001B', end: '\u001B[F', tab: '\t'};
 

@@ -2,7 +2,7 @@ import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {runCli} from './helpers/run-cli.js';
+import {runCli} from '../helpers/run-cli.js';
 
 const made: string[] = [];
 const configDir = (): string => {

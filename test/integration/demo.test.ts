@@ -2,13 +2,13 @@ import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {defaultLimits} from '../source/core/limits.js';
-import {runRound} from '../source/core/run/monitor.js';
-import type {AddressReport, DomainReport, Report} from '../source/core/run/report-model.js';
-import {startDemo} from '../source/demo/demo.js';
-import type {Demo} from '../source/demo/demo.js';
-import {startSmtpServer} from '../source/peers/smtp-server.js';
-import type {SmtpServer} from '../source/peers/smtp-server.js';
+import {defaultLimits} from '../../source/core/limits.js';
+import {runRound} from '../../source/core/run/monitor.js';
+import type {AddressReport, DomainReport, Report} from '../../source/core/run/report-model.js';
+import {startDemo} from '../../source/demo/demo.js';
+import type {Demo} from '../../source/demo/demo.js';
+import {startSmtpServer} from '../../source/peers/smtp-server.js';
+import type {SmtpServer} from '../../source/peers/smtp-server.js';
 
 /** Resolves with how the connection went: 'connected', or the error code (ECONNREFUSED …). */
 async function connectOutcome(host: string, port: number): Promise<string> {
@@ -231,7 +231,7 @@ describe('the embedded demo', () => {
 }, 30_000);
 
 describe('the demo SMTP servers', () => {
-	const certs = new URL('../source/demo/certs/', import.meta.url);
+	const certs = new URL('../../source/demo/certs/', import.meta.url);
 	const pem = (name: string): string => readFileSync(new URL(`${name}.pem`, certs), 'utf8');
 	let server: SmtpServer;
 

@@ -2,10 +2,10 @@ import {existsSync, mkdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {startDnsServer} from '../source/peers/dns-server.js';
-import {cliPath} from './helpers/run-cli.js';
-import {Terminal, has, hasAll, stepMs, tmuxMissing} from './helpers/tmux.js';
-import type {Exit} from './helpers/tmux.js';
+import {startDnsServer} from '../../source/peers/dns-server.js';
+import {cliPath} from '../helpers/run-cli.js';
+import {Terminal, has, hasAll, stepMs, tmuxMissing} from '../helpers/tmux.js';
+import type {Exit} from '../helpers/tmux.js';
 
 /**
  * The built dashboard in a real terminal: tmux runs `mxdash --demo`, the test sends one key at

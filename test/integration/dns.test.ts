@@ -1,13 +1,13 @@
 // The DNS planner (source/core/dns.ts) against the in-process DNS server of the demo
 // (source/peers/dns-server.ts), over UDP and TCP on loopback. Record data is never contacted.
-import {reservedRange} from '../source/core/dns/address-ranges.js';
+import {reservedRange} from '../../source/core/dns/address-ranges.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {Dns, normalizeDomain, parseResolver} from '../source/core/dns/resolver.js';
-import {MxdashError} from '../source/core/errors.js';
-import {defaultLimits} from '../source/core/limits.js';
-import type {Finding, MxPlan} from '../source/core/types.js';
-import {reverseName, startDnsServer} from '../source/peers/dns-server.js';
-import type {DnsServer, Zone} from '../source/peers/dns-server.js';
+import {Dns, normalizeDomain, parseResolver} from '../../source/core/dns/resolver.js';
+import {MxdashError} from '../../source/core/errors.js';
+import {defaultLimits} from '../../source/core/limits.js';
+import type {Finding, MxPlan} from '../../source/core/types.js';
+import {reverseName, startDnsServer} from '../../source/peers/dns-server.js';
+import type {DnsServer, Zone} from '../../source/peers/dns-server.js';
 
 const dnsMs = 800;
 const limits = {...defaultLimits, dnsMs};

@@ -1,9 +1,9 @@
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest';
-import {startDnsServer, reverseName} from '../source/peers/dns-server.js';
-import type {DnsServer, Zone} from '../source/peers/dns-server.js';
-import type {AddressReport, DomainReport, Report} from '../source/core/run/report-model.js';
-import {isTerminalSafe} from '../source/core/sanitize.js';
-import {runCli} from './helpers/run-cli.js';
+import {startDnsServer, reverseName} from '../../source/peers/dns-server.js';
+import type {DnsServer, Zone} from '../../source/peers/dns-server.js';
+import type {AddressReport, DomainReport, Report} from '../../source/core/run/report-model.js';
+import {isTerminalSafe} from '../../source/core/sanitize.js';
+import {runCli} from '../helpers/run-cli.js';
 
 const postfix = inject('postfix');
 const missing = inject('postfixMissing');

@@ -1,9 +1,9 @@
 import {describe, expect, it} from 'vitest';
-import {cipherWeakness, tlsFindings} from '../source/core/checks/diagnose.js';
-import {buildReport, probeKey} from '../source/core/run/report-model.js';
-import {detectSoftware} from '../source/core/smtp/software.js';
-import type {CertInfo, MxPlan, ProbeResult, Stage, StageName, TlsInfo} from '../source/core/types.js';
-import {stageNames} from '../source/core/types.js';
+import {cipherWeakness, tlsFindings} from '../../source/core/checks/diagnose.js';
+import {buildReport, probeKey} from '../../source/core/run/report-model.js';
+import {detectSoftware} from '../../source/core/smtp/software.js';
+import type {CertInfo, MxPlan, ProbeResult, Stage, StageName, TlsInfo} from '../../source/core/types.js';
+import {stageNames} from '../../source/core/types.js';
 
 const ids = (items: Array<{id: string}>): string[] => items.map(item => item.id);
 

@@ -1,10 +1,10 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-import {defaultLimits} from '../source/core/limits.js';
-import {keymap} from '../source/ui/keymap.js';
-import {runCli} from './helpers/run-cli.js';
+import {defaultLimits} from '../../source/core/limits.js';
+import {keymap} from '../../source/ui/keymap.js';
+import {runCli} from '../helpers/run-cli.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 describe('README', () => {
 	it('states the limits the engine applies', () => {

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {ReplyReader} from '../source/core/smtp/reply-reader.js';
-import type {ReaderOutput} from '../source/core/smtp/reply-reader.js';
-import {defaultLimits} from '../source/core/limits.js';
+import {ReplyReader} from '../../source/core/smtp/reply-reader.js';
+import type {ReaderOutput} from '../../source/core/smtp/reply-reader.js';
+import {defaultLimits} from '../../source/core/limits.js';
 
 const limits = {maxLineBytes: defaultLimits.maxLineBytes, maxReplyLines: defaultLimits.maxReplyLines, maxSessionBytes: defaultLimits.maxSessionBytes};
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {isTerminalSafe, sanitize} from '../source/core/sanitize.js';
-import {ReplyReader} from '../source/core/smtp/reply-reader.js';
-import {decodeBytes} from '../source/core/text.js';
+import {isTerminalSafe, sanitize} from '../../source/core/sanitize.js';
+import {ReplyReader} from '../../source/core/smtp/reply-reader.js';
+import {decodeBytes} from '../../source/core/text.js';
 
 /** A small deterministic PRNG, so a failing fuzz case can be replayed. */
 function random(seed: number): () => number {

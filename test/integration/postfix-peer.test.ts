@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {afterAll, afterEach, beforeAll, describe, expect, inject, it} from 'vitest';
-import {postfixMissing, startPostfix, type PostfixListener, type PostfixPeer} from './postfix.js';
+import {postfixMissing, startPostfix, type PostfixListener, type PostfixPeer} from '../peers/postfix.js';
 
 const STEP_TIMEOUT_MS = 3000;
 

@@ -1,10 +1,10 @@
 import net from 'node:net';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {startDnsServer} from '../source/peers/dns-server.js';
-import type {DnsServer} from '../source/peers/dns-server.js';
-import {defaultLimits} from '../source/core/limits.js';
-import {runRound} from '../source/core/run/monitor.js';
-import type {MonitorEvent, RoundOptions} from '../source/core/run/monitor.js';
+import {startDnsServer} from '../../source/peers/dns-server.js';
+import type {DnsServer} from '../../source/peers/dns-server.js';
+import {defaultLimits} from '../../source/core/limits.js';
+import {runRound} from '../../source/core/run/monitor.js';
+import type {MonitorEvent, RoundOptions} from '../../source/core/run/monitor.js';
 
 const ips = ['127.0.28.1', '127.0.28.2', '127.0.28.3'];
 
