@@ -1,9 +1,10 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
-import {startDnsServer, reverseName} from './dns-server.js';
-import type {DnsServer, Zone} from './dns-server.js';
-import {closedPort, startSmtpServer} from './smtp-servers.js';
-import type {SmtpBehaviour, SmtpServer} from './smtp-servers.js';
+import {startDnsServer, reverseName} from '../peers/dns-server.js';
+import type {DnsServer, Zone} from '../peers/dns-server.js';
+import {closedPort} from '../peers/listener.js';
+import {startSmtpServer} from '../peers/smtp-server.js';
+import type {SmtpBehaviour, SmtpServer} from '../peers/smtp-server.js';
 
 /** What `mxdash --demo` probes: feed these to runRound (resolvers, ports, ca) as they are. */
 export type Demo = {

@@ -1,11 +1,13 @@
 // Raw `node:net` / `node:tls` servers that misbehave on purpose, one behaviour per listener,
 // each on its own loopback address in 127.0.66.0/24 (port 0 unless a test needs a common
-// port), for test/hostile.test.ts. Every session records what the client sent, whether the
-// server or the client closed first and what the server wrote; every wait is bounded.
-import net from 'node:net';
-import type {AddressInfo} from 'node:net';
-import tls from 'node:tls';
-import {closeServer, within as bounded} from './scripted-server.js';
+// port), for test/driver/hostile.test.ts. Every session records what the client sent, whether the
+// server or the client closed first and what the server wrote; every wait is bounded. The
+// connection itself is the shared line socket of source/peers/; the misbehaviour is the test's.
+import type net from 'node:net';
+import type tls from 'node:tls';
+import {LineSocket} from '../../source/peers/line-socket.js';
+import {listen} from '../../source/peers/listener.js';
+import {within as bounded} from './scripted-server.js';
 
 export type ReceivedCommand = {text: string; tls: boolean; chunk: number};
 
@@ -117,29 +119,22 @@ function connection(raw: net.Socket, behaviour: string, address: string): Conn {
 		errors: [],
 	};
 	allHostileSessions.push(session);
-	let socket: net.Socket = raw;
-	let secure = false;
-	let holding = false;
-	let gone = false;
-	let ended = false;
-	let text = '';
-	const lines: string[] = [];
-	let held: Buffer[] = [];
-	let wake: (() => void) | undefined;
+	const line = new LineSocket(raw, {}, {
+		onChunk() {
+			session.chunks++;
+			return true;
+		},
+		onLine({text, tls: secure, chunk}) {
+			session.commands.push({text, tls: secure, chunk});
+		},
+		onTlsError(error) {
+			session.errors.push(`tls: ${error.message}`);
+		},
+	});
 
+	// Whoever did not close first is the client, whether it sent FIN, RST or failed a write.
 	const markGone = (): void => {
-		if (!gone) {
-			gone = true;
-			session.clientGone ||= !session.serverClosedFirst;
-		}
-
-		wake?.();
-	};
-
-	const markEnded = (): void => {
-		ended = true;
 		session.clientGone ||= !session.serverClosedFirst;
-		wake?.();
 	};
 
 	session.closed = new Promise<void>(resolve => {
@@ -149,132 +144,61 @@ function connection(raw: net.Socket, behaviour: string, address: string): Conn {
 			resolve();
 		});
 	});
-	raw.on('end', markEnded);
+	raw.on('end', markGone);
 	raw.on('error', markGone);
 
-	const onLines = (chunk: Buffer): void => {
-		session.chunks++;
-		text += chunk.toString('latin1');
-		let newline = text.indexOf('\n');
-		while (newline !== -1) {
-			const line = text.slice(0, newline).replace(/\r$/, '');
-			text = text.slice(newline + 1);
-			session.commands.push({text: line, tls: secure, chunk: session.chunks});
-			lines.push(line);
-			newline = text.indexOf('\n');
-		}
-
-		// A client must never send an endless line; the helper keeps at most 64 KiB of one.
-		if (text.length > 65_536) {
-			text = text.slice(-65_536);
-		}
-
-		wake?.();
-	};
-
-	const onHeld = (chunk: Buffer): void => {
-		held.push(chunk);
-		wake?.();
-	};
-
-	raw.on('data', onLines);
-
-	const waitFor = async (ready: () => boolean, ms: number): Promise<boolean> => {
-		const deadline = performance.now() + ms;
-		while (!ready()) {
-			const left = deadline - performance.now();
-			if (gone || ended || left <= 0) {
-				return ready();
-			}
-
-			await new Promise<void>(resolve => {
-				const timer = setTimeout(resolve, left);
-				wake = () => {
-					clearTimeout(timer);
-					wake = undefined;
-					resolve();
-				};
-			});
-		}
-
-		return true;
-	};
-
-	const put = (target: net.Socket, data: string | Buffer): void => {
+	const put = (toRaw: boolean, data: string | Buffer): void => {
 		const buffer = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-		if (gone || target.destroyed || target.writableEnded) {
+		if (!(toRaw ? line.writeRaw(buffer) : line.write(buffer))) {
 			return;
 		}
 
-		const written = buffer.toString('latin1');
-		if (/(?:^|\n)421[ -]/.test(written)) {
+		if (/(?:^|\n)421[ -]/.test(buffer.toString('latin1'))) {
 			session.said421 = true;
 		}
 
 		session.bytesWritten += buffer.length;
-		target.write(buffer);
 	};
 
 	const conn: Conn = {
 		session,
 		get gone() {
-			return gone || ended;
+			return line.over;
 		},
 		get secure() {
-			return secure;
+			return line.secure;
 		},
 		raw,
 		write(data) {
-			put(socket, data);
+			put(false, data);
 		},
 		writeRaw(data) {
-			put(raw, data);
+			put(true, data);
 		},
 		async nextLine(ms = 5000) {
-			await waitFor(() => lines.length > 0, ms);
-			return lines.shift();
+			return (await line.nextLine(ms))?.text;
 		},
 		async peekRaw(ms = 5000) {
-			await waitFor(() => held.length > 0, ms);
-			return held[0];
+			return line.peekHeld(ms);
 		},
 		hold() {
-			if (holding) {
-				return;
-			}
-
-			holding = true;
-			raw.removeListener('data', onLines);
-			raw.on('data', onHeld);
+			line.hold();
 		},
 		startTls(credentials) {
-			raw.removeListener('data', onLines);
-			raw.removeListener('data', onHeld);
-			if (held.length > 0) {
-				raw.unshift(Buffer.concat(held));
-				held = [];
-			}
-
-			const wrapped = new tls.TLSSocket(raw, {isServer: true, key: credentials.key, cert: credentials.cert});
-			wrapped.on('error', error => {
-				session.errors.push(`tls: ${error.message}`);
-			});
-			wrapped.on('data', onLines);
-			socket = wrapped;
-			secure = true;
-			text = '';
-			return wrapped;
+			return line.startTls({key: credentials.key, cert: credentials.cert});
 		},
 		async drip(data, everyMs) {
 			const buffer = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-			for (let index = 0; index < buffer.length && !gone && !ended; index++) {
-				put(socket, buffer.subarray(index, index + 1));
-				await waitFor(() => false, everyMs);
+			for (let index = 0; index < buffer.length && !line.over; index++) {
+				put(false, buffer.subarray(index, index + 1));
+				await line.waitFor(() => false, everyMs);
 			}
 		},
 		async flood(chunk, maxMs = 20_000) {
 			const stop = performance.now() + maxMs;
-			while (!gone && performance.now() < stop) {
+			// Past the client's FIN too: only its close ends a flood (a client must cut it).
+			while (!line.closed && performance.now() < stop) {
+				const socket = line.socket;
 				if (socket.destroyed || socket.writableEnded) {
 					return;
 				}
@@ -295,14 +219,14 @@ function connection(raw: net.Socket, behaviour: string, address: string): Conn {
 			}
 		},
 		async waitGone(ms = 10_000) {
-			await waitFor(() => false, ms);
+			await line.waitFor(() => false, ms);
 		},
 		end() {
-			if (!gone) {
+			if (!line.closed) {
 				session.serverClosedFirst = true;
 			}
 
-			socket.end();
+			line.socket.end();
 		},
 	};
 	return conn;
@@ -319,14 +243,11 @@ export type HostileOptions = {
 export async function startHostile(behaviour: string, run: Behaviour, options: HostileOptions = {}): Promise<HostileServer> {
 	const host = options.host ?? hostileAddress();
 	const sessions: HostileSession[] = [];
-	const sockets = new Set<net.Socket>();
 	let announce: ((session: HostileSession) => void) | undefined;
 	const first = new Promise<HostileSession>(resolve => {
 		announce = resolve;
 	});
-	const server = net.createServer({allowHalfOpen: options.allowHalfOpen ?? false, noDelay: true}, raw => {
-		sockets.add(raw);
-		raw.once('close', () => sockets.delete(raw));
+	const listener = await listen({host, port: options.port ?? 0, allowHalfOpen: options.allowHalfOpen ?? false, noDelay: true}, raw => {
 		const conn = connection(raw, behaviour, host);
 		sessions.push(conn.session);
 		announce?.(conn.session);
@@ -340,23 +261,16 @@ export async function startHostile(behaviour: string, run: Behaviour, options: H
 				raw.destroy();
 			});
 	});
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(options.port ?? 0, host, () => {
-			server.removeListener('error', reject);
-			resolve();
-		});
-	});
 	return {
 		behaviour,
 		host,
-		port: (server.address() as AddressInfo).port,
+		port: listener.port,
 		sessions,
 		async session(ms = 5000) {
 			return bounded(first, ms, `no client connected to ${behaviour}`);
 		},
 		async close() {
-			await closeServer(server, sockets);
+			await listener.close();
 		},
 	};
 }

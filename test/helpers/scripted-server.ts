@@ -1,11 +1,13 @@
 // A tiny SMTP server that follows a script, for probe tests: every listener is on 127.0.0.1,
 // port 0, and every wait it makes is bounded. It records what the client sent, in which
-// read (chunk) each line arrived and whether it came inside TLS.
-import net from 'node:net';
-import type {AddressInfo} from 'node:net';
-import tls from 'node:tls';
+// read (chunk) each line arrived and whether it came inside TLS. The connection itself is the
+// shared line socket of source/peers/, which the demo's servers use too.
+import type net from 'node:net';
+import {LineSocket} from '../../source/peers/line-socket.js';
+import type {ClientLine} from '../../source/peers/line-socket.js';
+import {closedPort, listen} from '../../source/peers/listener.js';
 
-export type ReceivedLine = {text: string; chunk: number; tls: boolean; at: number};
+export type ReceivedLine = ClientLine;
 
 export type Step =
 	| {kind: 'send'; data: string}
@@ -120,56 +122,56 @@ async function delay(ms: number): Promise<void> {
 
 export async function startScriptedServer(script: Step[], options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
 	const sessions: Session[] = [];
-	const sockets = new Set<net.Socket>();
 	const readTimeoutMs = options.readTimeoutMs ?? 5000;
 	let announce: ((session: Session) => void) | undefined;
 	const first = new Promise<Session>(resolve => {
 		announce = resolve;
 	});
 
-	const server = net.createServer(raw => {
-		sockets.add(raw);
+	const listener = await listen({host: '127.0.0.1'}, raw => {
 		const session = runSession(raw, script, options, readTimeoutMs);
 		sessions.push(session);
 		announce?.(session);
 		announce = undefined;
-		void session.closed.then(() => sockets.delete(raw));
-	});
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			resolve();
-		});
 	});
 
 	return {
-		port: (server.address() as AddressInfo).port,
+		port: listener.port,
 		sessions,
 		async session(timeoutMs = 5000) {
 			return within(first, timeoutMs, 'no client connected');
 		},
 		async close() {
-			await closeServer(server, sockets);
+			await listener.close();
 		},
 	};
 }
 
 function runSession(raw: net.Socket, script: Step[], options: ScriptedServerOptions, readTimeoutMs: number): Session {
 	const session: Session = {lines: [], log: [], failures: [], closed: Promise.resolve(), done: Promise.resolve()};
-	let socket: net.Socket = raw;
-	let secure = false;
-	let chunks = 0;
-	let buffer = '';
-	let gone = false;
 	let frozen = false;
-	const queue: ReceivedLine[] = [];
-	let wake: (() => void) | undefined;
+	const conn = new LineSocket(raw, {}, {
+		onChunk(chunk) {
+			const text = chunk.toString('latin1');
+			if (options.oneCommandPerChunk && !frozen && text.split('\n').length > 2) {
+				frozen = true;
+				session.failures.push(`two commands in one read: ${JSON.stringify(text)}`);
+			}
+
+			return true;
+		},
+		onLine(line) {
+			session.lines.push(line);
+			session.log.push(`C: ${line.text}`);
+		},
+		onTlsError(error) {
+			session.log.push(`-- tls error ${error.message}`);
+		},
+	});
 
 	session.closed = new Promise<void>(resolve => {
 		raw.once('close', () => {
-			gone = true;
 			session.log.push('-- closed');
-			wake?.();
 			resolve();
 		});
 	});
@@ -177,32 +179,8 @@ function runSession(raw: net.Socket, script: Step[], options: ScriptedServerOpti
 		session.log.push(`-- error ${error.message}`);
 	});
 
-	const onData = (chunk: Buffer): void => {
-		chunks++;
-		const text = chunk.toString('latin1');
-		if (options.oneCommandPerChunk && !frozen && text.split('\n').length > 2) {
-			frozen = true;
-			session.failures.push(`two commands in one read: ${JSON.stringify(text)}`);
-		}
-
-		buffer += text;
-		let newline = buffer.indexOf('\n');
-		while (newline !== -1) {
-			const line = {text: buffer.slice(0, newline).replace(/\r$/, ''), chunk: chunks, tls: secure, at: performance.now()};
-			buffer = buffer.slice(newline + 1);
-			session.lines.push(line);
-			session.log.push(`C: ${line.text}`);
-			queue.push(line);
-			newline = buffer.indexOf('\n');
-		}
-
-		wake?.();
-	};
-
-	raw.on('data', onData);
-
 	const write = (data: string): void => {
-		if (frozen || gone) {
+		if (frozen || conn.closed) {
 			return;
 		}
 
@@ -210,35 +188,22 @@ function runSession(raw: net.Socket, script: Step[], options: ScriptedServerOpti
 			session.log.push(`S: ${line.replace(/\r?\n$/, '')}`);
 		}
 
-		socket.write(data);
+		conn.write(data);
 	};
 
 	/** The next line, or undefined once the client is gone or nothing came within the read timeout. */
 	const next = async (what: string): Promise<ReceivedLine | undefined> => {
-		const deadline = performance.now() + readTimeoutMs;
-		while (queue.length === 0) {
-			const left = deadline - performance.now();
-			if (gone || left <= 0) {
-				session.failures.push(gone ? `the client went away while the server waited for ${what}` : `no ${what} within ${readTimeoutMs} ms`);
-				return undefined;
-			}
-
-			await new Promise<void>(resolve => {
-				const timer = setTimeout(resolve, left);
-				wake = () => {
-					clearTimeout(timer);
-					wake = undefined;
-					resolve();
-				};
-			});
+		const line = await conn.nextLine(readTimeoutMs);
+		if (!line) {
+			session.failures.push(conn.over ? `the client went away while the server waited for ${what}` : `no ${what} within ${readTimeoutMs} ms`);
 		}
 
-		return queue.shift();
+		return line;
 	};
 
 	const run = async (): Promise<void> => {
 		for (const step of script) {
-			if (gone && step.kind !== 'close') {
+			if (conn.closed && step.kind !== 'close') {
 				if (step.kind !== 'mute') {
 					session.failures.push(`the client went away before the step ${step.kind}`);
 				}
@@ -310,8 +275,8 @@ function runSession(raw: net.Socket, script: Step[], options: ScriptedServerOpti
 				}
 
 				case 'quiet': {
-					if (queue.length > 0) {
-						session.failures.push(`the client spoke too early: ${queue.map(line => JSON.stringify(line.text)).join(', ')}`);
+					if (conn.pending.length > 0) {
+						session.failures.push(`the client spoke too early: ${conn.pending.map(line => JSON.stringify(line.text)).join(', ')}`);
 					}
 
 					break;
@@ -322,18 +287,10 @@ function runSession(raw: net.Socket, script: Step[], options: ScriptedServerOpti
 						throw new Error('the script starts TLS but the server has no certificate');
 					}
 
-					// Synchronous since the last write: no client byte can have been read in between.
-					raw.removeListener('data', onData);
-					const wrapped = new tls.TLSSocket(raw, {isServer: true, key: options.tls.key, cert: options.tls.cert});
-					wrapped.on('error', error => {
-						session.log.push(`-- tls error ${error.message}`);
-					});
+					const wrapped = conn.startTls({key: options.tls.key, cert: options.tls.cert});
 					wrapped.once('secure', () => {
 						session.log.push('-- tls established');
 					});
-					wrapped.on('data', onData);
-					socket = wrapped;
-					secure = true;
 					session.log.push('-- tls start');
 					break;
 				}
@@ -347,50 +304,24 @@ function runSession(raw: net.Socket, script: Step[], options: ScriptedServerOpti
 
 				case 'close': {
 					session.log.push('-- server closes');
-					socket.end();
+					conn.socket.end();
 					return;
 				}
 			}
 		}
 
 		// The script is over: end the connection the way a server does after 221.
-		socket.end();
+		conn.socket.end();
 	};
 
 	session.done = run().catch((error: unknown) => {
 		session.failures.push(`script error: ${String(error)}`);
-		socket.destroy();
+		conn.socket.destroy();
 	});
 	return session;
 }
 
 /** A port on 127.0.0.1 where nothing listens (listened on, then closed). */
 export async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			resolve();
-		});
-	});
-	const {port} = server.address() as AddressInfo;
-	await new Promise<void>(resolve => {
-		server.close(() => {
-			resolve();
-		});
-	});
-	return port;
-}
-
-/** Destroy every open connection, then close the listener. */
-export async function closeServer(server: net.Server, sockets: Iterable<net.Socket>): Promise<void> {
-	for (const socket of sockets) {
-		socket.destroy();
-	}
-
-	await new Promise<void>(resolve => {
-		server.close(() => {
-			resolve();
-		});
-	});
+	return closedPort('127.0.0.1');
 }

@@ -13,6 +13,8 @@ export type EngineClient = {
 	report(): Promise<Report>;
 	ready(): Promise<void>;
 	utilization(since?: EventLoopUtilization): EventLoopUtilization;
+	/** Cancel the round that runs (it still ends with round-done). */
+	abort(): void;
 	/** What the worker wrote to stderr, when it was captured. */
 	stderr(): string;
 	stop(): Promise<void>;
@@ -70,6 +72,9 @@ export function startEngine(round: WorkerOptions, onEvents: (events: MonitorEven
 			await once(worker, 'online');
 		},
 		utilization: since => worker.performance.eventLoopUtilization(since),
+		abort() {
+			post({type: 'abort'});
+		},
 		stderr: () => stderr,
 		async stop() {
 			post({type: 'abort'});

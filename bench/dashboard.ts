@@ -1,0 +1,118 @@
+// The dashboard as runDashboard mounts it (same App, Store and render options), on a terminal
+// that is never seen: it counts what Ink writes and drops it.
+import {EventEmitter} from 'node:events';
+import process from 'node:process';
+import {Writable} from 'node:stream';
+import {setTimeout as sleep} from 'node:timers/promises';
+import type {render as inkRender} from 'ink';
+import type {createElement as reactCreateElement} from 'react';
+import type {App as DashboardApp, Controller} from '../source/ui/app.js';
+import type {Store} from '../source/ui/store.js';
+import type {makeTheme as makeDashboardTheme} from '../source/ui/theme.js';
+import {terminalSize} from './setup.js';
+
+class FakeTerminal extends Writable {
+	readonly isTTY = true;
+	readonly columns = terminalSize.columns;
+	readonly rows = terminalSize.rows;
+	bytes = 0;
+
+	override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+		this.bytes += chunk.length;
+		callback();
+	}
+}
+
+/** What Ink's useInput asks of stdin (as ink-testing-library builds it); no key is ever pressed. */
+class FakeStdin extends EventEmitter {
+	readonly isTTY = true;
+
+	setRawMode(): this {
+		return this;
+	}
+
+	setEncoding(): this {
+		return this;
+	}
+
+	ref(): this {
+		return this;
+	}
+
+	unref(): this {
+		return this;
+	}
+
+	resume(): this {
+		return this;
+	}
+
+	pause(): this {
+		return this;
+	}
+
+	read(): null {
+		return null;
+	}
+}
+
+export type Ui = {
+	render: typeof inkRender;
+	createElement: typeof reactCreateElement;
+	App: typeof DashboardApp;
+	Store: typeof Store;
+	makeTheme: typeof makeDashboardTheme;
+};
+
+/**
+ * Ink's colours come from chalk, which decides at import time from the real stdout: force them
+ * on (as in a terminal) before the UI is loaded, so that piping the bench's output changes nothing.
+ */
+export async function loadUi(): Promise<Ui> {
+	process.env.FORCE_COLOR ??= '1';
+	const [ink, react, app, store, theme] = await Promise.all([import('ink'), import('react'), import('../source/ui/app.js'), import('../source/ui/store.js'), import('../source/ui/theme.js')]);
+	return {render: ink.render, createElement: react.createElement, App: app.App, Store: store.Store, makeTheme: theme.makeTheme};
+}
+
+export type Dashboard = {store: Store; bytes(): number; renders(): number; inkMs(): number; close(): Promise<void>};
+
+export async function mountDashboard(ui: Ui, domains: string[]): Promise<Dashboard> {
+	const store = new ui.Store(domains.map(domain => ({domain, input: domain})));
+	const terminal = new FakeTerminal();
+	let renders = 0;
+	let inkMs = 0;
+	const controller: Controller = {
+		reprobe: () => undefined,
+		reprobeAll: () => undefined,
+		addDomain: () => undefined,
+		removeDomain: () => undefined,
+		quit: () => undefined,
+	};
+	const app = ui.render(ui.createElement(ui.App, {store, controller, theme: ui.makeTheme()}), {
+		stdout: terminal as unknown as NodeJS.WriteStream,
+		stderr: new FakeTerminal() as unknown as NodeJS.WriteStream,
+		stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
+		exitOnCtrlC: false,
+		patchConsole: false,
+		maxFps: 15,
+		onRender({renderTime}) {
+			renders++;
+			inkMs += renderTime;
+		},
+	});
+	// Mounted and the first frame out before the clock starts.
+	await sleep(150);
+	return {
+		store,
+		bytes: () => terminal.bytes,
+		renders: () => renders,
+		inkMs: () => inkMs,
+		async close() {
+			// Asked before unmount: asked after, Ink leaves a beforeExit listener behind.
+			const exited = app.waitUntilExit();
+			app.unmount();
+			await exited;
+			app.cleanup();
+		},
+	};
+}

@@ -1,0 +1,665 @@
+// probe() against scripted SMTP servers on 127.0.0.1: one behaviour per server, every wait
+// bounded, every server closed after its test. Nothing outside 127.0.0.0/8 is contacted.
+import {execFileSync} from 'node:child_process';
+import {X509Certificate} from 'node:crypto';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {diagnoseAddress} from '../../source/core/checks/index.js';
+import {stageStatus} from '../../source/core/run/report-model.js';
+import type {StageReport} from '../../source/core/run/report-model.js';
+import {defaultLimits} from '../../source/core/limits.js';
+import type {Limits} from '../../source/core/limits.js';
+import {probe} from '../../source/core/smtp/session.js';
+import type {ProbeOptions} from '../../source/core/smtp/session.js';
+import type {Finding, ProbeResult, StageName} from '../../source/core/types.js';
+import {stageNames} from '../../source/core/types.js';
+import {batch, close, expectLine, freePort, mute, pause, quiet, send, serve, smtpResponder, startScriptedServer, startTls, within} from '../helpers/scripted-server.js';
+import type {ScriptedServer, ScriptedServerOptions, Session, Step} from '../helpers/scripted-server.js';
+
+const limits: Limits = {
+	...defaultLimits,
+	connectMs: 2000,
+	bannerMs: 1500,
+	commandMs: 1500,
+	tlsMs: 1500,
+	quitMs: 500,
+	bannerSlowMs: 300,
+	sessionMs: 20_000,
+};
+
+const exchange = 'mx.scripted.test';
+const ehloName = 'probe.mxdash.test';
+const mailFrom = 'probe@mxdash.invalid';
+const rcptTo = 'relay-check@mxdash.invalid';
+
+const greeting = `220 ${exchange} ESMTP ready\r\n`;
+const ehloLine = /^EHLO probe\.mxdash\.test$/;
+const mailLine = /^MAIL FROM:<probe@mxdash\.invalid>$/;
+const rcptLine = /^RCPT TO:<relay-check@mxdash\.invalid>$/;
+const quitLine = /^QUIT$/;
+const bye = '221 2.0.0 Bye\r\n';
+
+let tlsFiles: {key: string; cert: string; dir: string};
+const servers: ScriptedServer[] = [];
+
+beforeAll(() => {
+	const dir = mkdtempSync(path.join(tmpdir(), 'mxdash-scripted-'));
+	const key = path.join(dir, 'key.pem');
+	const cert = path.join(dir, 'cert.pem');
+	execFileSync('openssl', [
+		'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+		'-subj', `/CN=${exchange}`, '-addext', `subjectAltName=DNS:${exchange}`, '-days', '30',
+		'-keyout', key, '-out', cert,
+	], {stdio: 'ignore', timeout: 20_000});
+	tlsFiles = {key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), dir};
+});
+
+afterAll(() => {
+	if (tlsFiles) {
+		rmSync(tlsFiles.dir, {recursive: true, force: true});
+	}
+});
+
+afterEach(async () => {
+	await Promise.all(servers.splice(0).map(async server => server.close()));
+});
+
+async function scripted(script: Step[], options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
+	const server = await startScriptedServer(script, {tls: {key: tlsFiles.key, cert: tlsFiles.cert}, ...options});
+	servers.push(server);
+	return server;
+}
+
+type Run = {result: Omit<ProbeResult, 'stages'> & {stages: Record<StageName, StageReport>}; elapsed: number; findings: Finding[]; ids: string[]};
+
+async function runProbe(port: number, overrides: Partial<ProbeOptions> & {exchange?: string} = {}): Promise<Run> {
+	const {exchange: name = exchange, ...rest} = overrides;
+	const started = performance.now();
+	const result = await within(probe({domain: 'scripted.test', exchange: name, ip: '127.0.0.1', port}, {
+		ehloName,
+		relay: 'basic',
+		mailFrom,
+		rcptTo,
+		limits,
+		...rest,
+	}), 15_000, 'the probe did not finish');
+	const elapsed = performance.now() - started;
+	const findings = diagnoseAddress({result}, {warnDays: 21, bannerSlowMs: limits.bannerSlowMs, now: Date.now});
+	checkTranscript(result);
+	// Each stage with the status the report gives it: the worst finding that judges it.
+	const stages = Object.fromEntries(stageNames.map(name => [name, {...result.stages[name], status: stageStatus(name, result.stages[name], findings)}])) as Record<StageName, StageReport>;
+	return {result: {...result, stages}, elapsed, findings, ids: findings.map(item => item.id)};
+}
+
+/** The server's session after the client is gone and the script has ended (bounded). */
+async function finished(server: ScriptedServer): Promise<Session> {
+	const session = await server.session();
+	await within(Promise.all([session.closed, session.done]), 5000, 'the server session did not end');
+	return session;
+}
+
+function checkTranscript(result: ProbeResult): void {
+	let last = -Infinity;
+	for (const line of result.transcript) {
+		expect(['client', 'server', 'info']).toContain(line.dir);
+		expect(typeof line.text).toBe('string');
+		expect(line.t).toBeGreaterThanOrEqual(last);
+		last = line.t;
+	}
+}
+
+function statuses(result: {stages: Record<StageName, StageReport>}): Partial<Record<StageName, StageReport['status']>> {
+	return Object.fromEntries(Object.entries(result.stages).map(([name, stage]) => [name, stage.status]));
+}
+
+function clientLines(result: ProbeResult): string[] {
+	return result.transcript.filter(line => line.dir === 'client').map(line => line.text);
+}
+
+function received(session: Session): string[] {
+	return session.lines.map(line => line.text);
+}
+
+const pipeliningEhlo = `250-${exchange} Hello\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250 8BITMIME\r\n`;
+const plainEhlo = `250-${exchange} Hello\r\n250-SIZE 52428800\r\n250 8BITMIME\r\n`;
+const tlsEhlo = `250-${exchange} Hello\r\n250-PIPELINING\r\n250 STARTTLS\r\n`;
+
+describe('a dialogue without STARTTLS', () => {
+	it('pipelines the relay test and QUIT in one batch, after EHLO, with no RSET first', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, pipeliningEhlo),
+			// Nothing is answered before all three lines are in.
+			batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n554 5.7.1 <${rcptTo}>: Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(statuses(result)).toEqual({connect: 'ok', banner: 'ok', ehlo: 'ok', starttls: 'critical', tls: 'skipped', ehloTls: 'skipped', relay: 'ok', quit: 'ok'});
+		expect(result.stages.starttls.error).toBe('missing');
+		expect(ids).toEqual(['starttls-missing']);
+
+		expect(received(session)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
+		const [, mail, rcpt, quit] = session.lines;
+		expect(new Set([mail!.chunk, rcpt!.chunk, quit!.chunk]).size).toBe(1);
+		expect(mail!.chunk).toBeGreaterThan(session.lines[0]!.chunk);
+
+		expect(result.relay).toMatchObject({tested: true, open: false});
+		expect(result.relay.attempts).toEqual([expect.objectContaining({mailFrom, rcptTo, mailCode: 250, code: 554, accepted: false})]);
+		expect(result.banner).toMatchObject({code: 220, hostname: exchange});
+		expect(result.ehlo?.extensions.map(extension => extension.keyword)).toEqual(['PIPELINING', 'SIZE', '8BITMIME']);
+		expect(result.ehlo?.extensions[1]).toEqual({keyword: 'SIZE', params: ['52428800']});
+
+		expect(result.transcript[0]).toMatchObject({dir: 'info', text: `connected to 127.0.0.1 port ${server.port}`});
+		expect(clientLines(result)).toEqual(received(session));
+		expect(result.transcript.filter(line => line.dir === 'server').map(line => line.text)).toEqual([
+			`220 ${exchange} ESMTP ready`,
+			`250-${exchange} Hello`, '250-PIPELINING', '250-SIZE 52428800', '250 8BITMIME',
+			'250 2.1.0 Ok', `554 5.7.1 <${rcptTo}>: Relay access denied`, '221 2.0.0 Bye',
+		]);
+		expect(result.transcript.some(line => line.tls)).toBe(false);
+	});
+
+	it('sends one command at a time when PIPELINING is not advertised', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, plainEhlo),
+			expectLine(mailLine, '250 2.1.0 Ok\r\n'),
+			expectLine(rcptLine, '554 5.7.1 Relay access denied\r\n'),
+			expectLine(quitLine, bye),
+		], {oneCommandPerChunk: true});
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(statuses(result)).toMatchObject({connect: 'ok', banner: 'ok', ehlo: 'ok', relay: 'ok', quit: 'ok'});
+		expect(ids).toEqual(['starttls-missing', 'ehlo-no-pipelining']);
+		expect(new Set(session.lines.map(line => line.chunk)).size).toBe(session.lines.length);
+		expect(received(session)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
+	});
+
+	it('works with bare LF line endings', async () => {
+		const server = await scripted([
+			send(`220 ${exchange} ESMTP ready\n`),
+			expectLine(ehloLine, `250-${exchange} Hello\n250-PIPELINING\n250 8BITMIME\n`),
+			batch([mailLine, rcptLine, quitLine], '250 Ok\n554 Relay access denied\n221 Bye\n'),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(statuses(result)).toMatchObject({banner: 'ok', ehlo: 'ok', relay: 'ok', quit: 'ok'});
+		expect(result.ehlo?.extensions.map(extension => extension.keyword)).toEqual(['PIPELINING', '8BITMIME']);
+		expect(result.relay.attempts[0]).toMatchObject({mailCode: 250, code: 554, accepted: false});
+		expect(ids).toEqual(['starttls-missing']);
+	});
+});
+
+describe('the relay test', () => {
+	it('reports an open relay', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n${bye}`),
+		]);
+		const {result, ids, findings} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.relay).toMatchObject({tested: true, open: true});
+		expect(result.relay.attempts[0]).toMatchObject({code: 250, accepted: true});
+		expect(result.stages.relay.status).toBe('critical');
+		expect(ids).toContain('open-relay');
+		expect(findings.find(item => item.id === 'open-relay')!.message).toContain(`RCPT TO:<${rcptTo}>`);
+	});
+
+	it('tries 16 variants one at a time, with RSET between them, in thorough mode', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, plainEhlo),
+			serve(quitLine, smtpResponder({rcpt: '250 2.1.5 Ok\r\n'})),
+		], {oneCommandPerChunk: true});
+		const {result, ids, findings} = await runProbe(server.port, {relay: 'thorough'});
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		const {attempts} = result.relay;
+		expect(attempts).toHaveLength(16);
+		expect(attempts.every(attempt => attempt.accepted && attempt.code === 250 && attempt.mailCode === 250)).toBe(true);
+		expect(new Set(attempts.map(attempt => attempt.label)).size).toBe(16);
+
+		const commands = received(session).slice(1);
+		const expected = attempts.flatMap((attempt, index) => [
+			...(index > 0 ? ['RSET'] : []),
+			`MAIL FROM:<${attempt.mailFrom}>`,
+			`RCPT TO:<${attempt.rcptTo}>`,
+		]);
+		expect(commands).toEqual([...expected, 'QUIT']);
+		expect(attempts[0]!.mailFrom).toBe('');
+		expect(attempts.some(attempt => attempt.rcptTo.includes('@[127.0.0.1]'))).toBe(true);
+
+		expect(result.relay.open).toBe(true);
+		expect(ids).toContain('open-relay');
+		expect(findings.find(item => item.id === 'open-relay')!.message).toContain('16 of 16');
+	});
+
+	it('pipelines 16 variants and reads each answer into the right attempt', async () => {
+		const matches: RegExp[] = [];
+		const replies: string[] = [];
+		for (let index = 0; index < 16; index++) {
+			if (index > 0) {
+				matches.push(/^RSET$/);
+				replies.push('250 2.0.0 Ok\r\n');
+			}
+
+			matches.push(/^MAIL FROM:/, /^RCPT TO:/);
+			// Only the fourth variant gets through; the sixth is deferred.
+			replies.push('250 2.1.0 Ok\r\n', index === 3 ? '250 2.1.5 Ok\r\n' : (index === 5 ? '451 4.3.0 Try later\r\n' : '554 5.7.1 Relay access denied\r\n'));
+		}
+
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([...matches, quitLine], `${replies.join('')}${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port, {relay: 'thorough'});
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(received(session)).toHaveLength(1 + 48);
+		const {attempts} = result.relay;
+		expect(attempts.map(attempt => attempt.code)).toEqual(Array.from({length: 16}, (_, index) => (index === 3 ? 250 : (index === 5 ? 451 : 554))));
+		expect(attempts.map(attempt => attempt.accepted)).toEqual(Array.from({length: 16}, (_, index) => index === 3));
+		expect(result.relay.open).toBe(true);
+		expect(result.stages.quit.status).toBe('ok');
+		expect(ids).toContain('open-relay');
+	});
+
+	it('calls a 4xx to RCPT (greylisting) inconclusive', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n450 4.2.0 <${rcptTo}>: Recipient address rejected: Greylisted\r\n${bye}`),
+		]);
+		const {result, ids, findings} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.relay).toMatchObject({tested: true, open: false, inconclusive: true});
+		expect(result.relay.reason).toContain('450');
+		// relay-inconclusive is info: the stage is not a failure, the finding says why there is no verdict.
+		expect(result.stages.relay).toMatchObject({status: 'ok', outcome: 'ok'});
+		expect(findings.find(item => item.id === 'relay-inconclusive')).toMatchObject({severity: 'info', stage: 'relay'});
+		expect(ids).toContain('relay-inconclusive');
+		expect(ids).not.toContain('open-relay');
+		expect(ids).not.toContain('rate-limited');
+	});
+
+	it('calls a 530 to MAIL inconclusive and sends no RCPT', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, plainEhlo),
+			expectLine(mailLine, '530 5.7.0 Must issue a STARTTLS command first\r\n'),
+			expectLine(quitLine, bye),
+		], {oneCommandPerChunk: true});
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(received(session)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, 'QUIT']);
+		expect(result.relay).toMatchObject({tested: true, open: false, inconclusive: true});
+		expect(result.relay.attempts[0]).toMatchObject({mailCode: 530, accepted: false});
+		expect(result.relay.reason).toContain('530');
+		expect(ids).toContain('relay-inconclusive');
+	});
+});
+
+describe('the greeting', () => {
+	it('reports a 554 greeting, says QUIT and never EHLO', async () => {
+		const server = await scripted([
+			send(`554 5.7.1 ${exchange} No SMTP service here\r\n`),
+			expectLine(quitLine, bye),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(received(session)).toEqual(['QUIT']);
+		expect(result.stages.banner).toMatchObject({status: 'critical', error: 'rejected'});
+		expect(statuses(result)).toMatchObject({ehlo: 'skipped', starttls: 'skipped', tls: 'skipped', relay: 'skipped', quit: 'ok'});
+		expect(result.banner?.code).toBe(554);
+		expect(ids).toContain('banner-rejected');
+		expect(result.relay.tested).toBe(false);
+	});
+
+	it('reports a 421 "too many connections" greeting as rate limiting, not a rejection', async () => {
+		const server = await scripted([
+			send(`421 4.7.0 ${exchange} Error: too many connections from 127.0.0.1\r\n`),
+			close(),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		// The one finding that judges it, rate-limited, is a warning: no second opinion in the stage.
+		expect(result.stages.banner).toMatchObject({status: 'warning', outcome: 'failed', error: 'rate-limited'});
+		expect(result.rateLimited).toContain('too many connections');
+		expect(ids).toContain('rate-limited');
+		expect(ids).not.toContain('banner-rejected');
+		expect(received(session)).not.toContain('EHLO probe.mxdash.test');
+	});
+
+	it('waits for the last line of a multi-line greeting before EHLO', async () => {
+		const server = await scripted([
+			send(`220-${exchange} ESMTP\r\n`),
+			pause(100),
+			quiet(),
+			send(`220 ${exchange} ready\r\n`),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([mailLine, rcptLine, quitLine], `250 Ok\r\n554 Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(session.log.indexOf(`S: 220 ${exchange} ready`)).toBeLessThan(session.log.indexOf('C: EHLO probe.mxdash.test'));
+		expect(result.banner).toMatchObject({code: 220, text: `${exchange} ESMTP\n${exchange} ready`, hostname: exchange});
+		expect(result.banner!.delayMs).toBeGreaterThanOrEqual(90);
+		expect(result.stages.banner.status).toBe('ok');
+		expect(ids).toEqual(['starttls-missing']);
+	});
+
+	it('reports a slow greeting as a warning, and the rest goes on', async () => {
+		const server = await scripted([
+			pause(500),
+			send(greeting),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([mailLine, rcptLine, quitLine], `250 Ok\r\n554 Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids, findings} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.stages.banner.status).toBe('warning');
+		expect(result.banner!.delayMs).toBeGreaterThanOrEqual(480);
+		expect(statuses(result)).toMatchObject({connect: 'ok', ehlo: 'ok', relay: 'ok', quit: 'ok'});
+		expect(ids).toEqual(['starttls-missing', 'banner-slow']);
+		expect(findings.find(item => item.id === 'banner-slow')!.severity).toBe('warning');
+	});
+
+	it('times out on a server that never greets, at bannerMs', async () => {
+		const server = await scripted([mute()]);
+		const {result, ids, elapsed} = await runProbe(server.port);
+
+		expect(result.stages.connect.status).toBe('ok');
+		expect(result.stages.banner).toMatchObject({status: 'critical', error: 'timeout'});
+		expect(result.stages.banner.ms).toBeGreaterThanOrEqual(limits.bannerMs - 5);
+		expect(elapsed).toBeGreaterThanOrEqual(limits.bannerMs);
+		expect(elapsed).toBeLessThanOrEqual(limits.bannerMs + 1000);
+		expect(ids).toEqual(['banner-timeout']);
+		expect(clientLines(result)).toEqual([]);
+		const session = await finished(server);
+		expect(received(session)).toEqual([]);
+	});
+
+	it('reports a refused connection', async () => {
+		const port = await freePort();
+		const {result, ids, elapsed} = await runProbe(port);
+		expect(result.stages.connect).toMatchObject({status: 'critical', error: 'refused'});
+		expect(statuses(result)).toMatchObject({banner: 'skipped', ehlo: 'skipped', relay: 'skipped', quit: 'skipped'});
+		expect(ids).toEqual(['tcp-refused']);
+		expect(elapsed).toBeLessThan(1000);
+	});
+});
+
+describe('EHLO', () => {
+	it('falls back to HELO when EHLO is refused', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, '502 5.5.1 Command not implemented\r\n'),
+			expectLine(/^HELO probe\.mxdash\.test$/, `250 ${exchange}\r\n`),
+			expectLine(mailLine, '250 Ok\r\n'),
+			expectLine(rcptLine, '554 Relay access denied\r\n'),
+			expectLine(quitLine, bye),
+		], {oneCommandPerChunk: true});
+		const {result, ids} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.ehlo).toMatchObject({greeting: 'HELO', hostname: exchange, extensions: []});
+		expect(result.stages.ehlo.status).toBe('warning');
+		expect(ids).toContain('ehlo-no-esmtp');
+		expect(ids).toContain('starttls-missing');
+		expect(result.stages.relay.status).toBe('ok');
+	});
+
+	it('reports EHLO and HELO both refused', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, '550 5.7.1 Go away\r\n'),
+			expectLine(/^HELO /, '550 5.7.1 Go away\r\n'),
+			expectLine(quitLine, bye),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.stages.ehlo).toMatchObject({status: 'critical', error: 'rejected'});
+		expect(ids).toContain('ehlo-rejected');
+		expect(ids).not.toContain('ehlo-no-esmtp');
+		expect(result.relay.tested).toBe(false);
+		expect(result.stages.quit.status).toBe('ok');
+	});
+});
+
+describe('STARTTLS', () => {
+	it('discards bytes injected after 220 to STARTTLS and reads the real answer to EHLO', async () => {
+		const injected = '250 injected\r\n';
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, tlsEhlo),
+			expectLine(/^STARTTLS$/, `220 2.0.0 Ready to start TLS\r\n${injected}`),
+			startTls(),
+			expectLine(ehloLine, `250-${exchange} Hello again\r\n250-PIPELINING\r\n250 SIZE 52428800\r\n`, {tls: true}),
+			batch([mailLine, rcptLine, quitLine], `250 Ok\r\n554 Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(result.injectedBytes).toBe(Buffer.byteLength(injected));
+		expect(ids).toContain('starttls-injection');
+		// The injection judges the TLS stage (starttls-injection, critical); the stages after it went on.
+		expect(statuses(result)).toMatchObject({starttls: 'ok', tls: 'critical', ehloTls: 'ok', relay: 'ok', quit: 'ok'});
+		expect(result.ehlo?.extensionsAfterTls).toEqual([{keyword: 'PIPELINING', params: []}, {keyword: 'SIZE', params: ['52428800']}]);
+		expect(result.transcript.some(line => line.dir === 'server' && line.text === '250 injected')).toBe(false);
+		expect(result.transcript.some(line => line.dir === 'info' && /discarded 14 bytes/.test(line.text))).toBe(true);
+
+		const established = result.transcript.findIndex(line => line.dir === 'info' && line.text.startsWith('TLS established'));
+		expect(established).toBeGreaterThan(0);
+		expect(result.transcript.slice(established).every(line => line.tls === true)).toBe(true);
+		expect(result.transcript.slice(0, established).some(line => line.tls)).toBe(false);
+		expect(session.lines.filter(line => line.tls).map(line => line.text)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
+	});
+
+	it('reports STARTTLS refused with 454 and still tests the relay in clear text', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, tlsEhlo),
+			expectLine(/^STARTTLS$/, '454 4.7.0 TLS not available due to local problem\r\n'),
+			batch([mailLine, rcptLine, quitLine], `250 Ok\r\n554 Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(session.failures).toEqual([]);
+		expect(result.stages.starttls).toMatchObject({status: 'critical', error: 'rejected', reply: {code: 454}});
+		expect(statuses(result)).toMatchObject({tls: 'skipped', ehloTls: 'skipped', relay: 'ok', quit: 'ok'});
+		expect(ids).toContain('starttls-failed');
+		expect(ids).not.toContain('starttls-missing');
+		expect(result.relay.tested).toBe(true);
+		expect(session.lines.some(line => line.tls)).toBe(false);
+	});
+
+	it('reports a server that closes right after 220 to STARTTLS', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, tlsEhlo),
+			expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
+			close(),
+		]);
+		const {result, ids, elapsed} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.stages.starttls.status).toBe('ok');
+		expect(result.stages.tls.status).toBe('critical');
+		expect(ids.some(id => id === 'starttls-failed' || id === 'connection-lost')).toBe(true);
+		expect(ids).not.toContain('tls-timeout');
+		expect(elapsed).toBeLessThan(limits.tlsMs);
+		expect(result.tls).toBeUndefined();
+	});
+
+	it('times out a TLS handshake that stalls, at tlsMs', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, tlsEhlo),
+			expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
+			mute(),
+		]);
+		const {result, ids, elapsed} = await runProbe(server.port);
+
+		expect(result.stages.tls).toMatchObject({status: 'critical', error: 'timeout'});
+		expect(result.stages.tls.ms).toBeGreaterThanOrEqual(limits.tlsMs - 5);
+		expect(result.stages.tls.ms).toBeLessThanOrEqual(limits.tlsMs + 1000);
+		expect(elapsed).toBeLessThanOrEqual(limits.tlsMs + 1500);
+		expect(ids).toContain('tls-timeout');
+		expect(statuses(result)).toMatchObject({ehloTls: 'skipped', relay: 'skipped'});
+	});
+
+	it.each([
+		{name: 'the MX name', target: exchange, match: true},
+		{name: 'another name', target: 'other.scripted.test', match: false},
+	])('reads a self-signed certificate and checks it against $name', async ({target, match}) => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, tlsEhlo),
+			expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
+			startTls(),
+			expectLine(ehloLine, `250-${exchange} Hello again\r\n250 8BITMIME\r\n`, {tls: true}),
+			expectLine(quitLine, bye, {tls: true}),
+		]);
+		const {result, ids} = await runProbe(server.port, {exchange: target, relay: 'off'});
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(statuses(result)).toMatchObject({starttls: 'ok', tls: 'ok', ehloTls: 'ok', relay: 'skipped', quit: 'ok'});
+		const info = result.tls!;
+		expect(info.version).toMatch(/^TLSv1\.[23]$/);
+		expect(info.cipher).toBeTruthy();
+		expect(info.authorized).toBe(false);
+		expect(info.hostnameMatch).toBe(match);
+		expect(info.chain).toHaveLength(1);
+		const [leaf] = info.chain;
+		expect(leaf!.subject).toContain(`CN=${exchange}`);
+		expect(leaf!.san).toEqual([`DNS:${exchange}`]);
+		expect(leaf!.selfSigned).toBe(true);
+		expect(leaf!.fingerprint256).toBe(new X509Certificate(tlsFiles.cert).fingerprint256);
+		expect(leaf!.fingerprint256).toMatch(/^(?:[\dA-F]{2}:){31}[\dA-F]{2}$/);
+		expect(leaf!.signatureAlgorithm).toBe('ecdsa-with-SHA256');
+		expect(leaf!.keyType).toBe('ec');
+		expect(leaf!.keyBits).toBe(256);
+		expect(leaf!.daysLeft).toBeGreaterThanOrEqual(28);
+		expect(leaf!.daysLeft).toBeLessThanOrEqual(30);
+
+		expect(ids).toContain('cert-self-signed');
+		expect(ids).not.toContain('cert-untrusted');
+		expect(ids).not.toContain('cert-expiring');
+		if (match) {
+			expect(ids).not.toContain('cert-hostname-mismatch');
+		} else {
+			expect(ids).toContain('cert-hostname-mismatch');
+		}
+	});
+});
+
+describe('replies that break the protocol', () => {
+	it('fails on a reply code that changes mid-reply', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, `250-${exchange}\r\n251 b\r\n`),
+			expectLine(quitLine, bye),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.stages.ehlo).toMatchObject({status: 'critical', error: 'code-changed'});
+		expect(ids).toContain('protocol-error');
+		expect(result.relay.tested).toBe(false);
+	});
+
+	it('fails on a four-digit reply code', async () => {
+		const server = await scripted([send(`2200 ${exchange} ready\r\n`), mute()]);
+		const {result, ids} = await runProbe(server.port);
+		const session = await finished(server);
+
+		expect(result.stages.banner).toMatchObject({status: 'critical', error: 'bad-reply'});
+		expect(ids).toContain('protocol-error');
+		expect(received(session)).toEqual([]);
+	});
+
+	it('stops promptly at a line longer than maxLineBytes', async () => {
+		const server = await scripted([send(`220 ${'x'.repeat(limits.maxLineBytes + 1000)}`), mute()]);
+		const {result, ids, elapsed} = await runProbe(server.port);
+		await finished(server);
+
+		expect(result.stages.banner).toMatchObject({status: 'critical', error: 'line-too-long'});
+		expect(ids).toContain('protocol-error');
+		expect(elapsed).toBeLessThan(500);
+		const shown = result.transcript.find(line => line.dir === 'server');
+		expect(shown?.text.endsWith('…')).toBe(true);
+		expect(shown!.text.length).toBeLessThan(100);
+	});
+
+	it('never takes a leftover reply as the answer to the next command', async () => {
+		const server = await scripted([
+			send(greeting),
+			// One reply too many, in the same write as the answer to EHLO.
+			expectLine(ehloLine, `250-${exchange}\r\n250 8BITMIME\r\n250 2.0.0 extra\r\n`),
+			serve(quitLine, smtpResponder()),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		await finished(server);
+
+		expect(result.relay.attempts[0]?.mailText).not.toBe('2.0.0 extra');
+		expect(Object.values(result.stages).some(stage => stage.error === 'unexpected-reply')).toBe(true);
+		expect(ids).toContain('protocol-error');
+	});
+});
+
+describe('cancellation', () => {
+	it('ends the probe promptly when aborted mid-greeting', async () => {
+		const server = await scripted([mute()]);
+		const controller = new AbortController();
+		const {result, elapsed} = await runProbe(server.port, {
+			signal: controller.signal,
+			limits: {...limits, bannerMs: 10_000},
+			onEvent(event) {
+				if (event.type === 'stage' && event.name === 'banner' && event.stage.state === 'running') {
+					setImmediate(() => {
+						controller.abort();
+					});
+				}
+			},
+		});
+
+		expect(result.stages.connect.status).toBe('ok');
+		// Cancelled by us: a fact, not a verdict on the server (no finding judges it).
+		expect(result.stages.banner).toMatchObject({outcome: 'failed', error: 'aborted'});
+		expect(elapsed).toBeLessThan(1000);
+		await finished(server);
+	});
+
+	it('does nothing but return when the signal is already aborted', async () => {
+		const server = await scripted([mute()]);
+		const {result, elapsed} = await runProbe(server.port, {signal: AbortSignal.abort()});
+		expect(result.stages.connect).toMatchObject({outcome: 'failed', error: 'aborted'});
+		expect(elapsed).toBeLessThan(1000);
+	});
+});

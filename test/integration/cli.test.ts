@@ -1,0 +1,100 @@
+import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {runCli} from '../helpers/run-cli.js';
+
+const made: string[] = [];
+const configDir = (): string => {
+	const dir = mkdtempSync(path.join(tmpdir(), 'mxdash-config-'));
+	made.push(dir);
+	return dir;
+};
+
+afterAll(() => {
+	for (const dir of made) {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+function expectOneLine(stderr: string, pattern: RegExp): void {
+	const lines = stderr.trim().split('\n');
+	expect(lines).toHaveLength(1);
+	expect(lines[0]).toMatch(pattern);
+	expect(stderr).not.toMatch(/\bat .+:\d+:\d+/);
+}
+
+describe('the CLI on user mistakes', () => {
+	it('shows help with every flag and the version', async () => {
+		const help = await runCli(['--help']);
+		expect(help.code).toBe(0);
+		for (const flag of ['--json', '--resolver', '--port', '--ehlo-name', '--relay', '--no-relay', '--mail-from', '--rcpt-to', '--ca', '--timeout', '--concurrency', '--warn-days']) {
+			expect(help.stdout).toContain(flag);
+		}
+
+		const version = await runCli(['--version']);
+		expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+	});
+
+	it.each([
+		[['--bogus', 'example.test'], /unknown flag --bogus/],
+		[['bad domain'], /not a valid domain name/],
+		[['-x'], /unknown flag/],
+		[['--resolver', 'dns.example', 'example.test'], /--resolver needs an IP address/],
+		[['--ehlo-name', 'localhost', 'example.test'], /--ehlo-name needs a fully qualified/],
+		[['--mail-from', 'a@b\r\nDATA', 'example.test'], /--mail-from needs a plain address/],
+		[['--ca', '/nonexistent/ca.pem', 'example.test'], /cannot read --ca \/nonexistent\/ca.pem: ENOENT/],
+		[['--port', 'abc', 'example.test'], /--port needs a positive number/],
+		[['--relay', 'sometimes', 'example.test'], /--relay takes/],
+		[['--timeout', '0', 'example.test'], /--timeout needs a positive number/],
+		[[], /no domain given/],
+	])('%j ends with one clear line and exit 3', async (args, pattern) => {
+		const run = await runCli(args as string[], {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toBe('');
+		expectOneLine(run.stderr, pattern);
+	});
+
+	it('reports a corrupt config file by its path and leaves it alone', async () => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, '{"concurrency": ');
+		const run = await runCli(['example.test'], {MXDASH_CONFIG_DIR: dir});
+		expect(run.code).toBe(3);
+		expectOneLine(run.stderr, new RegExp(`cannot read the config file \\(${file.replaceAll('/', '\\/')}\\)`));
+		expect(readFileSync(file, 'utf8')).toBe('{"concurrency": ');
+		writeFileSync(file, '{"concurrency": "lots"}');
+		const typed = await runCli(['example.test'], {MXDASH_CONFIG_DIR: dir});
+		expectOneLine(typed.stderr, /bad value for "concurrency"/);
+	});
+
+	it('reports an unwritable config directory in one line', async () => {
+		const dir = configDir();
+		// Root ignores file modes, so block the write with a directory where the file must go.
+		mkdirSync(path.join(dir, 'blocked'));
+		mkdirSync(path.join(dir, 'blocked', 'config.json'));
+		const run = await runCli(['config', 'set', 'concurrency', '4'], {MXDASH_CONFIG_DIR: path.join(dir, 'blocked')});
+		expect(run.code).toBe(3);
+		expectOneLine(run.stderr, /cannot (read|write) the config file/);
+	});
+
+	it('keeps settings with config set, and flags override them', async () => {
+		const dir = configDir();
+		const set = await runCli(['config', 'set', 'ehloName', 'probe.example.net'], {MXDASH_CONFIG_DIR: dir});
+		expect(set.code).toBe(0);
+		expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ehloName: 'probe.example.net'});
+		const bad = await runCli(['config', 'set', 'timeout', 'soon'], {MXDASH_CONFIG_DIR: dir});
+		expectOneLine(bad.stderr, /timeout needs a positive number/);
+		const badKey = await runCli(['config', 'set', 'colour', 'red'], {MXDASH_CONFIG_DIR: dir});
+		expectOneLine(badKey.stderr, /config keys are/);
+	});
+
+	it('says UNKNOWN (exit 3) when no resolver answers, quickly', async () => {
+		const run = await runCli(['--json', '--resolver', '127.0.0.1:9', '--timeout', '2', 'example.test'], {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(3);
+		const report = JSON.parse(run.stdout) as {summary: {status: string}; domains: Array<{findings: Array<{id: string}>}>};
+		expect(report.summary.status).toBe('unknown');
+		expect(report.domains[0]?.findings.map(item => item.id)).toEqual(['dns-error']);
+		expect(run.ms).toBeLessThan(15_000);
+	});
+});

@@ -1,0 +1,87 @@
+import {render} from 'ink-testing-library';
+import {describe, expect, it} from 'vitest';
+import {stageNames} from '../../source/core/types.js';
+import type {Stage, StageName} from '../../source/core/types.js';
+import type {HostState} from '../../source/ui/store.js';
+import {makeTheme} from '../../source/ui/theme.js';
+import {DetailScreen} from '../../source/ui/views/detail-screen.js';
+import type {DetailScreenProps} from '../../source/ui/views/detail-screen.js';
+import {StatusBar} from '../../source/ui/views/status-bar.js';
+import type {StatusBarProps} from '../../source/ui/views/status-bar.js';
+
+/** The views on their own, from props: here the single-instance spinners of ink-spinner. */
+
+const dots = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+const line = /[-\\|/]/;
+
+function host(phase: HostState['phase']): HostState {
+	const stages = Object.fromEntries(stageNames.map(name => [name, {state: 'pending'}])) as Record<StageName, Stage>;
+	return {key: 'mx.a.test|127.0.0.1|25', exchange: 'mx.a.test', ip: '127.0.0.1', port: 25, phase, stages, transcript: [], findings: [], judged: phase === 'done', history: [], changes: [], ...(phase === 'done' ? {status: 'ok'} : {})};
+}
+
+function statusBar(running: boolean, ascii = false): StatusBarProps {
+	const hosts = new Map([['a', host('done')], ['b', host('probing')]]);
+	return {
+		snapshot: {domains: [], hosts, round: {running, count: 0}, counts: {info: 1, warning: 2, critical: 3}},
+		width: 80,
+		theme: makeTheme({noColor: true, ascii}),
+		now: 0,
+	};
+}
+
+function detail(phase: HostState['phase'], ascii = false): DetailScreenProps {
+	return {
+		row: {kind: 'host', id: 'a.test|mx', domain: 'a.test', key: 'mx.a.test|127.0.0.1|25', exchange: 'mx.a.test', preference: 10, implicit: false},
+		host: host(phase), pane: 0, lines: [{text: 'Greeting'}], paneTop: 0, extensions: [], sideBySide: false, paneWidth: 80, tableWidth: 44,
+		bodyHeight: 10, width: 80, theme: makeTheme({noColor: true, ascii}),
+	};
+}
+
+const firstLine = (frame: string | undefined): string => frame?.split('\n')[0] ?? '';
+
+describe('the spinners', () => {
+	it('spins in the status bar while a round runs', () => {
+		const app = render(<StatusBar {...statusBar(true)}/>);
+		expect(firstLine(app.lastFrame())).toMatch(new RegExp(`^ mxdash {2}0 domains {2}${dots.source} probing 1/2 {2}✗3 !2 i1 {2}first round`));
+		app.unmount();
+	});
+
+	it('draws ASCII frames with --ascii', () => {
+		const app = render(<StatusBar {...statusBar(true, true)}/>);
+		expect(firstLine(app.lastFrame())).toMatch(new RegExp(`^ mxdash {2}0 domains {2}${line.source} probing 1/2 {2}X3`));
+		app.unmount();
+	});
+
+	it('has no spinner when idle', () => {
+		const app = render(<StatusBar {...statusBar(false)}/>);
+		expect(firstLine(app.lastFrame())).toMatch(/^ mxdash {2}0 domains {2}2 addresses {2}✗3 !2 i1 {2}first round/);
+		app.unmount();
+	});
+
+	it.each(['queued', 'probing'] as const)('spins after the detail title while the host is %s', phase => {
+		const app = render(<DetailScreen {...detail(phase)}/>);
+		expect(firstLine(app.lastFrame())).toMatch(new RegExp(`^ mx\\.a\\.test \\[127\\.0\\.0\\.1\\] {2}a\\.test {2}${phase} ${dots.source}$`));
+		app.unmount();
+	});
+
+	it('spins in ASCII after the detail title with --ascii', () => {
+		const app = render(<DetailScreen {...detail('probing', true)}/>);
+		expect(firstLine(app.lastFrame())).toMatch(new RegExp(`probing ${line.source}$`));
+		app.unmount();
+	});
+
+	it('has no spinner once the host is done', () => {
+		const app = render(<DetailScreen {...detail('done')}/>);
+		expect(firstLine(app.lastFrame()).trimEnd()).toBe(' mx.a.test [127.0.0.1]  a.test  OK');
+		app.unmount();
+	});
+
+	it('cuts a long title to leave the spinner room', () => {
+		const props = detail('probing');
+		const app = render(<DetailScreen {...props} row={{...props.row, exchange: `mx${'x'.repeat(100)}.a.test`}}/>);
+		const text = firstLine(app.lastFrame());
+		expect(text).toMatch(new RegExp(`… ${dots.source}$`));
+		expect([...text]).toHaveLength(80);
+		app.unmount();
+	});
+});

@@ -1,0 +1,209 @@
+import {render} from 'ink-testing-library';
+import {describe, expect, it, vi} from 'vitest';
+import {App} from '../../source/ui/app.js';
+import type {Controller} from '../../source/ui/app.js';
+import {keymap} from '../../source/ui/keymap.js';
+import {Store} from '../../source/ui/store.js';
+import {makeTheme} from '../../source/ui/theme.js';
+import {roundEvents} from '../helpers/fake-events.js';
+import type {FakeHost} from '../helpers/fake-events.js';
+
+const keys = {down: '\u001B[B', up: '\u001B[A', enter: '\r', escape: '\u001B', end: '\u001B[F', tab: '\t'};
+
+function setup(domains: Record<string, FakeHost[]>, theme = makeTheme({noColor: true})) {
+	const store = new Store(Object.keys(domains).map(domain => ({domain, input: domain})), 0);
+	for (const event of roundEvents(domains)) {
+		store.apply(event);
+	}
+
+	store.flush();
+	const controller: Controller & Record<string, ReturnType<typeof vi.fn>> = {
+		reprobe: vi.fn(),
+		reprobeAll: vi.fn(),
+		addDomain: vi.fn((input: string) => (input.includes(' ') ? 'not a valid domain name' : undefined)),
+		removeDomain: vi.fn(),
+		quit: vi.fn(),
+	};
+	const app = render(<App store={store} controller={controller} theme={theme}/>);
+	return {store, controller, app};
+}
+
+/** Let Ink take a keypress on its own (it reads one chunk as one key). */
+async function tick(): Promise<void> {
+	await new Promise(resolve => {
+		setTimeout(resolve, 10);
+	});
+}
+
+/**
+ * Type keys, then wait for the frame that follows the last one (Ink writes a frame only when
+ * the output changes, so a key that changes nothing just waits out the bound).
+ */
+async function press(app: ReturnType<typeof render>, ...sequence: string[]): Promise<string> {
+	let before = app.frames.length;
+	for (const key of sequence) {
+		await tick();
+		before = app.frames.length;
+		app.stdin.write(key);
+	}
+
+	for (let waited = 0; app.frames.length === before && waited < 1000; waited += 10) {
+		await tick();
+	}
+
+	return app.lastFrame() ?? '';
+}
+
+const two = {
+	'a.test': [{exchange: 'mx1.a.test', ip: '127.0.0.1'}, {exchange: 'mx2.a.test', ip: '127.0.0.2', open: true}],
+	'b.test': [{exchange: 'mx.b.test', ip: '127.0.0.3'}],
+};
+
+describe('the dashboard', () => {
+	it('shows domain rows, host rows and stage cells', async () => {
+		const {app} = setup(two);
+		const frame = await press(app);
+		expect(frame).toContain('MX host');
+		expect(frame).toMatch(/a\.test {2}CRITICAL/);
+		expect(frame).toMatch(/mx2\.a\.test\s+127\.0\.0\.2 .*OPEN/);
+		expect(frame).toMatch(/mx1\.a\.test\s+127\.0\.0\.1 .*closed/);
+		expect(frame).toContain('5 rows');
+		app.unmount();
+	});
+
+	it('opens a host with Enter, switches panes, and Esc returns with the selection kept', async () => {
+		const {app} = setup(two);
+		let frame = await press(app, keys.down, keys.down, keys.enter);
+		expect(frame).toContain('[1 Summary]');
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		frame = await press(app, '2');
+		expect(frame).toContain('→ EHLO probe.mxdash.test');
+		expect(frame).toContain('← 250 STARTTLS');
+		expect(frame).toMatch(/─+ TLS TLSv1\.3/);
+		frame = await press(app, '3');
+		expect(frame).toContain('[0] leaf: CN=mx.test');
+		expect(frame).toContain('[1] root: CN=Test CA');
+		frame = await press(app, keys.tab);
+		expect(frame).toContain('[4 Findings]');
+		expect(frame).toContain('CRITICAL open-relay');
+		expect(frame).toContain('→ Close the relay now:');
+		frame = await press(app, keys.escape);
+		expect(frame).toMatch(/› (?:\d+ )?mx2\.a\.test/);
+		frame = await press(app, keys.down, keys.enter);
+		expect(frame).toContain('mx.b.test [127.0.0.3]');
+		app.unmount();
+	});
+
+	it('keeps the selection on the same host when rows are added above it', async () => {
+		const {app, store} = setup(two);
+		let frame = await press(app, keys.down, keys.down, keys.down, keys.down);
+		expect(frame).toMatch(/› (?:\d+ )?mx\.b\.test/);
+		const before = frame.split('\n').findIndex(line => line.includes('›'));
+		// The next round finds two more hosts for a.test, above the selected row.
+		const more = [{exchange: 'mx0.a.test', ip: '127.0.0.7'}, ...two['a.test'], {exchange: 'mx3.a.test', ip: '127.0.0.8'}];
+		for (const event of roundEvents({'a.test': more}, '2026-01-01T00:02:00.000Z')) {
+			store.apply(event);
+		}
+
+		store.flush();
+		frame = await press(app);
+		expect(frame).toMatch(/› (?:\d+ )?mx\.b\.test/);
+		expect(frame.split('\n').findIndex(line => line.includes('›'))).toBe(before + 2);
+		app.unmount();
+	});
+
+	it('renders only the rows that fit, with a position indicator', async () => {
+		const hosts = Array.from({length: 60}, (_, index) => ({exchange: `mx${index}.big.test`, ip: `127.0.1.${index}`}));
+		const {app} = setup({'big.test': hosts});
+		let frame = await press(app);
+		expect(frame.split('\n').length).toBeLessThanOrEqual(23);
+		expect(frame).toContain('1–20 of 61');
+		expect(frame).not.toContain('mx59.big.test');
+		frame = await press(app, keys.end);
+		expect(frame).toContain('mx59.big.test');
+		expect(frame).toContain('42–61 of 61');
+		app.unmount();
+	});
+
+	it('adds, removes and re-probes through the controller', async () => {
+		const {app, controller} = setup(two);
+		let frame = await press(app, 'a', ...'bad domain', keys.enter);
+		expect(frame).toContain('not a valid domain name');
+		frame = await press(app, keys.escape, 'a', ...'c.test', keys.enter);
+		expect(controller.addDomain).toHaveBeenLastCalledWith('c.test');
+		expect(frame).not.toContain('Add domain');
+		await press(app, 'd', 'y');
+		expect(controller.removeDomain).toHaveBeenCalledWith('a.test');
+		await press(app, 'R');
+		expect(controller.reprobeAll).toHaveBeenCalled();
+		await press(app, keys.down, keys.enter, 'r');
+		expect(controller.reprobe).toHaveBeenCalledWith(['mx1.a.test|127.0.0.1|25']);
+		app.unmount();
+	});
+
+	it('takes keys typed faster than they are read, one by one', async () => {
+		const {app} = setup(two);
+		let frame = await press(app, 'jjj');
+		expect(frame).toMatch(/› b\.test/);
+		frame = await press(app, 'k\r');
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		app.unmount();
+	});
+
+	it('filters rows with /', async () => {
+		const {app} = setup(two);
+		const frame = await press(app, '/', ...'b.test', keys.enter);
+		expect(frame).toContain('mx.b.test');
+		expect(frame).not.toContain('mx1.a.test');
+		expect(frame).toContain('filter "b.test"');
+		app.unmount();
+	});
+
+	it('lists every key of the keymap in the help', async () => {
+		const {app} = setup(two);
+		const frame = await press(app, '?');
+		for (const binding of keymap.slice(0, 18)) {
+			expect(frame).toContain(binding.description);
+		}
+
+		app.unmount();
+	});
+
+	it('never lets server text reach the terminal raw, and draws without colour under NO_COLOR', async () => {
+		const hostile = '\u001B]0;pwned\u0007\u001B[2J\u009B31m\r\u202Eevil';
+		const {app} = setup({'evil.test': [{exchange: 'mx.evil.test\u001B[31m', ip: '127.0.0.5', banner: hostile}]});
+		let frame = await press(app, keys.down, keys.enter);
+		expect(frame).toContain('\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m\\r\\u202eevil');
+		frame = await press(app, '2');
+		for (const screen of [frame, app.lastFrame() ?? '']) {
+			expect([...screen].filter(char => ['\u001B', '\u009B', '\u202E', '\r'].includes(char))).toEqual([]);
+		}
+
+		app.unmount();
+	});
+
+	it('uses ASCII glyphs with --ascii', async () => {
+		const {app} = setup(two, makeTheme({ascii: true}));
+		const frame = await press(app);
+		expect(frame).not.toMatch(/[✓✗›–]/);
+		expect(frame).toMatch(/> a\.test/);
+		expect(frame).toContain('+closed');
+		app.unmount();
+	});
+
+	it('marks a host whose certificate changed since the previous round, and lists the change', async () => {
+		const {app, store} = setup({'a.test': [{exchange: 'mx1.a.test', ip: '127.0.0.1'}]});
+		for (const event of roundEvents({'a.test': [{exchange: 'mx1.a.test', ip: '127.0.0.1', open: true, fingerprint: '99:88:77:66:55:44'}]}, '2026-01-01T00:05:00.000Z')) {
+			store.apply(event);
+		}
+
+		store.flush();
+		let frame = await press(app);
+		expect(frame).toMatch(/◆ (?:\d+ )?mx1\.a\.test/);
+		frame = await press(app, keys.down, keys.enter);
+		expect(frame).toContain('certificate AB:CD… → 99:88:77:66…');
+		expect(frame).toContain('status ok → critical');
+		expect(frame).toMatch(/History \(oldest first\): ✓ ✗/);
+		app.unmount();
+	});
+});
