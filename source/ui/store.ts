@@ -340,11 +340,11 @@ function withHistory(host: HostState): HostState {
 	};
 	const last = host.history.at(-1);
 	if (last?.at === summary.at) {
-		return {...host, history: [...host.history.slice(0, -1), summary]};
+		const before = host.history.at(-2);
+		return {...host, changes: before ? factChanges(before, summary) : [], history: [...host.history.slice(0, -1), summary]};
 	}
 
-	const before = host.history.at(-1);
-	return {...host, changes: before ? factChanges(before, summary) : [], history: [...host.history, summary].slice(-historyLength)};
+	return {...host, changes: last ? factChanges(last, summary) : [], history: [...host.history, summary].slice(-historyLength)};
 }
 
 function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {

@@ -7,14 +7,13 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {diagnoseAddress} from '../../source/core/checks/index.js';
-import {stageStatus} from '../../source/core/run/report-model.js';
+import {reportStages} from '../../source/core/run/report-model.js';
 import type {StageReport} from '../../source/core/run/report-model.js';
 import {defaultLimits} from '../../source/core/limits.js';
 import type {Limits} from '../../source/core/limits.js';
 import {probe} from '../../source/core/smtp/session.js';
 import type {ProbeOptions} from '../../source/core/smtp/session.js';
 import type {Finding, ProbeResult, StageName} from '../../source/core/types.js';
-import {stageNames} from '../../source/core/types.js';
 import {batch, close, expectLine, freePort, mute, pause, quiet, send, serve, smtpResponder, startScriptedServer, startTls, within} from '../helpers/scripted-server.js';
 import type {ScriptedServer, ScriptedServerOptions, Session, Step} from '../helpers/scripted-server.js';
 
@@ -89,8 +88,7 @@ async function runProbe(port: number, overrides: Partial<ProbeOptions> & {exchan
 	const findings = diagnoseAddress({result}, {warnDays: 21, bannerSlowMs: limits.bannerSlowMs, now: Date.now});
 	checkTranscript(result);
 	// Each stage with the status the report gives it: the worst finding that judges it.
-	const stages = Object.fromEntries(stageNames.map(name => [name, {...result.stages[name], status: stageStatus(name, result.stages[name], findings)}])) as Record<StageName, StageReport>;
-	return {result: {...result, stages}, elapsed, findings, ids: findings.map(item => item.id)};
+	return {result: {...result, stages: reportStages(result.stages, findings)}, elapsed, findings, ids: findings.map(item => item.id)};
 }
 
 /** The server's session after the client is gone and the script has ended (bounded). */

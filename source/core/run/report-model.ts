@@ -54,6 +54,11 @@ export function stageStatus(name: StageName, stage: Stage, findings: readonly Fi
 	return severity === 'warning' || severity === 'critical' ? severity : 'ok';
 }
 
+/** Every stage of a session with the status the report gives it. */
+export function reportStages(stages: Readonly<Record<StageName, Stage>>, findings: readonly Finding[]): Record<StageName, StageReport> {
+	return Object.fromEntries(stageNames.map(name => [name, {...stages[name], status: stageStatus(name, stages[name], findings)}])) as Record<StageName, StageReport>;
+}
+
 /** Everything the engine knows now, in the JSON contract of docs/checks.md. */
 export function buildReport(knowledge: Knowledge, meta: {version: string; domains: string[]; startedAt: Date; finishedAt: Date}): Report {
 	const domains = meta.domains.flatMap(domain => {
@@ -123,7 +128,7 @@ function addressReport(knowledge: Knowledge, key: string): AddressReport[] {
 		ip: target.ip,
 		port: target.port,
 		...rest,
-		stages: Object.fromEntries(stageNames.map(name => [name, {...stages[name], status: stageStatus(name, stages[name], verdict.findings)}])) as Record<StageName, StageReport>,
+		stages: reportStages(stages, verdict.findings),
 		ptr: ptr?.ptr ?? null,
 		ptrNames: ptr?.ptrNames ?? [],
 		fcrdns: ptr?.fcrdns ?? null,

@@ -8,14 +8,13 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import {diagnoseAddress} from '../../../source/core/checks/index.js';
-import {stageStatus} from '../../../source/core/run/report-model.js';
+import {reportStages} from '../../../source/core/run/report-model.js';
 import type {StageReport} from '../../../source/core/run/report-model.js';
 import {defaultLimits} from '../../../source/core/limits.js';
 import type {Limits} from '../../../source/core/limits.js';
 import {probe} from '../../../source/core/smtp/session.js';
 import type {ProbeOptions} from '../../../source/core/smtp/session.js';
 import type {ProbeResult, StageName} from '../../../source/core/types.js';
-import {stageNames} from '../../../source/core/types.js';
 import {bounded, startHostile} from '../../helpers/hostile-servers.js';
 import type {Behaviour, HostileOptions, HostileServer, HostileSession} from '../../helpers/hostile-servers.js';
 import {startScriptedServer} from '../../helpers/scripted-server.js';
@@ -128,8 +127,7 @@ export async function probeAt(server: {host?: string; port: number}, overrides: 
 	const elapsed = performance.now() - started;
 	const findings = diagnoseAddress({result}, context);
 	// Each stage with the status the report gives it: the worst finding that judges it.
-	const stages = Object.fromEntries(stageNames.map(stage => [stage, {...result.stages[stage], status: stageStatus(stage, result.stages[stage], findings)}])) as Record<StageName, StageReport>;
-	return {result: {...result, stages}, elapsed, ids: findings.map(item => item.id)};
+	return {result: {...result, stages: reportStages(result.stages, findings)}, elapsed, ids: findings.map(item => item.id)};
 }
 
 export function serverLines(result: ProbeResult): string[] {
