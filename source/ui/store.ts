@@ -171,7 +171,12 @@ export class Store {
 
 			case 'verdict': {
 				this.addressFindings.set(event.key, event.verdict.findings);
-				this.updateHost(event.key, host => withHistory({...host, status: event.verdict.status, judged: true, findings: this.findingsOf(host)}));
+				this.updateHost(event.key, host => {
+					const judged = {...host, status: event.verdict.status, findings: this.findingsOf(host)};
+					// While a new session runs, a verdict is the previous session judged again (a late
+					// PTR): the latest knowledge, but not a session of its own in the history.
+					return host.phase === 'done' ? withHistory({...judged, judged: true}) : judged;
+				});
 				break;
 			}
 

@@ -1,0 +1,63 @@
+import {describe, expect, it} from 'vitest';
+import type {MonitorEvent} from '../../source/core/run/monitor.js';
+import {Store} from '../../source/ui/store.js';
+import {roundEvents} from '../helpers/fake-events.js';
+
+const hosts = {'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1'}], 'b.test': [{exchange: 'mx.b.test', ip: '127.0.0.2', open: true}]};
+
+function fed(events: MonitorEvent[], store = new Store(Object.keys(hosts).map(domain => ({domain, input: domain})), 0)): Store {
+	for (const event of events) {
+		store.apply(event);
+	}
+
+	store.flush();
+	return store;
+}
+
+describe('the dashboard store', () => {
+	it('counts what the latest verdicts say, and keeps the objects of what did not change', () => {
+		const store = fed(roundEvents(hosts));
+		const first = store.getSnapshot();
+		expect(first.counts.critical).toBe(first.domains.reduce((sum, domain) => sum + domain.counts.critical, 0));
+		expect(first.domains.map(domain => domain.status)).toEqual(['ok', 'critical']);
+		fed([], store);
+		const second = store.getSnapshot();
+		expect(second.hosts).toBe(first.hosts);
+		expect(second.rows).toBe(first.rows);
+	});
+
+	it('appends transcript lines in place, without copying the array per line', () => {
+		const store = fed(roundEvents(hosts));
+		const key = [...store.getSnapshot().hosts.keys()][0]!;
+		const lines = store.getSnapshot().hosts.get(key)!.transcript;
+		store.apply({type: 'probe', key, event: {type: 'line', line: {t: 99, dir: 'info', text: 'one more'}}});
+		store.flush();
+		const host = store.getSnapshot().hosts.get(key)!;
+		expect(host.transcript).toBe(lines);
+		expect(host.transcript.at(-1)?.text).toBe('one more');
+	});
+
+	it('takes a verdict that comes while a host is probed again as the previous session judged again, not as a session', () => {
+		const store = fed(roundEvents(hosts));
+		const next = roundEvents({'a.test': hosts['a.test']}, '2026-01-01T00:05:00.000Z');
+		const queued = next.findIndex(event => event.type === 'queued');
+		const verdict = next.find(event => event.type === 'verdict')!;
+		// A late PTR answer re-judges the old session after the new one was queued.
+		fed([...next.slice(0, queued + 1), verdict, ...next.slice(queued + 1)], store);
+		const host = [...store.getSnapshot().hosts.values()].find(item => item.exchange === 'mx.a.test')!;
+		expect(host.history.map(entry => entry.at)).toEqual(['2026-01-01T00:01:00.000Z', '2026-01-01T00:05:00.000Z']);
+		expect(host.changes).toEqual([]);
+		expect(host.judged).toBe(true);
+	});
+
+	it('leaves a host unjudged while its new session runs, keeping the previous verdict', () => {
+		const store = fed(roundEvents(hosts));
+		const key = [...store.getSnapshot().hosts.values()].find(item => item.exchange === 'mx.b.test')!.key;
+		store.apply({type: 'queued', key, target: {exchange: 'mx.b.test', ip: '127.0.0.2', port: 25}});
+		store.flush();
+		const host = store.getSnapshot().hosts.get(key)!;
+		expect(host).toMatchObject({phase: 'queued', judged: false, status: 'critical'});
+		expect(host.findings.map(item => item.id)).toContain('open-relay');
+		expect(store.getSnapshot().domains.find(domain => domain.domain === 'b.test')?.status).toBe('critical');
+	});
+});
