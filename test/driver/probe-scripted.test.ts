@@ -151,7 +151,9 @@ describe('a dialogue without STARTTLS', () => {
 		expect(result.ehlo?.extensions.map(extension => extension.keyword)).toEqual(['PIPELINING', 'SIZE', '8BITMIME']);
 		expect(result.ehlo?.extensions[1]).toEqual({keyword: 'SIZE', params: ['52428800']});
 
-		expect(result.transcript[0]).toMatchObject({dir: 'info', text: `connected to 127.0.0.1 port ${server.port}`});
+		// The connection attempt comes first, then its outcome with its time.
+		expect(result.transcript[0]).toMatchObject({dir: 'info', text: `connecting to 127.0.0.1 port ${server.port} (up to ${limits.connectMs} ms)`});
+		expect(result.transcript[1]).toMatchObject({dir: 'info', text: expect.stringMatching(new RegExp(`^connected to 127\\.0\\.0\\.1 port ${server.port} after \\d+ ms$`)) as unknown});
 		expect(clientLines(result)).toEqual(received(session));
 		expect(result.transcript.filter(line => line.dir === 'server').map(line => line.text)).toEqual([
 			`220 ${exchange} ESMTP ready`,
@@ -407,6 +409,27 @@ describe('the greeting', () => {
 		expect(statuses(result)).toMatchObject({banner: 'skipped', ehlo: 'skipped', relay: 'skipped', quit: 'skipped'});
 		expect(ids).toEqual(['tcp-refused']);
 		expect(elapsed).toBeLessThan(1000);
+	});
+
+	it('says in the transcript that it connected, and how a refused connection ended and when', async () => {
+		const port = await freePort();
+		const lines: string[] = [];
+		const {result} = await runProbe(port, {onEvent(event) {
+			if (event.type === 'line') {
+				lines.push(event.line.text);
+			}
+		}});
+		expect(result.transcript.map(line => line.dir)).toEqual(['info', 'info']);
+		expect(result.transcript[0]!.text).toBe(`connecting to 127.0.0.1 port ${port} (up to ${limits.connectMs} ms)`);
+		expect(result.transcript[1]!.text).toMatch(new RegExp(`^connection to 127\\.0\\.0\\.1 port ${port} refused after \\d+ ms$`));
+		// The same lines came as events, the first one before the outcome was known.
+		expect(lines).toEqual(result.transcript.map(line => line.text));
+	});
+
+	it('says a cancelled session never connected', async () => {
+		const port = await freePort();
+		const {result} = await runProbe(port, {signal: AbortSignal.abort()});
+		expect(result.transcript).toEqual([expect.objectContaining({dir: 'info', text: `connection to 127.0.0.1 port ${port} cancelled after 0 ms`})]);
 	});
 });
 

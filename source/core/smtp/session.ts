@@ -114,8 +114,30 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			const before = state;
 			const next = step(state, input);
 			state = next.state;
+			if (state.stages.connect !== before.stages.connect) {
+				sayConnect(state.stages.connect);
+			}
+
 			publish(before);
 			run(next.actions);
+		}
+
+		// A failed connect leaves no dialogue to show: the transcript still says what was tried,
+		// how it ended and when, so a refused or filtered host is never a blank pane.
+		function sayConnect(stage: Stage): void {
+			if (stage.state !== 'done' || stage.outcome !== 'failed') {
+				return;
+			}
+
+			const to = `${target.ip} port ${target.port}`;
+			const after = `after ${Math.round(stage.ms ?? elapsed())} ms`;
+			const outcomes: Partial<Record<StageError, string>> = {
+				refused: `connection to ${to} refused ${after}`,
+				timeout: `connection to ${to} timed out ${after}: no answer`,
+				unreachable: `${to} unreachable ${after}: ${stage.detail ?? 'no route'}`,
+				aborted: `connection to ${to} cancelled ${after}`,
+			};
+			record('info', outcomes[stage.error ?? 'socket-error'] ?? `connection to ${to} failed ${after}: ${stage.detail ?? stage.error ?? 'unknown error'}`);
 		}
 
 		function run(actions: MachineAction[]): void {
@@ -287,9 +309,11 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		socket.on('end', onClose);
 		socket.on('close', onClose);
 		socket.once('connect', () => {
-			record('info', `connected to ${target.ip} port ${target.port}`);
+			record('info', `connected to ${target.ip} port ${target.port} after ${Math.round(elapsed())} ms`);
 			feed({type: 'connected', at: elapsed()});
 		});
+		// Said before the attempt, so a pending connect shows it is waiting, and for how long at most.
+		record('info', `connecting to ${target.ip} port ${target.port} (up to ${limits.connectMs} ms)`);
 		socket.connect({host: target.ip, port: target.port, noDelay: true});
 	});
 }

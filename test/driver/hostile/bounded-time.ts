@@ -112,6 +112,11 @@ describe.concurrent('2. bounded time', () => {
 			expect(ids).toEqual(['tcp-timeout']);
 			expect(elapsed).toBeGreaterThanOrEqual(limits.connectMs);
 			expect(elapsed).toBeLessThanOrEqual(limits.connectMs + 700);
+			// The transcript says what was tried and how long it waited, not nothing.
+			expect(result.transcript.map(line => [line.dir, line.text])).toEqual([
+				['info', `connecting to ${hole.host} port ${hole.port} (up to ${limits.connectMs} ms)`],
+				['info', expect.stringMatching(new RegExp(`^connection to ${hole.host.replaceAll('.', '\\.')} port ${hole.port} timed out after \\d+ ms: no answer$`)) as unknown],
+			]);
 		} finally {
 			hole.stop();
 		}
