@@ -115,6 +115,8 @@ export type RelayResult = {
 	/** Why the test did not run or gave no verdict. */
 	reason?: string;
 	inconclusive?: boolean;
+	/** Tested on a second, plaintext connection, after the TLS handshake of the first failed. */
+	plaintextRetry?: boolean;
 	attempts: RelayAttempt[];
 };
 

@@ -11,7 +11,7 @@ import {reportStages} from '../../source/core/run/report-model.js';
 import type {StageReport} from '../../source/core/run/report-model.js';
 import {defaultLimits} from '../../source/core/limits.js';
 import type {Limits} from '../../source/core/limits.js';
-import {probe} from '../../source/core/smtp/session.js';
+import {probe, probeWithFallback} from '../../source/core/smtp/session.js';
 import type {ProbeOptions} from '../../source/core/smtp/session.js';
 import type {Finding, ProbeResult, StageName} from '../../source/core/types.js';
 import {batch, close, expectLine, freePort, mute, pause, quiet, send, serve, smtpResponder, startScriptedServer, startTls, within} from '../helpers/scripted-server.js';
@@ -65,7 +65,7 @@ afterEach(async () => {
 	await Promise.all(servers.splice(0).map(async server => server.close()));
 });
 
-async function scripted(script: Step[], options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
+async function scripted(script: Step[] | ((index: number) => Step[]), options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
 	const server = await startScriptedServer(script, {tls: {key: tlsFiles.key, cert: tlsFiles.cert}, ...options});
 	servers.push(server);
 	return server;
@@ -73,10 +73,10 @@ async function scripted(script: Step[], options: ScriptedServerOptions = {}): Pr
 
 type Run = {result: Omit<ProbeResult, 'stages'> & {stages: Record<StageName, StageReport>}; elapsed: number; findings: Finding[]; ids: string[]};
 
-async function runProbe(port: number, overrides: Partial<ProbeOptions> & {exchange?: string} = {}): Promise<Run> {
-	const {exchange: name = exchange, ...rest} = overrides;
+async function runProbe(port: number, overrides: Partial<ProbeOptions> & {exchange?: string; fallback?: boolean} = {}): Promise<Run> {
+	const {exchange: name = exchange, fallback = false, ...rest} = overrides;
 	const started = performance.now();
-	const result = await within(probe({domain: 'scripted.test', exchange: name, ip: '127.0.0.1', port}, {
+	const result = await within((fallback ? probeWithFallback : probe)({domain: 'scripted.test', exchange: name, ip: '127.0.0.1', port}, {
 		ehloName,
 		relay: 'basic',
 		mailFrom,
@@ -597,6 +597,65 @@ describe('STARTTLS', () => {
 		} else {
 			expect(ids).toContain('cert-hostname-mismatch');
 		}
+	});
+});
+
+describe('the plaintext retry after a failed TLS handshake', () => {
+	const brokenTls = [
+		send(greeting),
+		expectLine(ehloLine, tlsEhlo),
+		expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
+		// Plaintext where the handshake should be: the client's handshake fails.
+		send('this is not TLS at all\r\n'),
+		mute(),
+	];
+	const plaintextRelay = [
+		send(greeting),
+		// STARTTLS is offered again; the retry does not take it.
+		expectLine(ehloLine, tlsEhlo),
+		batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n550 5.7.1 <${rcptTo}>: Relay access denied\r\n${bye}`),
+	];
+
+	it('tests the relay on a second, plaintext connection and keeps the TLS failure as it was', async () => {
+		const server = await scripted(index => (index === 0 ? brokenTls : plaintextRelay));
+		const relayEvents: string[] = [];
+		const {result, ids} = await runProbe(server.port, {fallback: true, onEvent(event) {
+			if (event.type === 'stage' && event.name === 'relay') {
+				relayEvents.push(event.stage.state);
+			}
+		}});
+		await within(Promise.all(server.sessions.flatMap(session => [session.closed, session.done])), 5000, 'the server sessions did not end');
+
+		expect(server.sessions).toHaveLength(2);
+		expect(server.sessions.map(session => session.failures)).toEqual([[], []]);
+		expect(received(server.sessions[1]!)).toEqual([`EHLO ${ehloName}`, `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
+
+		// The TLS failure is reported as before; the relay verdict comes from the retry.
+		expect(result.stages.tls).toMatchObject({status: 'critical', error: 'tls-failed'});
+		expect(ids).toContain('starttls-failed');
+		expect(ids).not.toContain('relay-inconclusive');
+		expect(result.relay).toMatchObject({tested: true, open: false, plaintextRetry: true});
+		expect(result.relay.attempts).toEqual([expect.objectContaining({mailCode: 250, code: 550, accepted: false})]);
+		expect(result.stages.relay).toMatchObject({status: 'ok', outcome: 'ok', detail: 'closed (plaintext retry)'});
+		expect(relayEvents).toEqual(['skipped', 'running', 'done']);
+
+		const marker = result.transcript.findIndex(line => line.dir === 'info' && line.text.includes('a second connection, in plaintext'));
+		expect(marker).toBeGreaterThan(0);
+		expect(result.transcript.slice(0, marker).map(line => line.text)).toContain('STARTTLS');
+		expect(result.transcript.slice(marker + 1).map(line => line.text)).toEqual(expect.arrayContaining([
+			expect.stringMatching(/^connecting to 127\.0\.0\.1/) as unknown, `MAIL FROM:<${mailFrom}>`, `550 5.7.1 <${rcptTo}>: Relay access denied`,
+		]));
+		expect(result.transcript.slice(marker + 1).map(line => line.text)).not.toContain('STARTTLS');
+		expect(result.ms).toBeGreaterThanOrEqual(result.transcript.at(-1)!.t);
+	});
+
+	it('opens no second connection with the relay test off', async () => {
+		const server = await scripted(brokenTls);
+		const {result} = await runProbe(server.port, {fallback: true, relay: 'off'});
+		await within(server.sessions[0]!.closed, 5000, 'the server session did not end');
+		expect(server.sessions).toHaveLength(1);
+		expect(result.stages.tls.error).toBe('tls-failed');
+		expect(result.relay.tested).toBe(false);
 	});
 });
 

@@ -120,7 +120,8 @@ async function delay(ms: number): Promise<void> {
 	});
 }
 
-export async function startScriptedServer(script: Step[], options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
+/** `script` is every connection's, or a function of the connection's index (0 first) for servers that answer a retry differently. */
+export async function startScriptedServer(script: Step[] | ((index: number) => Step[]), options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
 	const sessions: Session[] = [];
 	const readTimeoutMs = options.readTimeoutMs ?? 5000;
 	let announce: ((session: Session) => void) | undefined;
@@ -129,7 +130,7 @@ export async function startScriptedServer(script: Step[], options: ScriptedServe
 	});
 
 	const listener = await listen({host: '127.0.0.1'}, raw => {
-		const session = runSession(raw, script, options, readTimeoutMs);
+		const session = runSession(raw, typeof script === 'function' ? script(sessions.length) : script, options, readTimeoutMs);
 		sessions.push(session);
 		announce?.(session);
 		announce = undefined;

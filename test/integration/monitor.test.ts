@@ -14,7 +14,8 @@ let active = 0;
 let maxActive = 0;
 const perIp = new Map<string, {active: number; max: number}>();
 
-async function startPeer(ip: string): Promise<Peer> {
+/** `brokenTls`: STARTTLS is offered and answered 220, then plaintext comes where the handshake should. */
+async function startPeer(ip: string, {brokenTls = false} = {}): Promise<Peer> {
 	const peer: Peer = {server: net.createServer(), port: 0, sessions: 0};
 	const counter = {active: 0, max: 0};
 	perIp.set(ip, counter);
@@ -26,11 +27,21 @@ async function startPeer(ip: string): Promise<Peer> {
 		counter.max = Math.max(counter.max, counter.active);
 		// The session counts until the client's FIN: the server closes only after it, so a client
 		// that waits for the close cannot overlap two sessions.
+		let gone = false;
+		const leave = (): void => {
+			if (!gone) {
+				gone = true;
+				active--;
+				counter.active--;
+			}
+		};
+
 		socket.once('end', () => {
-			active--;
-			counter.active--;
+			leave();
 			socket.end();
 		});
+		// A client whose handshake failed may reset rather than FIN.
+		socket.once('close', leave);
 		socket.on('error', () => undefined);
 		const timer = setTimeout(() => socket.write('220 mx ESMTP\r\n'), 60);
 		let buffer = '';
@@ -41,7 +52,9 @@ async function startPeer(ip: string): Promise<Peer> {
 				const line = buffer.slice(0, lf).trim().toUpperCase();
 				buffer = buffer.slice(lf + 1);
 				if (line.startsWith('EHLO')) {
-					socket.write('250-mx\r\n250 PIPELINING\r\n');
+					socket.write(brokenTls ? '250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n' : '250-mx\r\n250 PIPELINING\r\n');
+				} else if (line === 'STARTTLS' && brokenTls) {
+					socket.write('220 2.0.0 Ready to start TLS\r\nthis is not TLS\r\n');
 				} else if (line.startsWith('RCPT')) {
 					socket.write('550 5.7.1 relay denied\r\n');
 				} else if (line === 'QUIT') {
@@ -111,5 +124,47 @@ describe('a round over many domains', () => {
 		maxActive = 0;
 		await runRound(['other.test', 'poly.test'], {...options, concurrency: 1});
 		expect(maxActive).toBe(1);
+	});
+});
+
+describe('a host whose TLS handshake fails', () => {
+	const ip = '127.0.28.4';
+	let dns: DnsServer;
+	let peer: Peer;
+
+	beforeAll(async () => {
+		peer = await startPeer(ip, {brokenTls: true});
+		dns = await startDnsServer({
+			'broken-tls.test': {MX: [[10, 'mx.broken-tls.test']]},
+			'mx.broken-tls.test': {A: [ip]},
+		});
+	});
+
+	afterAll(async () => {
+		await dns?.close();
+		peer?.server.close();
+	});
+
+	it('gets its relay verdict from a second, plaintext connection, after the first is closed', async () => {
+		const lines: string[] = [];
+		const report = await runRound(['broken-tls.test'], {
+			version: 'test', resolvers: [dns.address], port: 25, ports: {[ip]: peer.port},
+			ehloName: 'probe.mxdash.test', relay: 'basic', mailFrom: 'a@example.org', rcptTo: 'b@example.net', concurrency: 8, warnDays: 21,
+			limits: {...defaultLimits, bannerMs: 3000, commandMs: 3000, tlsMs: 3000},
+		}, event => {
+			if (event.type === 'probe' && event.event.type === 'line') {
+				lines.push(event.event.line.text);
+			}
+		});
+		expect(peer.sessions).toBe(2);
+		expect(perIp.get(ip)!.max).toBe(1);
+		const address = report.domains[0]!.mx[0]!.addresses[0]!;
+		const ids = address.findings.map(finding => finding.id);
+		expect(address.stages.tls).toMatchObject({outcome: 'failed', error: 'tls-failed'});
+		expect(ids).toContain('starttls-failed');
+		expect(address.relay).toMatchObject({tested: true, open: false, plaintextRetry: true});
+		expect(address.relay.attempts[0]).toMatchObject({code: 550, accepted: false});
+		expect(address.stages.relay).toMatchObject({outcome: 'ok', detail: 'closed (plaintext retry)'});
+		expect(lines.filter(line => line.includes('a second connection, in plaintext'))).toHaveLength(1);
 	});
 });

@@ -24,11 +24,12 @@ function deepFreeze<T>(value: T): T {
 
 type Input = MachineInput extends infer T ? (T extends MachineInput ? Omit<T, 'at'> : never) : never;
 
-function machine(relay = relayPairs('basic', 'a@example.org', 'b@example.net', 'mx.test', '127.0.0.1')) {
+function machine(relay = relayPairs('basic', 'a@example.org', 'b@example.net', 'mx.test', '127.0.0.1'), extra: {skipStartTls?: boolean} = {}) {
 	let state: MachineState = start(initialState({
 		ehloName: 'probe.example',
 		relay,
 		deadlines: {banner: 1000, command: 1000, tls: 1000, quit: 500},
+		...extra,
 	}), 1000).state;
 	let at = 0;
 	const sent: string[][] = [];
@@ -63,7 +64,7 @@ const outcomeOf = (state: MachineState, name: StageName): Outcome => {
 };
 
 /** Dialogues and the facts each stage records: no severity anywhere, only outcome and error. */
-const dialogues: Array<{name: string; inputs: Input[]; expect: Partial<Record<StageName, Outcome>>; sent?: string[][]}> = [
+const dialogues: Array<{name: string; inputs: Input[]; expect: Partial<Record<StageName, Outcome>>; sent?: string[][]; skipStartTls?: boolean}> = [
 	{name: 'a full session with PIPELINING', inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(220)}, {type: 'tls-ready', info: tlsInfo}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(250)}, {type: 'reply', reply: reply(554)}, {type: 'reply', reply: reply(221)}],
 		expect: {connect: 'ok', banner: 'ok', ehlo: 'ok', starttls: 'ok', tls: 'ok', ehloTls: 'ok', relay: 'ok', quit: 'ok'}},
 	{name: 'no STARTTLS offered', inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: reply(250, 'mx.test')}],
@@ -90,11 +91,14 @@ const dialogues: Array<{name: string; inputs: Input[]; expect: Partial<Record<St
 		expect: {relay: 'ok', quit: 'failed:out-of-step'}},
 	{name: 'the server closes after QUIT', inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: reply(250, 'mx.test')}, {type: 'reply', reply: reply(250)}, {type: 'reply', reply: reply(550)}, {type: 'failed', code: 'closed', message: 'closed'}],
 		expect: {relay: 'ok', quit: 'ok'}},
+	{name: 'a plaintext retry, STARTTLS offered but not used', skipStartTls: true, inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(250)}, {type: 'reply', reply: reply(550)}, {type: 'reply', reply: reply(221)}],
+		expect: {ehlo: 'ok', starttls: 'skipped', tls: 'skipped', ehloTls: 'skipped', relay: 'ok', quit: 'ok'},
+		sent: [['EHLO probe.example'], ['MAIL FROM:<a@example.org>', 'RCPT TO:<b@example.net>', 'QUIT']]},
 ];
 
 describe('probe state machine', () => {
-	it.each(dialogues)('records the facts of $name', ({inputs, expect: expected, sent}) => {
-		const m = machine();
+	it.each(dialogues)('records the facts of $name', ({inputs, expect: expected, sent, skipStartTls}) => {
+		const m = machine(undefined, skipStartTls ? {skipStartTls} : {});
 		for (const input of inputs) {
 			m.feed(input);
 		}

@@ -1,7 +1,7 @@
 import {setMaxListeners} from 'node:events';
 import {Dns} from '../dns/resolver.js';
 import type {Limits} from '../limits.js';
-import {probe} from '../smtp/session.js';
+import {probeWithFallback} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
 import type {RelayMode} from '../smtp/relay-variants.js';
 import type {Finding, MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
@@ -152,7 +152,7 @@ export class Monitor {
 		this.emit({type: 'queued', key, target});
 		const previous = this.perIp.get(target.ip) ?? Promise.resolve();
 		const {options} = this;
-		const running = previous.then(async () => this.slots.run(async () => probe(target, {
+		const running = previous.then(async () => this.slots.run(async () => probeWithFallback(target, {
 			ehloName: options.ehloName,
 			relay: options.relay,
 			mailFrom: options.mailFrom,

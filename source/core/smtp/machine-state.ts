@@ -11,6 +11,8 @@ export type MachineOptions = {
 	ehloName: string;
 	relay: RelayPair[];
 	deadlines: {banner: number; command: number; tls: number; quit: number};
+	/** A plaintext retry after a failed TLS handshake: STARTTLS is not tried, even when offered. */
+	skipStartTls?: boolean;
 };
 
 /**

@@ -244,6 +244,13 @@ function onBanner(s: Draft, reply: Reply, at: number, actions: MachineAction[]):
 }
 
 function startTls(s: Draft, at: number, actions: MachineAction[]): void {
+	if (s.options.skipStartTls) {
+		// The TLS facts come from the session before; this one only tests the relay, as a sender would.
+		skip(s, ['starttls', 'tls', 'ehloTls'], 'plaintext retry: STARTTLS not used');
+		startRelay(s, at, actions);
+		return;
+	}
+
 	if (offers(s.ehlo?.extensions ?? [], 'STARTTLS')) {
 		command(s, 'starttls', at, ['STARTTLS'], actions);
 		return;

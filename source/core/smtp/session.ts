@@ -34,6 +34,8 @@ export type ProbeOptions = {
 	now?: () => Date;
 	/** Deltas while the session runs; the result is what the promise resolves with. */
 	onEvent?: (event: ProbeEvent) => void;
+	/** A plaintext retry after a failed TLS handshake: STARTTLS is not tried, even when offered. */
+	skipStartTls?: boolean;
 };
 
 const errorCodes: Record<string, StageError> = {
@@ -46,6 +48,61 @@ const errorCodes: Record<string, StageError> = {
 	ENETDOWN: 'unreachable',
 	ETIMEDOUT: 'timeout',
 };
+
+/**
+ * A host as a sender sees it: one session, and after a failed TLS handshake a second one in
+ * plaintext, because senders fall back to plaintext then and the relay test must see what they
+ * see. The second connection opens only once the first is closed (one per IP at a time); only its
+ * relay facts are kept, the TLS failure of the first stays as it was.
+ */
+export async function probeWithFallback(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
+	const clock = options.clock ?? (() => performance.now());
+	const t0 = clock();
+	const first = await probe(target, options);
+	const {tls: tlsStage} = first.stages;
+	// Not after a timeout: a server that stalled the handshake would most likely stall again, and
+	// a retry would double the bound on a session's time (the hostile suite guards that bound).
+	const handshakeFailed = tlsStage.state === 'done' && tlsStage.outcome === 'failed' && tlsStage.error !== 'aborted' && tlsStage.error !== 'timeout';
+	if (!handshakeFailed || options.relay === 'off' || options.skipStartTls || options.signal?.aborted) {
+		return first;
+	}
+
+	// The second session's times are shifted onto the first's clock: one timeline per host.
+	const offset = Math.round((clock() - t0) * 10) / 10;
+	const shift = (t: number): number => Math.round((t + offset) * 10) / 10;
+	const moved = (line: TranscriptLine): TranscriptLine => ({...line, t: shift(line.t)});
+	const movedStage = (stage: Stage): Stage => (stage.startedAt === undefined ? stage : {...stage, startedAt: shift(stage.startedAt)});
+	const emit = options.onEvent ?? (() => undefined);
+	const marker: TranscriptLine = {t: offset, dir: 'info', text: `TLS handshake failed (${tlsStage.error ?? 'failed'}): a second connection, in plaintext without STARTTLS, for the relay test, as senders fall back`};
+	emit({type: 'line', line: marker});
+	const second = await probe(target, {
+		...options,
+		skipStartTls: true,
+		// Only the relay stage is this session's to tell: the other stages stay the first session's.
+		onEvent(event) {
+			if (event.type === 'line') {
+				emit({type: 'line', line: moved(event.line)});
+			} else if (event.type === 'stage' && event.name === 'relay') {
+				emit({type: 'stage', name: 'relay', stage: retried(movedStage(event.stage))});
+			}
+		},
+	});
+
+	const relay = second.relay.tested
+		? {...second.relay, plaintextRetry: true}
+		: {...second.relay, plaintextRetry: true, reason: `the plaintext retry did not reach the relay test (${second.stages.relay.detail ?? 'not reached'})`};
+	return {
+		...first,
+		ms: shift(second.ms),
+		stages: {...first.stages, relay: retried(movedStage(second.stages.relay))},
+		relay,
+		transcript: [...first.transcript, marker, ...second.transcript.map(moved)].slice(0, options.limits.maxTranscriptLines),
+	};
+}
+
+function retried(stage: Stage): Stage {
+	return stage.detail === undefined ? stage : {...stage, detail: `${stage.detail} (plaintext retry)`};
+}
 
 /** One SMTP session against one address: the I/O driver of the probe state machine. */
 export async function probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
@@ -76,6 +133,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		ehloName: options.ehloName,
 		relay: relayPairs(options.relay, options.mailFrom, options.rcptTo, serverName, target.ip),
 		deadlines: {banner: limits.bannerMs, command: limits.commandMs, tls: limits.tlsMs, quit: limits.quitMs},
+		...(options.skipStartTls ? {skipStartTls: true} : {}),
 	});
 
 	return new Promise<ProbeResult>(resolve => {
