@@ -429,7 +429,8 @@ describe('the greeting', () => {
 	it('says a cancelled session never connected', async () => {
 		const port = await freePort();
 		const {result} = await runProbe(port, {signal: AbortSignal.abort()});
-		expect(result.transcript).toEqual([expect.objectContaining({dir: 'info', text: `connection to 127.0.0.1 port ${port} cancelled after 0 ms`})]);
+		// The time is whatever the abort took (0 ms, or 1 ms under load).
+		expect(result.transcript).toEqual([expect.objectContaining({dir: 'info', text: expect.stringMatching(new RegExp(`^connection to 127\\.0\\.0\\.1 port ${port} cancelled after \\d+ ms$`)) as unknown})]);
 	});
 });
 
