@@ -199,6 +199,49 @@ describe('a dialogue without STARTTLS', () => {
 });
 
 describe('the relay test', () => {
+	// Every reply in time, the whole relay test longer than one command's deadline: a server
+	// that slows down after rejections (Postfix's smtpd_error_sleep_time) is no tarpit.
+	const slowLimits: Limits = {...limits, commandMs: 600, quitMs: 1000};
+	const slowly = (gaps: number[]): Step[] => [
+		send(greeting),
+		expectLine(ehloLine, pipeliningEhlo),
+		expectLine(mailLine),
+		expectLine(rcptLine),
+		expectLine(quitLine),
+		pause(gaps[0]!),
+		send('250 2.1.0 Ok\r\n'),
+		pause(gaps[1]!),
+		send(`554 5.7.1 <${rcptTo}>: Relay access denied\r\n`),
+		send(bye),
+	];
+
+	it('gives each relay command its own deadline: slow replies, each in time, are no timeout', async () => {
+		const server = await scripted(slowly([400, 400]));
+		const {result, ids} = await runProbe(server.port, {limits: slowLimits});
+		expect((await finished(server)).failures).toEqual([]);
+
+		expect(result.stages.relay).toMatchObject({status: 'ok', outcome: 'ok'});
+		// Longer than one command's deadline in all, which one deadline for the stage would have cut.
+		expect(result.stages.relay.ms).toBeGreaterThan(slowLimits.commandMs);
+		expect(result.relay).toMatchObject({tested: true, open: false});
+		expect(result.relay.attempts[0]).toMatchObject({mailCode: 250, code: 554});
+		expect(ids).not.toContain('relay-timeout');
+		expect(ids).not.toContain('relay-inconclusive');
+	});
+
+	it('still times out a server that stalls on one relay command, a deadline after the reply before', async () => {
+		const server = await scripted(slowly([400, 3000]));
+		const {result, ids} = await runProbe(server.port, {limits: slowLimits});
+
+		expect(result.stages.relay).toMatchObject({status: 'warning', error: 'timeout'});
+		expect(ids).toContain('relay-timeout');
+		expect(result.relay.attempts[0]).toMatchObject({mailCode: 250});
+		expect(result.relay.attempts[0]!.code).toBeUndefined();
+		// The deadline runs from the reply to MAIL (about 400 ms in), not from the start of the stage.
+		expect(result.stages.relay.ms).toBeGreaterThanOrEqual(400 + slowLimits.commandMs - 50);
+		expect(result.stages.relay.ms).toBeLessThan(400 + slowLimits.commandMs + 700);
+	});
+
 	it('reports an open relay', async () => {
 		const server = await scripted([
 			send(greeting),

@@ -115,6 +115,19 @@ describe('probe state machine', () => {
 		expect(JSON.stringify(m.state.stages)).not.toMatch(/"(?:warning|critical)"/);
 	});
 
+	it('arms a deadline of one command for each relay reply, not one for the whole stage', () => {
+		const m = machine(relayPairs('thorough', 'a@example.org', 'b@example.net', 'mx.test', '127.0.0.1'));
+		m.feed({type: 'connected'});
+		m.feed({type: 'reply', reply: greeting});
+		const first = m.feed({type: 'reply', reply: reply(250, 'mx.test', 'PIPELINING')});
+		expect(first).toContainEqual({type: 'deadline', stage: 'relay', ms: 1000});
+		// Each reply in time starts the next one's deadline, until the last hands over to QUIT.
+		const replies = [reply(250), reply(554), reply(250)];
+		for (const item of replies) {
+			expect(m.feed({type: 'reply', reply: item}).filter(action => action.type === 'deadline')).toEqual([{type: 'deadline', stage: 'relay', ms: 1000}]);
+		}
+	});
+
 	it('keeps the reply that ended a stage as data', () => {
 		const m = machine();
 		m.feed({type: 'connected'});

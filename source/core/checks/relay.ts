@@ -6,7 +6,7 @@ export const relay = defineCheck({
 	catalogue: {
 		'open-relay': {severity: 'critical', stage: 'relay', when: 'the server accepted RCPT for an outside domain from an outside sender; every accepted variant is listed', advice: 'Close the relay now: accept mail for other domains only from authenticated or trusted clients (Postfix: reject_unauth_destination, a tight mynetworks).'},
 		'relay-inconclusive': {severity: 'info', stage: 'relay', when: 'the relay test got a 4xx (greylisting, rate limit), replies out of step, or could not finish; says why', advice: 'Run again later or from another address; the server deferred the test.'},
-		'relay-timeout': {severity: 'warning', stage: 'relay', when: 'the server stopped answering during the relay test (a tarpit?): no relay verdict', advice: 'The server stopped answering during the relay test (a tarpit?); the relay verdict is unknown.'},
+		'relay-timeout': {severity: 'warning', stage: 'relay', when: 'the server stopped answering during the relay test (a tarpit?): one reply did not come within the command deadline of the reply before it; no relay verdict', advice: 'The server stopped answering during the relay test (a tarpit?); the relay verdict is unknown.'},
 	},
 	address({result}, _context, report) {
 		const {relay: facts} = result;

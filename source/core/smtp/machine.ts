@@ -99,6 +99,11 @@ function onReply(s: Draft, reply: Reply, at: number, actions: MachineAction[]): 
 		s.rateLimited = `${reply.code} ${reply.text}`;
 	}
 
+	if (s.stage === 'relay' && (expected.kind === 'mail' || expected.kind === 'rcpt' || expected.kind === 'rset')) {
+		// A reply in time starts the next command's deadline; a later action may replace it (QUIT's).
+		actions.push({type: 'deadline', stage: 'relay', ms: s.options.deadlines.command});
+	}
+
 	const positive = reply.code >= 200 && reply.code < 300;
 	switch (expected.kind) {
 		case 'banner': {
@@ -272,7 +277,9 @@ function startRelay(s: Draft, at: number, actions: MachineAction[]): void {
 
 	begin(s, 'relay', at);
 	s.relay = {...s.relay, tested: true};
-	actions.push({type: 'deadline', stage: 'relay', ms: s.options.deadlines.command * (s.pipelining ? 1 : 2 + attempts.length)});
+	// Each reply has its own deadline, re-armed by the one before (see onReply): servers slow down
+	// after repeated rejections (Postfix's smtpd_error_sleep_time), which is no stall.
+	actions.push({type: 'deadline', stage: 'relay', ms: s.options.deadlines.command});
 	if (!s.pipelining) {
 		sendAttempt(s, actions);
 		return;
