@@ -14,6 +14,7 @@ import type {Theme} from './theme.js';
 import {useDashboardInput} from './use-dashboard-input.js';
 import {terminalSize, useClock, useTerminalSize} from './use-terminal.js';
 import {DetailScreen} from './views/detail-screen.js';
+import {DomainScreen} from './views/domain-screen.js';
 import {EmptyState} from './views/empty-state.js';
 import {HintBar} from './views/hint-bar.js';
 import {StatusBar} from './views/status-bar.js';
@@ -42,7 +43,9 @@ export function App({store, controller, theme}: AppProps) {
 	const question = useMemo(() => (overlay.kind === 'remove' ? removalQuestion(overlay.domain, controller.savedStatus?.(overlay.domain) ?? 'none') : ''), [overlay, controller]);
 
 	let body;
-	if (screen === 'detail' && detailRow) {
+	if (screen === 'detail' && frame.detailDomain) {
+		body = <DomainScreen domain={frame.detailDomain} lines={lines} paneTop={paneTop} bodyHeight={bodyHeight} width={width} theme={theme}/>;
+	} else if (screen === 'detail' && detailRow) {
 		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={tableWidth} bodyHeight={bodyHeight} width={width} theme={theme}/>;
 	} else if (snapshot.domains.length === 0) {
 		body = <EmptyState width={width} bodyHeight={bodyHeight}/>;

@@ -20,7 +20,7 @@ export const keymap: Binding[] = [
 	{action: 'pageDown', keys: 'PgDn', hint: '', description: 'one page down', screens: ['grid', 'detail'], match: (_input, key) => key.pageDown},
 	{action: 'home', keys: 'Home / g', hint: '', description: 'to the top', screens: ['grid', 'detail'], match: (input, key) => key.home || input === 'g'},
 	{action: 'end', keys: 'End / G', hint: '', description: 'to the bottom', screens: ['grid', 'detail'], match: (input, key) => key.end || input === 'G'},
-	{action: 'open', keys: 'Enter', hint: 'Enter open', description: 'open the selected host (on a domain row: its first host)', screens: ['grid'], match: (_input, key) => key.return},
+	{action: 'open', keys: 'Enter', hint: 'Enter open', description: 'open the selected host, or the domain (its MX plan and findings)', screens: ['grid'], match: (_input, key) => key.return},
 	{action: 'nextPane', keys: 'Tab', hint: 'Tab pane', description: 'next pane', screens: ['detail'], match: (_input, key) => key.tab && !key.shift},
 	{action: 'previousPane', keys: 'Shift-Tab', hint: '', description: 'previous pane', screens: ['detail'], match: (_input, key) => key.tab && key.shift},
 	{action: 'pane', keys: '1–4', hint: '1-4', description: 'Summary, Transcript, Certificates, Findings pane', screens: ['detail'], match: input => /^[1-4]$/.test(input)},

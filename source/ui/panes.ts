@@ -191,3 +191,54 @@ export function findingLines(findings: Finding[], width: number, theme: Theme): 
 		];
 	});
 }
+
+function failureText(failure: {kind: string; message: string}): string {
+	return `${failure.kind}${failure.message ? `: ${failure.message}` : ''}`;
+}
+
+/** What the MX query answered, in words. */
+function queryLine(domain: DomainState): Line {
+	const plan = domain.plan;
+	if (!plan) {
+		return {text: 'Resolving…', tone: 'muted'};
+	}
+
+	const {query} = plan;
+	switch (query.answer) {
+		case 'records': {
+			return query.nullRecords > 0 && query.records === query.nullRecords
+				? {text: 'Null MX: the domain says it accepts no mail', tone: 'info'}
+				: {text: `${query.records} MX record${query.records === 1 ? '' : 's'}${query.nullRecords > 0 ? ` (${query.nullRecords} null)` : ''}`};
+		}
+
+		case 'failed': {
+			return {text: `MX lookup failed: ${sanitize(failureText(query.failure))}`, tone: 'critical'};
+		}
+
+		case 'none': {
+			return {text: 'No MX records: mail goes to the domain\'s own address (implicit MX)'};
+		}
+	}
+}
+
+/**
+ * A domain's screen: its plan (each MX host with its preference and its addresses, or why it
+ * has none) and its findings, the MX hosts' included (a host with no address has no row).
+ */
+export function domainLines(domain: DomainState, width: number, theme: Theme): Line[] {
+	const lines: Line[] = [{text: 'MX plan', bold: true}, queryLine(domain)];
+	for (const mx of domain.plan?.mx ?? []) {
+		const alias = mx.cname && mx.cname.length > 0 ? ` (alias: ${mx.cname.join(' → ')})` : '';
+		lines.push(...wrap(`${mx.implicit ? 'implicit' : mx.preference} ${mx.exchange}${alias}`, width, '  ').map(text => ({text: `  ${text.trimStart()}`})));
+		if (mx.addresses.length > 0) {
+			lines.push(...mx.addresses.map(ip => ({text: `    ${ip}`})));
+		} else {
+			const why = mx.cnameLoop ? 'its CNAME chain loops or is too long' : (mx.lookupFailures?.map(failure => failureText(failure)).join('; ') || 'no A or AAAA record');
+			lines.push(...wrap(`no address: ${why}`, width, '    ').map(text => ({text: `    ${text.trimStart()}`, tone: 'warning' as Tone})));
+		}
+	}
+
+	lines.push({text: ''}, {text: 'Findings', bold: true});
+	lines.push(...findingLines([...domain.findings, ...domain.mxFindings.flat()], width, theme));
+	return lines;
+}

@@ -29,7 +29,17 @@ export type HostState = {
 	changes: string[];
 };
 
-export type DomainState = {domain: string; input: string; plan?: MxPlan; status?: Status; findings: Finding[]; counts: Record<Severity, number>; changes: string[]};
+export type DomainState = {
+	domain: string;
+	input: string;
+	plan?: MxPlan;
+	status?: Status;
+	findings: Finding[];
+	/** Each MX host's findings, parallel to the plan's `mx`: a host with no address has no row to show them. */
+	mxFindings: Finding[][];
+	counts: Record<Severity, number>;
+	changes: string[];
+};
 
 export type GridRow =
 	| {kind: 'domain'; id: string; domain: string}
@@ -91,7 +101,7 @@ export class Store {
 
 	addDomain(domain: string, input: string): void {
 		if (!this.domains.has(domain)) {
-			this.domains.set(domain, {domain, input, findings: [], counts: noCounts(), changes: []});
+			this.domains.set(domain, {domain, input, findings: [], mxFindings: [], counts: noCounts(), changes: []});
 			this.order.push(domain);
 			this.rowsDirty = true;
 			this.changed();
@@ -187,7 +197,7 @@ export class Store {
 					this.mxFindings.set(host.exchange, verdict.mx[index] ?? []);
 				}
 
-				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, counts: verdict.counts}));
+				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, mxFindings: verdict.mx, counts: verdict.counts}));
 				for (const host of this.hosts.values()) {
 					const findings = this.findingsOf(host);
 					// A domain judged again with the same facts must not touch its hosts (rows are memoised).
