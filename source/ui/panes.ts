@@ -84,7 +84,7 @@ export function summaryLines(host: HostState, domain: DomainState | undefined, w
 	lines.push({text: 'Timing', bold: true}, ...waterfall(host, width, theme));
 	const changes = [...host.changes, ...(domain?.changes ?? [])];
 	if (changes.length > 0) {
-		lines.push({text: 'Changed since the previous round', bold: true}, ...changes.map(text => ({text: `${theme.glyph.changed} ${sanitize(text, width - 2)}`, tone: 'accent' as Tone})));
+		lines.push({text: 'Changed since the previous round', bold: true}, ...changeLines(changes, width, theme));
 	}
 
 	if (host.history.length > 0) {
@@ -238,7 +238,16 @@ export function domainLines(domain: DomainState, width: number, theme: Theme): L
 		}
 	}
 
+	if (domain.changes.length > 0) {
+		lines.push({text: ''}, {text: 'Changed since the previous round', bold: true}, ...changeLines(domain.changes, width, theme));
+	}
+
 	lines.push({text: ''}, {text: 'Findings', bold: true});
 	lines.push(...findingLines([...domain.findings, ...domain.mxFindings.flat()], width, theme));
 	return lines;
+}
+
+/** Each change (old → new) wrapped, not cut: the new value is the end of the line. */
+function changeLines(changes: string[], width: number, theme: Theme): Line[] {
+	return changes.flatMap(change => wrap(`${theme.glyph.changed} ${change}`, width, '  ').map((text, index) => ({text: index === 0 ? text : `  ${text.trimStart()}`, tone: 'accent' as Tone})));
 }
