@@ -159,7 +159,8 @@ async function main(): Promise<number> {
 				...(interval === undefined ? {} : {intervalSeconds: interval}),
 				ascii: flags.ascii,
 				// The demo's list is its own; real lists persist, so a bare `mxdash` reopens them.
-				...(demo ? {} : {saveDomains: list => save(store, list)}),
+				// Read afresh (a new conf reads the file) so a and d change only their entry.
+				...(demo ? {} : {savedList: {read: () => openStore().settings.domains ?? [], write: list => save(store, list)}}),
 			});
 		}
 

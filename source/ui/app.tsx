@@ -1,5 +1,5 @@
 import {Box, useStdout} from 'ink';
-import {useCallback, useSyncExternalStore} from 'react';
+import {useCallback, useMemo, useSyncExternalStore} from 'react';
 import {sanitize} from '../core/sanitize.js';
 import type {Controller} from './controller.js';
 import type {DashboardState} from './dashboard-state.js';
@@ -8,11 +8,13 @@ import {Grid} from './grid.js';
 import {ConfirmPrompt} from './prompts/confirm-prompt.js';
 import {HelpOverlay} from './prompts/help-overlay.js';
 import {TextPrompt} from './prompts/text-prompt.js';
+import {addNote, removalQuestion} from './saved-list.js';
 import type {Store} from './store.js';
 import type {Theme} from './theme.js';
 import {useDashboardInput} from './use-dashboard-input.js';
 import {terminalSize, useClock, useTerminalSize} from './use-terminal.js';
 import {DetailScreen} from './views/detail-screen.js';
+import {DomainScreen} from './views/domain-screen.js';
 import {EmptyState} from './views/empty-state.js';
 import {HintBar} from './views/hint-bar.js';
 import {StatusBar} from './views/status-bar.js';
@@ -37,9 +39,13 @@ export function App({store, controller, theme}: AppProps) {
 	const frame = frameOf(snapshot, state, size, theme);
 	const {screen, overlay, pane, paneTop, filter} = state;
 	const {width, bodyHeight, rows, selected, top, detailRow, lines} = frame;
+	// Read once as the question opens (the saved list is a file), not on every frame.
+	const question = useMemo(() => (overlay.kind === 'remove' ? removalQuestion(overlay.domain, controller.savedStatus?.(overlay.domain) ?? 'none') : ''), [overlay, controller]);
 
 	let body;
-	if (screen === 'detail' && detailRow) {
+	if (screen === 'detail' && frame.detailDomain) {
+		body = <DomainScreen domain={frame.detailDomain} lines={lines} paneTop={paneTop} bodyHeight={bodyHeight} width={width} theme={theme}/>;
+	} else if (screen === 'detail' && detailRow) {
 		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={tableWidth} bodyHeight={bodyHeight} width={width} theme={theme}/>;
 	} else if (snapshot.domains.length === 0) {
 		body = <EmptyState width={width} bodyHeight={bodyHeight}/>;
@@ -49,9 +55,9 @@ export function App({store, controller, theme}: AppProps) {
 
 	let footer;
 	if (overlay.kind === 'add' || overlay.kind === 'filter') {
-		footer = <TextPrompt label={overlay.kind === 'add' ? 'Add domain: ' : 'Filter: '} text={overlay.text} width={width} theme={theme} isActive onKey={onKey} {...(overlay.kind === 'add' && overlay.error ? {error: overlay.error} : {})}/>;
+		footer = <TextPrompt label={overlay.kind === 'add' ? 'Add domain: ' : 'Filter: '} text={overlay.text} width={width} theme={theme} isActive onKey={onKey} {...(overlay.kind === 'add' && overlay.error ? {error: overlay.error} : {})} {...(overlay.kind === 'add' ? {note: addNote(controller.savedStatus !== undefined)} : {})}/>;
 	} else if (overlay.kind === 'remove') {
-		footer = <ConfirmPrompt domain={overlay.domain} width={width} theme={theme} isActive onKey={onKey}/>;
+		footer = <ConfirmPrompt question={question} width={width} theme={theme} isActive onKey={onKey}/>;
 	} else {
 		const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : `${rows.length} rows`;
 		const paneInfo = lines.length > bodyHeight - 1 ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight - 1)} of ${lines.length}` : '';

@@ -1,3 +1,5 @@
+import type {SavedStatus} from './saved-list.js';
+
 /** What the dashboard can ask of the engine; the UI itself never probes or diagnoses. */
 export type Controller = {
 	/** Re-probe these probe keys now. */
@@ -5,6 +7,9 @@ export type Controller = {
 	reprobeAll(): void;
 	/** Returns an error message, or undefined when the domain was added. */
 	addDomain(input: string): string | undefined;
+	/** Removes it from the view, and from the saved list if it is there. */
 	removeDomain(domain: string): void;
+	/** Whether a domain is on the saved list; absent when nothing is saved (--demo). */
+	savedStatus?(domain: string): SavedStatus;
 	quit(): void;
 };

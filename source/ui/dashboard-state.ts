@@ -170,10 +170,10 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 		}
 
 		case 'open': {
-			// On a domain row, open its first host.
+			// A domain row opens its own screen (its plan and findings): a domain with no address
+			// to probe (NXDOMAIN, null MX, dangling MX) has nothing else to open.
 			const at = selectedIndex(state, rows);
-			const host = rows.findIndex((row, index) => index >= at && row.kind === 'host' && row.domain === rows[at]?.domain);
-			return host === -1 ? unchanged(state) : unchanged({...select(state, host, view), screen: 'detail', paneTop: 0});
+			return rows[at] ? unchanged({...select(state, at, view), screen: 'detail', paneTop: 0}) : unchanged(state);
 		}
 
 		case 'back': {

@@ -6,6 +6,8 @@ import {startEngine} from '../core/run/worker-client.js';
 import {Watch} from '../core/run/watch.js';
 import {App} from './app.js';
 import type {Controller} from './app.js';
+import {addToSaved, removeFromSaved, savedStatus} from './saved-list.js';
+import type {SavedList} from './saved-list.js';
 import {Store} from './store.js';
 import {makeTheme} from './theme.js';
 
@@ -15,8 +17,8 @@ export type DashboardOptions = {
 	/** Re-probe every this many seconds; none when undefined. */
 	intervalSeconds?: number;
 	ascii?: boolean;
-	/** Persist the domain list (conf); errors are shown, not thrown. */
-	saveDomains?: (domains: string[]) => string | undefined;
+	/** The saved domain list (conf), which a and d edit; none with --demo. */
+	savedList?: SavedList;
 };
 
 const enterAlternateScreen = '\u001B[?1049h\u001B[H';
@@ -63,18 +65,19 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 			}
 
 			if (store.domainNames.includes(domain)) {
-				return `${domain} is already on the list`;
+				return `${domain} is already in this view`;
 			}
 
 			store.addDomain(domain, input.trim());
-			const error = options.saveDomains?.(store.domainNames);
+			const error = addToSaved(options.savedList, domain);
 			watch.request();
-			return error;
+			return error === undefined ? undefined : `added to this view, not saved: ${error}`;
 		},
 		removeDomain(domain) {
 			store.removeDomain(domain);
-			options.saveDomains?.(store.domainNames);
+			removeFromSaved(options.savedList, domain);
 		},
+		...(options.savedList ? {savedStatus: (domain: string) => savedStatus(options.savedList, domain)} : {}),
 		quit() {
 			watch.stop();
 		},

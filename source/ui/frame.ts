@@ -2,8 +2,8 @@ import type {DashboardState, View} from './dashboard-state.js';
 import {gridTop, selectedIndex} from './dashboard-state.js';
 import {helpLines} from './help.js';
 import type {Line, PaneName} from './panes.js';
-import {certificateLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
-import type {GridRow, HostState, Snapshot} from './store.js';
+import {certificateLines, domainLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
+import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import type {Theme} from './theme.js';
 
 export type Size = {columns: number; rows: number};
@@ -24,6 +24,8 @@ export type Frame = {
 	detailRow?: HostRow;
 	/** Its host, on the detail screen. */
 	detailHost?: HostState;
+	/** The selected domain row's domain, on the detail screen: the domain screen. */
+	detailDomain?: DomainState;
 	/** The open pane's lines, on the detail screen. */
 	lines: Line[];
 	extensions: ExtensionRow[];
@@ -89,15 +91,17 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	const paneWidth = sideBySide ? width - tableWidth : width;
 	const detailHost = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
 	const extensions = paneName === 'Summary' && detailHost ? extensionRows(detailHost) : [];
-	const lines = screen === 'detail' && detailRow ? [
+	const detailDomain = screen === 'detail' && selectedRow?.kind === 'domain' ? snapshot.domains.find(item => item.domain === selectedRow.domain) : undefined;
+	const lines = detailDomain ? domainLines(detailDomain, width, theme) : (screen === 'detail' && detailRow ? [
 		...paneLines(paneName, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
 		// Narrow: the extensions go into the scrolling text; wide: a table beside it.
 		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),
-	] : [];
+	] : []);
 	return {
 		width, bodyHeight, rows, selected, top, lines, extensions, sideBySide, paneWidth,
 		...(detailRow ? {detailRow} : {}),
 		...(detailHost ? {detailHost} : {}),
+		...(detailDomain ? {detailDomain} : {}),
 		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines.length},
 	};
 }

@@ -51,7 +51,8 @@ function Header({widths, theme}: {widths: Layout; theme: Theme}) {
 }
 
 function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: DomainState; hosts: number; findings: Finding[]; selected: boolean; width: number; theme: Theme}) {
-	const worst = [...domain.findings, ...findings].sort(bySeverity)[0];
+	// The MX hosts' own findings too: one with no address (dangling) has no host row.
+	const worst = [...domain.findings, ...domain.mxFindings.flat(), ...findings].sort(bySeverity)[0];
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
 	const changed = domain.changes.length > 0 ? ` ${theme.glyph.changed}` : '';
 	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domain.domain)}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;

@@ -35,6 +35,12 @@ export function textPromptKeyActions(input: string, key: Key): DashboardAction[]
 		return [{type: 'erase'}];
 	}
 
+	// Backspaces in one chunk (a held key, SSH): one erase each. A DEL inside pasted text is
+	// dropped with the other control characters instead.
+	if (/^[\u007F\b]+$/.test(input)) {
+		return [...input].map(() => ({type: 'erase'}));
+	}
+
 	if (key.return) {
 		return [{type: 'submit'}];
 	}

@@ -84,7 +84,7 @@ export function summaryLines(host: HostState, domain: DomainState | undefined, w
 	lines.push({text: 'Timing', bold: true}, ...waterfall(host, width, theme));
 	const changes = [...host.changes, ...(domain?.changes ?? [])];
 	if (changes.length > 0) {
-		lines.push({text: 'Changed since the previous round', bold: true}, ...changes.map(text => ({text: `${theme.glyph.changed} ${sanitize(text, width - 2)}`, tone: 'accent' as Tone})));
+		lines.push({text: 'Changed since the previous round', bold: true}, ...changeLines(changes, width, theme));
 	}
 
 	if (host.history.length > 0) {
@@ -129,17 +129,19 @@ export function transcriptLines(host: HostState, width: number, theme: Theme): L
 	return lines.length > 0 ? lines : [{text: 'nothing yet', tone: 'muted'}];
 }
 
-function certLines(cert: CertInfo, index: number, count: number, width: number, expiring: boolean): Line[] {
+function certLines(cert: CertInfo, index: number, count: number, width: number, flags: {expiring: boolean; nameMismatch: boolean}): Line[] {
 	const role = index === 0 ? 'leaf' : (index === count - 1 && cert.selfSigned ? 'root' : 'intermediate');
 	// `expiring` comes from the findings, which know --warn-days.
-	const days: Tone = cert.daysLeft < 0 ? 'critical' : (expiring ? 'warning' : 'ok');
+	const days: Tone = cert.daysLeft < 0 ? 'critical' : (flags.expiring ? 'warning' : 'ok');
+	const left = cert.daysLeft < 0 ? `expired ${-cert.daysLeft} day${cert.daysLeft === -1 ? '' : 's'} ago` : `${cert.daysLeft} day${cert.daysLeft === 1 ? '' : 's'} left`;
 	const weakKey = hasWeakKey(cert);
 	const weakSignature = hasWeakSignature(cert);
 	return [
 		{text: sanitize(`[${index}] ${role}: ${cert.subject}`, width), bold: true},
 		...wrap(`Issuer: ${cert.issuer}`, width, '    ').map(text => ({text})),
-		{text: `Valid: ${cert.validFrom.slice(0, 10)} → ${cert.validTo.slice(0, 10)} (${cert.daysLeft} days left)`, tone: days},
-		...(cert.san.length > 0 ? wrap(`SAN: ${cert.san.join(', ')}`, width, '    ').map(text => ({text})) : []),
+		{text: `Valid: ${cert.validFrom.slice(0, 10)} → ${cert.validTo.slice(0, 10)} (${left})`, tone: days},
+		// On a name mismatch the leaf's names are what the host name was checked against.
+		...(cert.san.length > 0 ? wrap(`SAN: ${cert.san.join(', ')}`, width, '    ').map(text => ({text, ...(flags.nameMismatch ? {tone: 'warning' as Tone} : {})})) : []),
 		{text: `Key: ${cert.keyType.toUpperCase()} ${cert.keyBits ?? '?'} bits${cert.curve ? ` (${cert.curve})` : ''}`, ...(weakKey ? {tone: 'warning' as Tone} : {})},
 		{text: `Signature: ${sanitize(cert.signatureAlgorithm)}`, ...(weakSignature ? {tone: 'warning' as Tone} : {})},
 		...fingerprintLines(cert.fingerprint256, width),
@@ -148,17 +150,18 @@ function certLines(cert: CertInfo, index: number, count: number, width: number, 
 	];
 }
 
-/** The fingerprint, split between bytes (never inside one) when it does not fit. */
+/**
+ * The fingerprint whole on one line, so that it can be copied: after its label when that fits,
+ * else on a line of its own (the pane cuts it, with a marker, only when even that is too wide).
+ */
 function fingerprintLines(fingerprint: string, width: number): Line[] {
-	const bytes = sanitize(fingerprint).split(':');
-	const perLine = Math.max(1, Math.floor((width - 9 + 1) / 3));
-	const lines: Line[] = [];
-	for (let index = 0; index < bytes.length; index += perLine) {
-		lines.push({text: `${index === 0 ? 'SHA-256: ' : '         '}${bytes.slice(index, index + perLine).join(':')}`, tone: 'muted'});
-	}
-
-	return lines;
+	const value = sanitize(fingerprint);
+	const labelled = `SHA-256: ${value}`;
+	return [...labelled].length <= width ? [{text: labelled, tone: 'muted'}] : [{text: 'SHA-256:', tone: 'muted'}, {text: value, tone: 'muted'}];
 }
+
+/** Node reports a name mismatch as the authorization error even when the chain is trusted. */
+const nameErrors = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'Hostname/IP does not match certificate\'s altnames']);
 
 export function certificateLines(host: HostState, width: number, theme: Theme): Line[] {
 	const tls = host.tls;
@@ -166,13 +169,15 @@ export function certificateLines(host: HostState, width: number, theme: Theme): 
 		return [{text: host.phase === 'done' ? 'No TLS session: no certificate.' : '…', tone: 'muted'}];
 	}
 
+	// Two facts: whether the chain is trusted, and whether its names cover the host.
+	const trusted = tls.authorized || nameErrors.has(tls.authorizationError ?? '');
 	return [
-		{text: tls.authorized ? `${theme.glyph.ok} chain verified` : `${theme.glyph.warning} not verified: ${sanitize(tls.authorizationError ?? 'unknown reason')}`, tone: tls.authorized ? 'ok' : 'warning'},
+		{text: trusted ? `${theme.glyph.ok} chain verified: trusted` : `${theme.glyph.warning} chain not verified: ${sanitize(tls.authorizationError ?? 'unknown reason')}`, tone: trusted ? 'ok' : 'warning'},
 		{text: tls.hostnameMatch ? `${theme.glyph.ok} names cover ${sanitize(host.exchange)}` : `${theme.glyph.warning} names do not cover ${sanitize(host.exchange)}`, tone: tls.hostnameMatch ? 'ok' : 'warning'},
 		...(tls.chainIncomplete ? [{text: `${theme.glyph.warning} chain incomplete: an intermediate is missing`, tone: 'warning' as Tone}] : []),
 		{text: `${tls.chain.length} certificate(s), leaf to root:`},
 		{text: ''},
-		...tls.chain.flatMap((cert, index) => certLines(cert, index, tls.chain.length, width, index === 0 && host.findings.some(item => item.id === 'cert-expiring'))),
+		...tls.chain.flatMap((cert, index) => certLines(cert, index, tls.chain.length, width, {expiring: index === 0 && host.findings.some(item => item.id === 'cert-expiring'), nameMismatch: index === 0 && !tls.hostnameMatch})),
 	];
 }
 
@@ -190,4 +195,64 @@ export function findingLines(findings: Finding[], width: number, theme: Theme): 
 			{text: ''},
 		];
 	});
+}
+
+function failureText(failure: {kind: string; message: string}): string {
+	return `${failure.kind}${failure.message ? `: ${failure.message}` : ''}`;
+}
+
+/** What the MX query answered, in words. */
+function queryLine(domain: DomainState): Line {
+	const plan = domain.plan;
+	if (!plan) {
+		return {text: 'Resolving…', tone: 'muted'};
+	}
+
+	const {query} = plan;
+	switch (query.answer) {
+		case 'records': {
+			return query.nullRecords > 0 && query.records === query.nullRecords
+				? {text: 'Null MX: the domain says it accepts no mail', tone: 'info'}
+				: {text: `${query.records} MX record${query.records === 1 ? '' : 's'}${query.nullRecords > 0 ? ` (${query.nullRecords} null)` : ''}`};
+		}
+
+		case 'failed': {
+			return {text: `MX lookup failed: ${sanitize(failureText(query.failure))}`, tone: 'critical'};
+		}
+
+		case 'none': {
+			return {text: 'No MX records: mail goes to the domain\'s own address (implicit MX)'};
+		}
+	}
+}
+
+/**
+ * A domain's screen: its plan (each MX host with its preference and its addresses, or why it
+ * has none) and its findings, the MX hosts' included (a host with no address has no row).
+ */
+export function domainLines(domain: DomainState, width: number, theme: Theme): Line[] {
+	const lines: Line[] = [{text: 'MX plan', bold: true}, queryLine(domain)];
+	for (const mx of domain.plan?.mx ?? []) {
+		const alias = mx.cname && mx.cname.length > 0 ? ` (alias: ${mx.cname.join(' → ')})` : '';
+		lines.push(...wrap(`${mx.implicit ? 'implicit' : mx.preference} ${mx.exchange}${alias}`, width, '  ').map(text => ({text: `  ${text.trimStart()}`})));
+		if (mx.addresses.length > 0) {
+			lines.push(...mx.addresses.map(ip => ({text: `    ${ip}`})));
+		} else {
+			const why = mx.cnameLoop ? 'its CNAME chain loops or is too long' : (mx.lookupFailures?.map(failure => failureText(failure)).join('; ') || 'no A or AAAA record');
+			lines.push(...wrap(`no address: ${why}`, width, '    ').map(text => ({text: `    ${text.trimStart()}`, tone: 'warning' as Tone})));
+		}
+	}
+
+	if (domain.changes.length > 0) {
+		lines.push({text: ''}, {text: 'Changed since the previous round', bold: true}, ...changeLines(domain.changes, width, theme));
+	}
+
+	lines.push({text: ''}, {text: 'Findings', bold: true});
+	lines.push(...findingLines([...domain.findings, ...domain.mxFindings.flat()], width, theme));
+	return lines;
+}
+
+/** Each change (old → new) wrapped, not cut: the new value is the end of the line. */
+function changeLines(changes: string[], width: number, theme: Theme): Line[] {
+	return changes.flatMap(change => wrap(`${theme.glyph.changed} ${change}`, width, '  ').map((text, index) => ({text: index === 0 ? text : `  ${text.trimStart()}`, tone: 'accent' as Tone})));
 }

@@ -3,9 +3,11 @@ import type {Status} from '../core/run/knowledge.js';
 import {countBySeverity} from '../core/checks/index.js';
 import type {Finding, MxPlan, PtrInfo, Severity, Stage, StageName, TlsInfo, TranscriptLine} from '../core/types.js';
 import {stageNames} from '../core/types.js';
+import {addressChanges, factChanges} from './changes.js';
+import type {RoundSummary} from './changes.js';
 
-/** The key facts of one session of one host, kept to show what changed. */
-export type RoundSummary = {at: string; status: Status; fingerprint?: string; tlsVersion?: string; banner?: string};
+export type {RoundSummary} from './changes.js';
+
 
 export type HostState = {
 	key: string;
@@ -29,7 +31,17 @@ export type HostState = {
 	changes: string[];
 };
 
-export type DomainState = {domain: string; input: string; plan?: MxPlan; status?: Status; findings: Finding[]; counts: Record<Severity, number>; changes: string[]};
+export type DomainState = {
+	domain: string;
+	input: string;
+	plan?: MxPlan;
+	status?: Status;
+	findings: Finding[];
+	/** Each MX host's findings, parallel to the plan's `mx`: a host with no address has no row to show them. */
+	mxFindings: Finding[][];
+	counts: Record<Severity, number>;
+	changes: string[];
+};
 
 export type GridRow =
 	| {kind: 'domain'; id: string; domain: string}
@@ -91,7 +103,7 @@ export class Store {
 
 	addDomain(domain: string, input: string): void {
 		if (!this.domains.has(domain)) {
-			this.domains.set(domain, {domain, input, findings: [], counts: noCounts(), changes: []});
+			this.domains.set(domain, {domain, input, findings: [], mxFindings: [], counts: noCounts(), changes: []});
 			this.order.push(domain);
 			this.rowsDirty = true;
 			this.changed();
@@ -187,7 +199,7 @@ export class Store {
 					this.mxFindings.set(host.exchange, verdict.mx[index] ?? []);
 				}
 
-				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, counts: verdict.counts}));
+				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, mxFindings: verdict.mx, counts: verdict.counts}));
 				for (const host of this.hosts.values()) {
 					const findings = this.findingsOf(host);
 					// A domain judged again with the same facts must not touch its hosts (rows are memoised).
@@ -339,7 +351,7 @@ function withHistory(host: HostState): HostState {
 	const summary: RoundSummary = {
 		at: host.result?.startedAt ?? '',
 		status: host.status ?? 'unknown',
-		...(host.tls?.chain[0] ? {fingerprint: host.tls.chain[0].fingerprint256} : {}),
+		...(host.tls?.chain[0] ? {fingerprint: host.tls.chain[0].fingerprint256, validTo: host.tls.chain[0].validTo} : {}),
 		...(host.tls ? {tlsVersion: host.tls.version} : {}),
 		...(host.result?.banner ? {banner: host.result.banner.text} : {}),
 	};
@@ -354,43 +366,4 @@ function withHistory(host: HostState): HostState {
 
 function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
 	return a.length === b.length && a.every((item, index) => item.id === b[index]!.id && item.severity === b[index]!.severity && item.message === b[index]!.message);
-}
-
-function factChanges(before: RoundSummary, after: RoundSummary): string[] {
-	const changes: string[] = [];
-	if (before.status !== after.status) {
-		changes.push(`status ${before.status} → ${after.status}`);
-	}
-
-	if (before.fingerprint !== after.fingerprint) {
-		changes.push(`certificate ${short(before.fingerprint)} → ${short(after.fingerprint)}`);
-	}
-
-	if (before.tlsVersion !== after.tlsVersion) {
-		changes.push(`TLS ${before.tlsVersion ?? 'none'} → ${after.tlsVersion ?? 'none'}`);
-	}
-
-	if (before.banner !== after.banner) {
-		changes.push('greeting changed');
-	}
-
-	return changes;
-}
-
-function short(fingerprint: string | undefined): string {
-	return fingerprint ? `${fingerprint.slice(0, 11)}…` : 'none';
-}
-
-function addressChanges(before: MxPlan | undefined, after: MxPlan): string[] {
-	if (!before) {
-		return [];
-	}
-
-	const set = (plan: MxPlan): Set<string> => new Set(plan.mx.flatMap(mx => mx.addresses.map(ip => `${mx.exchange} ${ip}`)));
-	const old = set(before);
-	const now = set(after);
-	return [
-		...[...now].filter(item => !old.has(item)).map(item => `new address: ${item}`),
-		...[...old].filter(item => !now.has(item)).map(item => `address gone: ${item}`),
-	];
 }

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import type {MonitorEvent} from '../../source/core/run/monitor.js';
+import {isTerminalSafe} from '../../source/core/sanitize.js';
 import {Store} from '../../source/ui/store.js';
 import {roundEvents} from '../helpers/fake-events.js';
 
@@ -59,5 +60,25 @@ describe('the dashboard store', () => {
 		expect(host).toMatchObject({phase: 'queued', judged: false, status: 'critical'});
 		expect(host.findings.map(item => item.id)).toContain('open-relay');
 		expect(store.getSnapshot().domains.find(domain => domain.domain === 'b.test')?.status).toBe('critical');
+	});
+
+	it('says what changed from what to what: greeting, certificate and its expiry, TLS version, status, addresses', () => {
+		const store = fed(roundEvents(hosts));
+		const banner = 'ESMTP \u001B[31mready Postfix (Debian) on mx.a.test';
+		fed(roundEvents({
+			'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1', banner, open: true, fingerprint: '99:88:77:66:55:44', validTo: '2027-03-01T00:00:00.000Z', tlsVersion: 'TLSv1.2'}, {exchange: 'mx.a.test', ip: '127.0.0.9'}],
+		}, '2026-01-01T00:05:00.000Z'), store);
+		const snapshot = store.getSnapshot();
+		const host = [...snapshot.hosts.values()].find(item => item.ip === '127.0.0.1')!;
+		expect(host.changes).toEqual([
+			'status ok → critical',
+			'certificate AB:CD… → 99:88:77:66…',
+			'certificate expiry 2099-01-01 → 2027-03-01',
+			'TLS TLSv1.3 → TLSv1.2',
+			expect.stringMatching(/^greeting "mx\.a\.test ESMTP" → "ESMTP .+…"$/),
+		]);
+		// Server text is sanitized and cut, so that old → new stays readable at 80 columns.
+		expect(host.changes.every(change => isTerminalSafe(change) && change.length <= 80)).toBe(true);
+		expect(snapshot.domains.find(domain => domain.domain === 'a.test')?.changes).toEqual(['mx.a.test addresses 127.0.0.1 → 127.0.0.1, 127.0.0.9']);
 	});
 });

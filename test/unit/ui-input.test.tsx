@@ -92,4 +92,14 @@ describe('keys faster than frames', () => {
 		expect(frame).toMatch(/› (?:\d+ )?mx1\.a\.test/);
 		app.unmount();
 	});
+
+	it('erases one character for each Backspace of a run in one chunk (a held key, SSH)', async () => {
+		const {app, controller} = setup();
+		const frame = await burst(app, '/', 'abcd', '\u007F\u007F\u007F');
+		expect(frame).toContain('Filter: a_');
+		await burst(app, '\u001B');
+		await burst(app, 'a', 'c.texxx', '\u007F\u007F', '\b', 'st\r');
+		expect(controller.addDomain).toHaveBeenCalledWith('c.test');
+		app.unmount();
+	});
 });

@@ -82,8 +82,11 @@ const cases: Case[] = [
 
 	// Open and back.
 	{name: 'open on a host row opens it', state: at(2, {paneTop: 4}), actions: [{type: 'open'}], expected: {screen: 'detail', selectedId: 'a.test|k2', paneTop: 0}},
-	{name: 'open on a domain row opens its first host', state: at(3), actions: [{type: 'open'}], expected: {screen: 'detail', selectedId: 'b.test|k3'}, selected: 4},
-	{name: 'open on a domain without hosts does nothing', view: {rows: [{kind: 'domain', id: 'domain:x.test', domain: 'x.test'}]}, actions: [{type: 'open'}], expected: {screen: 'grid'}},
+	// A domain row opens the domain's own screen (it used to open its first host, and nothing
+	// on a domain with no host: NXDOMAIN, null MX, a dangling MX).
+	{name: 'open on a domain row opens the domain', state: at(3), actions: [{type: 'open'}], expected: {screen: 'detail', selectedId: 'domain:b.test', paneTop: 0}, selected: 3},
+	{name: 'open on a domain without hosts opens the domain', view: {rows: [{kind: 'domain', id: 'domain:x.test', domain: 'x.test'}]}, actions: [{type: 'open'}], expected: {screen: 'detail', selectedId: 'domain:x.test'}},
+	{name: 'open in an empty grid does nothing', view: {rows: []}, actions: [{type: 'open'}], expected: {screen: 'grid'}},
 	{name: 'open keeps the pane', state: at(1, {pane: 2}), actions: [{type: 'open'}], expected: {screen: 'detail', pane: 2}},
 	{name: 'back from the detail screen keeps the selection and the filter', state: detail(4, {filter: 'b'}), actions: [{type: 'back'}], expected: {screen: 'grid', filter: 'b', selectedId: 'b.test|k3'}},
 	{name: 'Esc in the grid clears the filter', state: at(4, {filter: 'b'}), actions: [{type: 'back'}], expected: {screen: 'grid', filter: ''}},
@@ -297,7 +300,8 @@ describe('the dashboard store', () => {
 
 	it('builds on the latest state when keys come one by one before a frame', () => {
 		const {store} = setup();
-		for (let index = 0; index < 3; index++) {
+		// Four: the b.test domain row (the third) opens the domain, its host row the host.
+		for (let index = 0; index < 4; index++) {
 			store.onKey('', key({downArrow: true}));
 		}
 

@@ -89,7 +89,10 @@ describe('the dashboard', () => {
 		expect(frame).toContain('→ Close the relay now:');
 		frame = await press(app, keys.escape);
 		expect(frame).toMatch(/› (?:\d+ )?mx2\.a\.test/);
+		// Enter on the b.test domain row opens the domain; Esc, Down and Enter its host.
 		frame = await press(app, keys.down, keys.enter);
+		expect(frame).toContain('MX plan');
+		frame = await press(app, keys.escape, keys.down, keys.enter);
 		expect(frame).toContain('mx.b.test [127.0.0.3]');
 		app.unmount();
 	});

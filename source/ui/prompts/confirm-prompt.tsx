@@ -4,7 +4,7 @@ import type {Theme} from '../theme.js';
 import {ConfirmLine} from '../views/confirm-line.js';
 
 export type ConfirmPromptProps = {
-	domain: string;
+	question: string;
 	width: number;
 	theme: Theme;
 	isActive: boolean;
@@ -13,7 +13,7 @@ export type ConfirmPromptProps = {
 };
 
 /** The remove question: listens while active (y removes, any other key keeps), shows the line. */
-export function ConfirmPrompt({domain, width, theme, isActive, onKey}: ConfirmPromptProps) {
+export function ConfirmPrompt({question, width, theme, isActive, onKey}: ConfirmPromptProps) {
 	useInput(onKey, {isActive});
-	return <ConfirmLine domain={domain} width={width} theme={theme}/>;
+	return <ConfirmLine question={question} width={width} theme={theme}/>;
 }

@@ -7,6 +7,8 @@ export type TextPromptProps = {
 	label: string;
 	text: string;
 	error?: string;
+	/** Said after the cursor while there is no error. */
+	note?: string;
 	width: number;
 	theme: Theme;
 	isActive: boolean;
@@ -18,7 +20,7 @@ export type TextPromptProps = {
 };
 
 /** The add or filter prompt: listens while active (its keys: key-actions.ts), shows the line. */
-export function TextPrompt({label, text, error, width, theme, isActive, onKey}: TextPromptProps) {
+export function TextPrompt({label, text, error, note, width, theme, isActive, onKey}: TextPromptProps) {
 	useInput(onKey, {isActive});
-	return <TextPromptLine label={label} text={text} width={width} theme={theme} {...(error ? {error} : {})}/>;
+	return <TextPromptLine label={label} text={text} width={width} theme={theme} {...(error ? {error} : {})} {...(note ? {note} : {})}/>;
 }
