@@ -44,8 +44,8 @@ const help = `
     --warn-days N        Warn when a certificate has fewer days left (default ${defaults.warnDays})
 
   Other
-    --help               Show this help
-    --version            Show the version
+    --help, -h           Show this help (anywhere on the line: nothing is probed)
+    --version            Show the version (likewise)
 
   Exit codes (Nagios)
     0 OK · 1 a warning · 2 a critical finding · 3 unknown (usage error, no resolver
@@ -106,8 +106,29 @@ function configCommand(args: string[]): number {
 	return 0;
 }
 
+/**
+ * --help (-h) and --version anywhere before a `--`: meow answers them only when they stand
+ * alone, so `mxdash example.com --help` ran a probe. Help wins over the version.
+ */
+function earlyAnswer(argv: readonly string[]): 'help' | 'version' | undefined {
+	const end = argv.indexOf('--');
+	const flags = end === -1 ? argv : argv.slice(0, end);
+	if (flags.some(arg => arg === '--help' || arg === '-h')) {
+		return 'help';
+	}
+
+	return flags.includes('--version') ? 'version' : undefined;
+}
+
 async function main(): Promise<number> {
-	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, flags: flagSpec});
+	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, autoHelp: false, autoVersion: false, flags: flagSpec});
+	const answer = earlyAnswer(process.argv.slice(2));
+	if (answer === 'help') {
+		cli.showHelp(0);
+	} else if (answer === 'version') {
+		cli.showVersion();
+	}
+
 	const known = new Set([...Object.keys(flagSpec), 'help', 'version']);
 	const unknown = Object.keys(cli.flags).filter(name => !known.has(name));
 	if (unknown.length > 0) {

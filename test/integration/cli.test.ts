@@ -37,6 +37,30 @@ describe('the CLI on user mistakes', () => {
 	});
 
 	it.each([
+		[['good.test', '--help']],
+		[['--help', 'good.test']],
+		[['-h']],
+		[['--resolver', '127.0.0.1:9', '--json', 'good.test', '-h']],
+		[['--ehlo-name', 'localhost', '--help']],
+	])('%j shows the help, probes nothing and exits 0', async args => {
+		const run = await runCli(args, {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(0);
+		expect(run.stderr).toBe('');
+		expect(run.stdout).toContain('Usage');
+		expect(run.stdout).not.toContain('good.test');
+	});
+
+	it.each([
+		[['good.test', '--version']],
+		[['--version', '--resolver', '127.0.0.1:9', 'good.test']],
+	])('%j shows the version, probes nothing and exits 0', async args => {
+		const run = await runCli(args, {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(0);
+		expect(run.stderr).toBe('');
+		expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+	});
+
+	it.each([
 		[['--bogus', 'example.test'], /unknown flag --bogus/],
 		[['bad domain'], /not a valid domain name/],
 		[['-x'], /unknown flag/],
