@@ -7,7 +7,7 @@ import {MxdashError} from './core/errors.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {startDemoInWorker} from './demo/demo-worker.js';
-import {defaults, domainList, roundOptions} from './options.js';
+import {checkStored, defaults, domainList, flagName, roundOptions, settingRules} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
 
@@ -78,11 +78,6 @@ const flagSpec = {
 
 const defaultIntervalSeconds = 300;
 
-/** meow's camelCase key as the user typed it: warnDays → --warn-days. */
-function flagName(key: string): string {
-	return `--${key.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
-}
-
 function configCommand(args: string[]): number {
 	const store = openStore();
 	const [action = 'show', key, ...rest] = args;
@@ -141,11 +136,6 @@ async function main(): Promise<number> {
 
 	const store = openStore();
 	const {flags} = cli;
-	for (const name of ['port', 'timeout', 'concurrency', 'warnDays', 'interval'] as const) {
-		if (flags[name] === null || (flags[name] !== undefined && (Number.isNaN(flags[name]) || flags[name] <= 0))) {
-			throw new MxdashError('bad-flag', `${flagName(name)} needs a positive number`);
-		}
-	}
 
 	const options: RoundOptions = roundOptions({
 		resolver: flags.resolver,
@@ -158,14 +148,16 @@ async function main(): Promise<number> {
 		...(flags.timeout === undefined ? {} : {timeout: flags.timeout}),
 		...(flags.concurrency === undefined ? {} : {concurrency: flags.concurrency}),
 		...(flags.warnDays === undefined ? {} : {warnDays: flags.warnDays}),
-	}, store.settings, cli.pkg.version ?? '0.0.0');
+	}, store.settings, cli.pkg.version ?? '0.0.0', store.path);
+	const storedInterval = store.settings.interval === undefined ? undefined : checkStored('interval', store.settings.interval, store.path);
+	const flagInterval = flags.interval === undefined ? undefined : settingRules.interval(flags.interval, '--interval');
 	const demo = flags.demo ? await startDemoInWorker() : undefined;
 	try {
 		if (demo) {
 			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca]});
 		}
 
-		const saved = store.settings.domains ?? [];
+		const saved = store.settings.domains === undefined ? [] : checkStored('domains', store.settings.domains, store.path);
 		const domains = domainList(demo ? demo.domains : (cli.input.length > 0 ? cli.input : saved));
 		const interactive = !flags.json && process.stdout.isTTY && process.stdin.isTTY;
 		if (interactive) {
@@ -173,7 +165,7 @@ async function main(): Promise<number> {
 			// npm run bench); set before React is first loaded.
 			process.env.NODE_ENV ??= 'production';
 			const {runDashboard} = await import('./ui/dashboard.js');
-			const interval = flags.interval ?? (flags.watch ? store.settings.interval ?? defaultIntervalSeconds : undefined);
+			const interval = flagInterval ?? (flags.watch ? storedInterval ?? defaultIntervalSeconds : undefined);
 			return await runDashboard({
 				domains,
 				round: options,

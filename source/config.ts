@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
 import {MxdashError} from './core/errors.js';
+import {settingRules} from './options.js';
 
 /** What a user may keep between runs; flags override every key. */
 export type Settings = {
@@ -45,8 +46,11 @@ export function openStore(directory = process.env.MXDASH_CONFIG_DIR ?? path.join
 		path: conf.path,
 		settings,
 		set(key, value) {
+			// Checked by the flag's own rule before the write, so a value every later run would
+			// refuse is never stored, and a bad value is not mistaken for a write failure.
+			const checked = checkSetting(key, parseSetting(key, value));
 			write(conf, () => {
-				conf.set(key, parseSetting(key, value));
+				conf.set(key, checked);
 			});
 		},
 		delete(key) {
@@ -75,19 +79,28 @@ function checkType(key: string, value: unknown, path: string): void {
 	}
 }
 
+/** The typed form of what `config set KEY VALUE` was given; the rules judge it after. */
 export function parseSetting(key: SettingKey, value: string): string | number | string[] {
 	if (listKeys.has(key)) {
 		return value.split(',').map(item => item.trim()).filter(Boolean);
 	}
 
 	if (numberKeys.has(key)) {
-		const number = Number(value);
-		if (!Number.isFinite(number) || number <= 0) {
-			throw new MxdashError('bad-config', `${key} needs a positive number, not ${JSON.stringify(value)}`);
-		}
-
-		return number;
+		return value.trim() === '' ? Number.NaN : Number(value);
 	}
 
 	return value;
+}
+
+function checkSetting(key: SettingKey, value: string | number | string[]): string | number | string[] {
+	const rule = settingRules[key] as (value: string | number | string[], name: string) => string | number | string[];
+	try {
+		return rule(value, key);
+	} catch (error) {
+		if (error instanceof MxdashError) {
+			throw new MxdashError('bad-config', `not saved: ${error.message}`);
+		}
+
+		throw error;
+	}
 }

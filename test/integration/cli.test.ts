@@ -113,6 +113,44 @@ describe('the CLI on user mistakes', () => {
 		expectOneLine(badKey.stderr, /config keys are/);
 	});
 
+	it.each([
+		[['ehloName', 'bad', 'name'], /^mxdash: not saved: ehloName needs a fully qualified host name/],
+		[['resolvers', 'nonsense'], /^mxdash: not saved: resolvers needs an IP address/],
+		[['timeout', '-1'], /^mxdash: not saved: timeout needs a positive number/],
+		[['port', '70000'], /^mxdash: not saved: port needs a positive number, at most 65535/],
+		[['relay', 'sometimes'], /^mxdash: not saved: relay takes "basic", "thorough" or "off", not "sometimes"$/],
+		[['domains', 'a b,example.test'], /^mxdash: not saved: not a valid domain name: "a b"/],
+	])('config set %j is refused by the rule of its flag, and nothing is stored', async (args, pattern) => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, '{"concurrency": 4}');
+		const run = await runCli(['config', 'set', ...args], {MXDASH_CONFIG_DIR: dir});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toBe('');
+		expectOneLine(run.stderr, pattern);
+		expect(run.stderr).not.toMatch(/cannot write|--/);
+		expect(readFileSync(file, 'utf8')).toBe('{"concurrency": 4}');
+	});
+
+	it.each([
+		['ehloName', '"bad name"'],
+		['resolvers', '["nonsense"]'],
+		['timeout', '-1'],
+		['relay', '"sometimes"'],
+		['domains', '["a b"]'],
+		['interval', '0'],
+	])('a bad stored %s is reported by its config key and the file, not by a flag', async (key, json) => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, `{"${key}": ${json}}`);
+		const run = await runCli(key === 'domains' ? [] : ['--watch', 'example.test'], {MXDASH_CONFIG_DIR: dir});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toBe('');
+		expectOneLine(run.stderr, new RegExp(`the config file ${file.replaceAll('/', '\\/')} has a bad value for "${key}".*mxdash config unset ${key}$`));
+		expect(run.stderr).not.toMatch(/ --[a-z]/);
+		expect(readFileSync(file, 'utf8')).toBe(`{"${key}": ${json}}`);
+	});
+
 	it('says UNKNOWN (exit 3) when no resolver answers, quickly', async () => {
 		const run = await runCli(['--json', '--resolver', '127.0.0.1:9', '--timeout', '2', 'example.test'], {MXDASH_CONFIG_DIR: configDir()});
 		expect(run.code).toBe(3);
