@@ -78,6 +78,11 @@ const flagSpec = {
 
 const defaultIntervalSeconds = 300;
 
+/** A note that does not stop the command: one line on stderr, in the form of the errors. */
+function warn(message: string): void {
+	process.stderr.write(`mxdash: ${message}\n`);
+}
+
 function configCommand(args: string[]): number {
 	const store = openStore();
 	const [action = 'show', key, ...rest] = args;
@@ -92,8 +97,25 @@ function configCommand(args: string[]): number {
 	if (action === 'set' && rest.length > 0) {
 		store.set(checkKey(key), rest.join(' '));
 	} else if (action === 'unset') {
-		store.delete(checkKey(key));
-	} else if (action !== 'show') {
+		const name = checkKey(key);
+		if (store.moveAside) {
+			// JSON that does not parse cannot lose one key; the whole file moves aside, every byte
+			// kept, and says where: nothing saved is deleted, nothing is rewritten in place.
+			const aside = store.moveAside();
+			warn(`the config file ${store.path} was corrupt: moved it to ${aside}, so ${name} and every other setting are unset`);
+		} else {
+			store.delete(name);
+		}
+	} else if (action === 'show') {
+		if (store.problem) {
+			warn(store.corruptText === undefined ? store.problem : `${store.problem} (shown as it is; nothing in it is used)`);
+		}
+
+		if (store.corruptText !== undefined) {
+			process.stdout.write(`${store.path}\n${store.corruptText}${store.corruptText.endsWith('\n') ? '' : '\n'}`);
+			return 0;
+		}
+	} else {
 		throw new MxdashError('bad-config', 'usage: mxdash config [show | set KEY VALUE | unset KEY]');
 	}
 
@@ -134,8 +156,18 @@ async function main(): Promise<number> {
 		return configCommand(cli.input.slice(1));
 	}
 
-	const store = openStore();
 	const {flags} = cli;
+	const opened = openStore();
+	if (opened.problem && !flags.demo) {
+		throw new MxdashError('bad-config', opened.problem);
+	}
+
+	if (opened.problem) {
+		warn(`${opened.problem} (--demo runs without it and leaves it as it is)`);
+	}
+
+	// The demo never saves, so it can run on the defaults whatever the file holds.
+	const store = opened.problem ? {...opened, settings: {}} : opened;
 
 	const options: RoundOptions = roundOptions({
 		resolver: flags.resolver,

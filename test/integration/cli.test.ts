@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -90,6 +90,82 @@ describe('the CLI on user mistakes', () => {
 		writeFileSync(file, '{"concurrency": "lots"}');
 		const typed = await runCli(['example.test'], {MXDASH_CONFIG_DIR: dir});
 		expectOneLine(typed.stderr, /bad value for "concurrency"/);
+	});
+
+	describe('with a corrupt config file', () => {
+		const corrupt = '{"concurrency": 4, "ehloName": "probe.exa';
+		const corruptDir = (): {dir: string; file: string} => {
+			const dir = configDir();
+			const file = path.join(dir, 'config.json');
+			writeFileSync(file, corrupt);
+			return {dir, file};
+		};
+
+		const saysCorrupt = (file: string): RegExp => new RegExp(`^mxdash: cannot read the config file \\(${file.replaceAll('/', '\\/')}\\), it is corrupt: `);
+
+		it('--help and --version still answer, and the file is left alone', async () => {
+			const {dir, file} = corruptDir();
+			const help = await runCli(['example.test', '--help'], {MXDASH_CONFIG_DIR: dir});
+			expect(help.code).toBe(0);
+			expect(help.stdout).toContain('Usage');
+			const version = await runCli(['--version'], {MXDASH_CONFIG_DIR: dir});
+			expect(version.code).toBe(0);
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+
+		it('--demo runs on the defaults and says so in one line', async () => {
+			const {dir, file} = corruptDir();
+			const run = await runCli(['--demo', '--json'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(2);
+			expect((JSON.parse(run.stdout) as {summary: {domains: number}}).summary.domains).toBeGreaterThan(0);
+			expectOneLine(run.stderr, saysCorrupt(file));
+			expect(run.stderr).toContain('--demo runs without it');
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+
+		it('config show prints the path and the text as it is, and says it is corrupt', async () => {
+			const {dir, file} = corruptDir();
+			const run = await runCli(['config', 'show'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(0);
+			expect(run.stdout).toBe(`${file}\n${corrupt}\n`);
+			expectOneLine(run.stderr, saysCorrupt(file));
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+
+		it('config unset moves the file aside, every byte kept, and says where', async () => {
+			const {dir} = corruptDir();
+			const run = await runCli(['config', 'unset', 'concurrency'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(0);
+			expectOneLine(run.stderr, /was corrupt: moved it to .+config\.json\.corrupt-.+, so concurrency and every other setting are unset$/);
+			const aside = readdirSync(dir).filter(name => name.startsWith('config.json.corrupt-'));
+			expect(aside).toHaveLength(1);
+			expect(run.stderr).toContain(path.join(dir, aside[0]!));
+			expect(readFileSync(path.join(dir, aside[0]!), 'utf8')).toBe(corrupt);
+			const show = await runCli(['config', 'show'], {MXDASH_CONFIG_DIR: dir});
+			expect(show.stderr).toBe('');
+			expect(show.code).toBe(0);
+		});
+
+		it('config set refuses in one line and changes nothing', async () => {
+			const {dir, file} = corruptDir();
+			const run = await runCli(['config', 'set', 'timeout', '5'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(3);
+			expectOneLine(run.stderr, saysCorrupt(file));
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+	});
+
+	it('config unset works on a file with a value of the wrong type', async () => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, '{"concurrency": "lots", "port": 2525}');
+		const show = await runCli(['config', 'show'], {MXDASH_CONFIG_DIR: dir});
+		expect(show.code).toBe(0);
+		expectOneLine(show.stderr, /bad value for "concurrency"/);
+		const unset = await runCli(['config', 'unset', 'concurrency'], {MXDASH_CONFIG_DIR: dir});
+		expect(unset.code).toBe(0);
+		expect(unset.stderr).toBe('');
+		expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({port: 2525});
 	});
 
 	it('reports an unwritable config directory in one line', async () => {
