@@ -137,6 +137,31 @@ function earlyAnswer(argv: readonly string[]): 'help' | 'version' | undefined {
 	return flags.includes('--version') ? 'version' : undefined;
 }
 
+/**
+ * The first unknown flag as the user typed it: meow splits `-x.test` into short flags and
+ * names them `--x`, which is nothing the user wrote. Negative numbers are values, not flags.
+ */
+function typedFlag(argv: readonly string[], known: ReadonlySet<string>): string | undefined {
+	const end = argv.indexOf('--');
+	for (const arg of end === -1 ? argv : argv.slice(0, end)) {
+		if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+			continue;
+		}
+
+		const typed = arg.split('=')[0]!;
+		if (!arg.startsWith('--')) {
+			return typed;
+		}
+
+		const key = typed.slice(2).replace(/^no-/, '').replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+		if (!known.has(key)) {
+			return typed;
+		}
+	}
+
+	return undefined;
+}
+
 async function main(): Promise<number> {
 	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, autoHelp: false, autoVersion: false, flags: flagSpec});
 	const answer = earlyAnswer(process.argv.slice(2));
@@ -149,7 +174,7 @@ async function main(): Promise<number> {
 	const known = new Set([...Object.keys(flagSpec), 'help', 'version']);
 	const unknown = Object.keys(cli.flags).filter(name => !known.has(name));
 	if (unknown.length > 0) {
-		throw new MxdashError('bad-flag', `unknown flag ${flagName(unknown[0]!)} (see mxdash --help)`);
+		throw new MxdashError('bad-flag', `unknown flag ${typedFlag(process.argv.slice(2), known) ?? flagName(unknown[0]!)} (see mxdash --help)`);
 	}
 
 	if (cli.input[0] === 'config') {

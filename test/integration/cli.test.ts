@@ -63,7 +63,10 @@ describe('the CLI on user mistakes', () => {
 	it.each([
 		[['--bogus', 'example.test'], /unknown flag --bogus/],
 		[['bad domain'], /not a valid domain name/],
-		[['-x'], /unknown flag/],
+		[['-x'], /unknown flag -x \(/],
+		[['-x.test'], /unknown flag -x\.test \(/],
+		[['--timeout', '-1', '-q', 'example.test'], /unknown flag -q \(/],
+		[['--no-bogus', 'example.test'], /unknown flag --no-bogus \(/],
 		[['--resolver', 'dns.example', 'example.test'], /--resolver needs an IP address/],
 		[['--ehlo-name', 'localhost', 'example.test'], /--ehlo-name needs a fully qualified/],
 		[['--mail-from', 'a@b\r\nDATA', 'example.test'], /--mail-from needs a plain address/],
