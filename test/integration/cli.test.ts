@@ -63,6 +63,7 @@ describe('the CLI on user mistakes', () => {
 	it.each([
 		[['--bogus', 'example.test'], /unknown flag --bogus/],
 		[['bad domain'], /not a valid domain name/],
+		[[`${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(60)}.test`], /^mxdash: not a valid domain name: "a{24}…" is too long \(309 characters, at most 253\)$/],
 		[['-x'], /unknown flag -x \(/],
 		[['-x.test'], /unknown flag -x\.test \(/],
 		[['--timeout', '-1', '-q', 'example.test'], /unknown flag -q \(/],

@@ -38,6 +38,11 @@ export function normalizeDomain(input: string): string {
 	const labels = ascii.split('.');
 	const valid = ascii.length > 0 && ascii.length <= 253 && !net.isIP(ascii)
 		&& labels.every(label => /^[a-z\d_](?:[a-z\d_-]{0,61}[a-z\d_])?$/i.test(label));
+	if (ascii.length > 253) {
+		// Echoing hundreds of characters back hides the one fact that matters.
+		throw new MxdashError('bad-domain', `not a valid domain name: ${JSON.stringify(`${[...input].slice(0, 24).join('')}…`)} is too long (${ascii.length} characters, at most 253)`);
+	}
+
 	if (!valid) {
 		throw new MxdashError('bad-domain', `not a valid domain name: ${JSON.stringify(input)}`);
 	}
