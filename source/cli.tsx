@@ -26,7 +26,7 @@ const help = `
     --json               Print the report as JSON (schema 1), no dashboard
     (stdout not a terminal: a plain-text report)
     --watch              Re-probe every interval (dashboard; default 300 s)
-    --interval SECONDS   Re-probe every SECONDS (implies --watch)
+    --interval SECONDS   Re-probe every SECONDS, 1–86400 (implies --watch)
     --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
     --demo               Probe built-in loopback servers for a few demo domains
 
@@ -39,7 +39,7 @@ const help = `
     --mail-from ADDR     Sender for the relay test (default ${defaults.mailFrom})
     --rcpt-to ADDR       Recipient for the relay test (default ${defaults.rcptTo})
     --ca FILE            Also trust the CA certificates in this PEM file
-    --timeout SECONDS    Deadline of each stage (default ${defaults.timeout})
+    --timeout SECONDS    Deadline of each stage, whole seconds 1–600 (default ${defaults.timeout})
     --concurrency N      Sessions at once (default ${defaults.concurrency}; always one per IP)
     --warn-days N        Warn when a certificate has fewer days left (default ${defaults.warnDays})
 

@@ -79,14 +79,18 @@ function relayMode(value: string | boolean | undefined, name = '--relay'): Relay
 	throw new MxdashError('bad-flag', `${name} takes ${choices}, not ${JSON.stringify(value)}`);
 }
 
-/** The largest value of each numeric setting; the smallest is always 1. */
+/**
+ * The largest value of each numeric setting; the smallest is always 1, and every one is a
+ * whole number: a fraction of a port, a session or a day means nothing, and one rule for all
+ * (timeout included) is one rule to document.
+ */
 export const numberMaxima = {port: 65_535, timeout: 600, concurrency: 256, warnDays: 3650, interval: 86_400} as const;
 export type NumberKey = keyof typeof numberMaxima;
 
 export function checkNumber(key: NumberKey, value: number, name: string): number {
 	const max = numberMaxima[key];
-	if (!Number.isFinite(value) || value <= 0 || value > max) {
-		throw new MxdashError('bad-flag', `${name} needs a positive number, at most ${max}`);
+	if (!Number.isInteger(value) || value < 1 || value > max) {
+		throw new MxdashError('bad-flag', `${name} needs a whole number from 1 to ${max}`);
 	}
 
 	return value;
@@ -182,7 +186,7 @@ export function roundOptions(flags: SettingFlags, settings: Settings, version: s
 		mailFrom: chosen('mailFrom', flags.mailFrom, settings, file) ?? defaults.mailFrom,
 		rcptTo: chosen('rcptTo', flags.rcptTo, settings, file) ?? defaults.rcptTo,
 		...(flags.ca ? {ca: readCa(flags.ca)} : {}),
-		concurrency: Math.floor(chosen('concurrency', flags.concurrency, settings, file) ?? defaults.concurrency),
+		concurrency: chosen('concurrency', flags.concurrency, settings, file) ?? defaults.concurrency,
 		warnDays: chosen('warnDays', flags.warnDays, settings, file) ?? defaults.warnDays,
 		limits: limitsWithTimeout(defaultLimits, timeout),
 	};

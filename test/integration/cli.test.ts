@@ -72,9 +72,13 @@ describe('the CLI on user mistakes', () => {
 		[['--ehlo-name', 'localhost', 'example.test'], /--ehlo-name needs a fully qualified/],
 		[['--mail-from', 'a@b\r\nDATA', 'example.test'], /--mail-from needs a plain address/],
 		[['--ca', '/nonexistent/ca.pem', 'example.test'], /cannot read --ca \/nonexistent\/ca.pem: ENOENT/],
-		[['--port', 'abc', 'example.test'], /--port needs a positive number/],
+		[['--port', 'abc', 'example.test'], /--port needs a whole number from 1 to 65535$/],
 		[['--relay', 'sometimes', 'example.test'], /--relay takes/],
-		[['--timeout', '0', 'example.test'], /--timeout needs a positive number/],
+		[['--timeout', '0', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
+		[['--timeout', '0.5', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
+		[['--timeout', '1e9', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
+		[['--concurrency', '2.5', 'example.test'], /--concurrency needs a whole number from 1 to 256$/],
+		[['--interval', '0.5', 'example.test'], /--interval needs a whole number from 1 to 86400$/],
 		[[], /no domain given/],
 	])('%j ends with one clear line and exit 3', async (args, pattern) => {
 		const run = await runCli(args as string[], {MXDASH_CONFIG_DIR: configDir()});
@@ -188,7 +192,7 @@ describe('the CLI on user mistakes', () => {
 		expect(set.code).toBe(0);
 		expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ehloName: 'probe.example.net'});
 		const bad = await runCli(['config', 'set', 'timeout', 'soon'], {MXDASH_CONFIG_DIR: dir});
-		expectOneLine(bad.stderr, /timeout needs a positive number/);
+		expectOneLine(bad.stderr, /timeout needs a whole number from 1 to 600$/);
 		const badKey = await runCli(['config', 'set', 'colour', 'red'], {MXDASH_CONFIG_DIR: dir});
 		expectOneLine(badKey.stderr, /config keys are/);
 	});
@@ -196,8 +200,9 @@ describe('the CLI on user mistakes', () => {
 	it.each([
 		[['ehloName', 'bad', 'name'], /^mxdash: not saved: ehloName needs a fully qualified host name/],
 		[['resolvers', 'nonsense'], /^mxdash: not saved: resolvers needs an IP address/],
-		[['timeout', '-1'], /^mxdash: not saved: timeout needs a positive number/],
-		[['port', '70000'], /^mxdash: not saved: port needs a positive number, at most 65535/],
+		[['timeout', '-1'], /^mxdash: not saved: timeout needs a whole number from 1 to 600$/],
+		[['timeout', '0.5'], /^mxdash: not saved: timeout needs a whole number from 1 to 600$/],
+		[['port', '70000'], /^mxdash: not saved: port needs a whole number from 1 to 65535$/],
 		[['relay', 'sometimes'], /^mxdash: not saved: relay takes "basic", "thorough" or "off", not "sometimes"$/],
 		[['domains', 'a b,example.test'], /^mxdash: not saved: not a valid domain name: "a b"/],
 	])('config set %j is refused by the rule of its flag, and nothing is stored', async (args, pattern) => {
