@@ -28,7 +28,7 @@ const help = `
     --watch              Re-probe every interval (dashboard; default 300 s)
     --interval SECONDS   Re-probe every SECONDS, 1–86400 (implies --watch)
     --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
-    --demo               Probe built-in loopback servers for a few demo domains
+    --demo               Probe built-in loopback servers for a few demo domains (no domain with it)
 
   Probing
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
@@ -182,6 +182,12 @@ async function main(): Promise<number> {
 	}
 
 	const {flags} = cli;
+	if (flags.demo && cli.input.length > 0) {
+		// Refused rather than ignored: whoever typed a domain expects it probed, and --demo
+		// probes only its own loopback servers.
+		throw new MxdashError('bad-flag', `--demo probes only its own demo domains; drop ${cli.input[0]!} or drop --demo`);
+	}
+
 	const opened = openStore();
 	if (opened.problem && !flags.demo) {
 		throw new MxdashError('bad-config', opened.problem);

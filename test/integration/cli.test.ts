@@ -80,6 +80,7 @@ describe('the CLI on user mistakes', () => {
 		[['--concurrency', '2.5', 'example.test'], /--concurrency needs a whole number from 1 to 256$/],
 		[['--interval', '0.5', 'example.test'], /--interval needs a whole number from 1 to 86400$/],
 		[[], /no domain given/],
+		[['--demo', 'good.test'], /^mxdash: --demo probes only its own demo domains; drop good\.test or drop --demo$/],
 	])('%j ends with one clear line and exit 3', async (args, pattern) => {
 		const run = await runCli(args as string[], {MXDASH_CONFIG_DIR: configDir()});
 		expect(run.code).toBe(3);
