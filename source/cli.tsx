@@ -25,7 +25,7 @@ const help = `
     (on a terminal: the live dashboard; press ? in it for the keys)
     --json               Print the report as JSON (schema 1), no dashboard
     (stdout not a terminal: a plain-text report)
-    --watch              Re-probe every interval (dashboard; default 300 s)
+    --watch              Re-probe every interval (dashboard only; default 300 s)
     --interval SECONDS   Re-probe every SECONDS, 1–86400 (implies --watch)
     --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
     --demo               Probe built-in loopback servers for a few demo domains (no domain with it)
@@ -241,6 +241,10 @@ async function main(): Promise<number> {
 
 		if (domains.length === 0) {
 			throw new MxdashError('no-domains', 'no domain given (try: mxdash example.com, or mxdash --help)');
+		}
+
+		if (flags.watch || flags.interval !== undefined) {
+			warn(`${flags.watch ? '--watch' : '--interval'} re-probes only in the dashboard; ${flags.json ? 'with --json' : 'stdout is not a terminal, so'} this is one round`);
 		}
 
 		return await headless(domains, options, Boolean(flags.json));

@@ -237,6 +237,17 @@ describe('the CLI on user mistakes', () => {
 		expect(readFileSync(file, 'utf8')).toBe(`{"${key}": ${json}}`);
 	});
 
+	it.each([
+		[['--watch', '--json'], /^mxdash: --watch re-probes only in the dashboard; with --json this is one round$/],
+		[['--watch'], /^mxdash: --watch re-probes only in the dashboard; stdout is not a terminal, so this is one round$/],
+		[['--interval', '60', '--json'], /^mxdash: --interval re-probes only in the dashboard; with --json this is one round$/],
+	])('%j without the dashboard says on stderr that it probes once', async (args, pattern) => {
+		const run = await runCli([...args, '--resolver', '127.0.0.1:9', '--timeout', '2', 'example.test'], {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toContain('example.test');
+		expectOneLine(run.stderr, pattern);
+	});
+
 	it('says UNKNOWN (exit 3) when no resolver answers, quickly', async () => {
 		const run = await runCli(['--json', '--resolver', '127.0.0.1:9', '--timeout', '2', 'example.test'], {MXDASH_CONFIG_DIR: configDir()});
 		expect(run.code).toBe(3);
