@@ -33,7 +33,8 @@ const help = `
   Probing
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
     --port N             SMTP port to connect to (default ${defaults.port})
-    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name)
+    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name when it is
+                         a FQDN, else mxdash.invalid: set one for servers that check it)
     --relay MODE         Relay test: basic (default) or thorough (16 relay tricks)
     --no-relay           Skip the relay test
     --mail-from ADDR     Sender for the relay test (default ${defaults.mailFrom})
