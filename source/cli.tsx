@@ -28,13 +28,13 @@ const help = `
     --watch              Re-probe every interval (dashboard only; default 300 s)
     --interval SECONDS   Re-probe every SECONDS, 1–86400 (implies --watch)
     --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
-    --demo               Probe built-in loopback servers for a few demo domains (no domain with it)
+    --demo               Probe built-in loopback demo servers (takes no domain)
 
   Probing
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
     --port N             SMTP port to connect to (default ${defaults.port})
-    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name when it is
-                         a FQDN, else mxdash.invalid: set one for servers that check it)
+    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name, or
+                         mxdash.invalid when that is not a FQDN)
     --relay MODE         Relay test: basic (default) or thorough (16 relay tricks)
     --no-relay           Skip the relay test
     --mail-from ADDR     Sender for the relay test (default ${defaults.mailFrom})

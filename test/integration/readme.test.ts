@@ -53,7 +53,7 @@ describe('README', () => {
 
 	it('says what EHLO name is sent on a host without a FQDN', async () => {
 		const help = await runCli(['--help']);
-		expect(help.stdout).toMatch(/default: this host's name when it is\s+a FQDN, else mxdash\.invalid/);
+		expect(help.stdout).toMatch(/default: this host's name, or\s+mxdash\.invalid when that is not a FQDN\)/);
 		expect(readme).toMatch(/otherwise\s+mxdash sends `mxdash\.invalid`/);
 	});
 
