@@ -7,7 +7,7 @@ import {MxdashError} from './core/errors.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {startDemoInWorker} from './demo/demo-worker.js';
-import {defaults, domainList, roundOptions} from './options.js';
+import {checkStored, defaults, domainList, flagName, roundOptions, settingRules} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
 
@@ -25,27 +25,28 @@ const help = `
     (on a terminal: the live dashboard; press ? in it for the keys)
     --json               Print the report as JSON (schema 1), no dashboard
     (stdout not a terminal: a plain-text report)
-    --watch              Re-probe every interval (dashboard; default 300 s)
-    --interval SECONDS   Re-probe every SECONDS (implies --watch)
+    --watch              Re-probe every interval (dashboard only; default 300 s)
+    --interval SECONDS   Re-probe every SECONDS, 1–86400 (implies --watch)
     --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
-    --demo               Probe built-in loopback servers for a few demo domains
+    --demo               Probe built-in loopback demo servers (takes no domain)
 
   Probing
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
     --port N             SMTP port to connect to (default ${defaults.port})
-    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name)
+    --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name, or
+                         mxdash.invalid when that is not a FQDN)
     --relay MODE         Relay test: basic (default) or thorough (16 relay tricks)
     --no-relay           Skip the relay test
     --mail-from ADDR     Sender for the relay test (default ${defaults.mailFrom})
     --rcpt-to ADDR       Recipient for the relay test (default ${defaults.rcptTo})
     --ca FILE            Also trust the CA certificates in this PEM file
-    --timeout SECONDS    Deadline of each stage (default ${defaults.timeout})
+    --timeout SECONDS    Deadline of each stage, whole seconds 1–600 (default ${defaults.timeout})
     --concurrency N      Sessions at once (default ${defaults.concurrency}; always one per IP)
     --warn-days N        Warn when a certificate has fewer days left (default ${defaults.warnDays})
 
   Other
-    --help               Show this help
-    --version            Show the version
+    --help, -h           Show this help (anywhere on the line: nothing is probed)
+    --version            Show the version (likewise)
 
   Exit codes (Nagios)
     0 OK · 1 a warning · 2 a critical finding · 3 unknown (usage error, no resolver
@@ -78,9 +79,9 @@ const flagSpec = {
 
 const defaultIntervalSeconds = 300;
 
-/** meow's camelCase key as the user typed it: warnDays → --warn-days. */
-function flagName(key: string): string {
-	return `--${key.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
+/** A note that does not stop the command: one line on stderr, in the form of the errors. */
+function warn(message: string): void {
+	process.stderr.write(`mxdash: ${message}\n`);
 }
 
 function configCommand(args: string[]): number {
@@ -97,8 +98,25 @@ function configCommand(args: string[]): number {
 	if (action === 'set' && rest.length > 0) {
 		store.set(checkKey(key), rest.join(' '));
 	} else if (action === 'unset') {
-		store.delete(checkKey(key));
-	} else if (action !== 'show') {
+		const name = checkKey(key);
+		if (store.moveAside) {
+			// JSON that does not parse cannot lose one key; the whole file moves aside, every byte
+			// kept, and says where: nothing saved is deleted, nothing is rewritten in place.
+			const aside = store.moveAside();
+			warn(`the config file ${store.path} was corrupt: moved it to ${aside}, so ${name} and every other setting are unset`);
+		} else {
+			store.delete(name);
+		}
+	} else if (action === 'show') {
+		if (store.problem) {
+			warn(store.corruptText === undefined ? store.problem : `${store.problem} (shown as it is; nothing in it is used)`);
+		}
+
+		if (store.corruptText !== undefined) {
+			process.stdout.write(`${store.path}\n${store.corruptText}${store.corruptText.endsWith('\n') ? '' : '\n'}`);
+			return 0;
+		}
+	} else {
 		throw new MxdashError('bad-config', 'usage: mxdash config [show | set KEY VALUE | unset KEY]');
 	}
 
@@ -106,25 +124,82 @@ function configCommand(args: string[]): number {
 	return 0;
 }
 
+/**
+ * --help (-h) and --version anywhere before a `--`: meow answers them only when they stand
+ * alone, so `mxdash example.com --help` ran a probe. Help wins over the version.
+ */
+function earlyAnswer(argv: readonly string[]): 'help' | 'version' | undefined {
+	const end = argv.indexOf('--');
+	const flags = end === -1 ? argv : argv.slice(0, end);
+	if (flags.some(arg => arg === '--help' || arg === '-h')) {
+		return 'help';
+	}
+
+	return flags.includes('--version') ? 'version' : undefined;
+}
+
+/**
+ * The first unknown flag as the user typed it: meow splits `-x.test` into short flags and
+ * names them `--x`, which is nothing the user wrote. Negative numbers are values, not flags.
+ */
+function typedFlag(argv: readonly string[], known: ReadonlySet<string>): string | undefined {
+	const end = argv.indexOf('--');
+	for (const arg of end === -1 ? argv : argv.slice(0, end)) {
+		if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+			continue;
+		}
+
+		const typed = arg.split('=')[0]!;
+		if (!arg.startsWith('--')) {
+			return typed;
+		}
+
+		const key = typed.slice(2).replace(/^no-/, '').replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+		if (!known.has(key)) {
+			return typed;
+		}
+	}
+
+	return undefined;
+}
+
 async function main(): Promise<number> {
-	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, flags: flagSpec});
+	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, autoHelp: false, autoVersion: false, flags: flagSpec});
+	const answer = earlyAnswer(process.argv.slice(2));
+	if (answer === 'help') {
+		cli.showHelp(0);
+	} else if (answer === 'version') {
+		cli.showVersion();
+	}
+
 	const known = new Set([...Object.keys(flagSpec), 'help', 'version']);
 	const unknown = Object.keys(cli.flags).filter(name => !known.has(name));
 	if (unknown.length > 0) {
-		throw new MxdashError('bad-flag', `unknown flag ${flagName(unknown[0]!)} (see mxdash --help)`);
+		throw new MxdashError('bad-flag', `unknown flag ${typedFlag(process.argv.slice(2), known) ?? flagName(unknown[0]!)} (see mxdash --help)`);
 	}
 
 	if (cli.input[0] === 'config') {
 		return configCommand(cli.input.slice(1));
 	}
 
-	const store = openStore();
 	const {flags} = cli;
-	for (const name of ['port', 'timeout', 'concurrency', 'warnDays', 'interval'] as const) {
-		if (flags[name] === null || (flags[name] !== undefined && (Number.isNaN(flags[name]) || flags[name] <= 0))) {
-			throw new MxdashError('bad-flag', `${flagName(name)} needs a positive number`);
-		}
+	if (flags.demo && cli.input.length > 0) {
+		// Refused rather than ignored: whoever typed a domain expects it probed, and --demo
+		// probes only its own loopback servers.
+		throw new MxdashError('bad-flag', `--demo probes only its own demo domains; drop ${cli.input[0]!} or drop --demo`);
 	}
+
+	const opened = openStore();
+	if (opened.problem && !flags.demo) {
+		throw new MxdashError('bad-config', opened.problem);
+	}
+
+	if (opened.problem) {
+		warn(`${opened.problem} (--demo runs without it and leaves it as it is)`);
+	}
+
+	// The demo never saves, so it can run on the defaults whatever the file holds.
+	const store = opened.problem ? {...opened, settings: {}} : opened;
 
 	const options: RoundOptions = roundOptions({
 		resolver: flags.resolver,
@@ -137,14 +212,16 @@ async function main(): Promise<number> {
 		...(flags.timeout === undefined ? {} : {timeout: flags.timeout}),
 		...(flags.concurrency === undefined ? {} : {concurrency: flags.concurrency}),
 		...(flags.warnDays === undefined ? {} : {warnDays: flags.warnDays}),
-	}, store.settings, cli.pkg.version ?? '0.0.0');
+	}, store.settings, cli.pkg.version ?? '0.0.0', store.path);
+	const storedInterval = store.settings.interval === undefined ? undefined : checkStored('interval', store.settings.interval, store.path);
+	const flagInterval = flags.interval === undefined ? undefined : settingRules.interval(flags.interval, '--interval');
 	const demo = flags.demo ? await startDemoInWorker() : undefined;
 	try {
 		if (demo) {
 			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca]});
 		}
 
-		const saved = store.settings.domains ?? [];
+		const saved = store.settings.domains === undefined ? [] : checkStored('domains', store.settings.domains, store.path);
 		const domains = domainList(demo ? demo.domains : (cli.input.length > 0 ? cli.input : saved));
 		const interactive = !flags.json && process.stdout.isTTY && process.stdin.isTTY;
 		if (interactive) {
@@ -152,7 +229,7 @@ async function main(): Promise<number> {
 			// npm run bench); set before React is first loaded.
 			process.env.NODE_ENV ??= 'production';
 			const {runDashboard} = await import('./ui/dashboard.js');
-			const interval = flags.interval ?? (flags.watch ? store.settings.interval ?? defaultIntervalSeconds : undefined);
+			const interval = flagInterval ?? (flags.watch ? storedInterval ?? defaultIntervalSeconds : undefined);
 			return await runDashboard({
 				domains,
 				round: options,
@@ -166,6 +243,10 @@ async function main(): Promise<number> {
 
 		if (domains.length === 0) {
 			throw new MxdashError('no-domains', 'no domain given (try: mxdash example.com, or mxdash --help)');
+		}
+
+		if (flags.watch || flags.interval !== undefined) {
+			warn(`${flags.watch ? '--watch' : '--interval'} re-probes only in the dashboard; ${flags.json ? 'with --json' : 'stdout is not a terminal, so'} this is one round`);
 		}
 
 		return await headless(domains, options, Boolean(flags.json));

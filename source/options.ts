@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {X509Certificate} from 'node:crypto';
 import os from 'node:os';
-import type {Settings} from './config.js';
+import type {SettingKey, Settings} from './config.js';
 import {normalizeDomain, parseResolver} from './core/dns/resolver.js';
 import {MxdashError} from './core/errors.js';
 import {defaultLimits, limitsWithTimeout} from './core/limits.js';
@@ -33,11 +33,11 @@ export const defaults = {
 };
 
 /** An EHLO name: a fully qualified domain name or an address literal, never localhost. */
-export function checkEhloName(name: string): string {
+export function checkEhloName(name: string, label = '--ehlo-name'): string {
 	const literal = /^\[(?:IPv6:)?[\d.a-f:]+\]$/i.test(name);
 	const fqdn = name.includes('.') && /^[a-z\d.-]+$/i.test(name) && !/^localhost\.?/i.test(name) && !name.startsWith('.') && !name.endsWith('.');
 	if (hasLineBreak(name) || !(literal || fqdn)) {
-		throw new MxdashError('bad-flag', `--ehlo-name needs a fully qualified host name (not localhost) or an address literal, not ${JSON.stringify(name)}`);
+		throw new MxdashError('bad-flag', `${label} needs a fully qualified host name (not localhost) or an address literal, not ${JSON.stringify(name)}`);
 	}
 
 	return name;
@@ -61,7 +61,7 @@ function defaultEhloName(): string {
 	}
 }
 
-function relayMode(value: string | boolean | undefined): RelayMode {
+function relayMode(value: string | boolean | undefined, name = '--relay'): RelayMode {
 	if (value === false) {
 		return 'off';
 	}
@@ -74,19 +74,59 @@ function relayMode(value: string | boolean | undefined): RelayMode {
 		return value;
 	}
 
-	throw new MxdashError('bad-flag', `--relay takes "basic" or "thorough" (or use --no-relay), not ${JSON.stringify(value)}`);
+	// The flag has --no-relay for "off"; a stored value spells it out.
+	const choices = name.startsWith('--') ? '"basic" or "thorough" (or use --no-relay)' : '"basic", "thorough" or "off"';
+	throw new MxdashError('bad-flag', `${name} takes ${choices}, not ${JSON.stringify(value)}`);
 }
 
-function positive(flag: string, value: number | undefined, fallback: number, max: number): number {
-	if (value === undefined) {
-		return fallback;
-	}
+/**
+ * The largest value of each numeric setting; the smallest is always 1, and every one is a
+ * whole number: a fraction of a port, a session or a day means nothing, and one rule for all
+ * (timeout included) is one rule to document.
+ */
+export const numberMaxima = {port: 65_535, timeout: 600, concurrency: 256, warnDays: 3650, interval: 86_400} as const;
+export type NumberKey = keyof typeof numberMaxima;
 
-	if (!Number.isFinite(value) || value <= 0 || value > max) {
-		throw new MxdashError('bad-flag', `--${flag} needs a number from 1 to ${max}`);
+export function checkNumber(key: NumberKey, value: number, name: string): number {
+	const max = numberMaxima[key];
+	if (!Number.isInteger(value) || value < 1 || value > max) {
+		throw new MxdashError('bad-flag', `${name} needs a whole number from 1 to ${max}`);
 	}
 
 	return value;
+}
+
+type StoredValue<K extends SettingKey> = NonNullable<Settings[K]>;
+
+/**
+ * One rule per setting, the same for its flag, for `config set` and for a stored value;
+ * `name` is what the user typed (`--ehlo-name` or `ehloName`), for the one line that refuses it.
+ */
+export const settingRules: {[K in SettingKey]: (value: StoredValue<K>, name: string) => StoredValue<K>} = {
+	resolvers: (value, name) => value.map(item => parseResolver(item, name)),
+	ehloName: (value, name) => checkEhloName(value, name),
+	mailFrom: (value, name) => checkAddress(name, value),
+	rcptTo: (value, name) => checkAddress(name, value),
+	relay: (value, name) => relayMode(value, name),
+	timeout: (value, name) => checkNumber('timeout', value, name),
+	concurrency: (value, name) => checkNumber('concurrency', value, name),
+	warnDays: (value, name) => checkNumber('warnDays', value, name),
+	port: (value, name) => checkNumber('port', value, name),
+	interval: (value, name) => checkNumber('interval', value, name),
+	domains: value => domainList(value),
+};
+
+/** A stored value checked by its rule; a bad one names the config key and the file, never a flag. */
+export function checkStored<K extends SettingKey>(key: K, value: StoredValue<K>, file: string): StoredValue<K> {
+	try {
+		return settingRules[key](value, key);
+	} catch (error) {
+		if (error instanceof MxdashError) {
+			throw new MxdashError('bad-config', `the config file ${file} has a bad value for "${key}": ${error.message}; fix it with: mxdash config set ${key} VALUE, or: mxdash config unset ${key}`);
+		}
+
+		throw error;
+	}
 }
 
 function readCa(file: string): string[] {
@@ -113,21 +153,41 @@ function readCa(file: string): string[] {
 	return pems;
 }
 
+/**
+ * The value of one setting: the flag when given (checked under its flag's name), else the
+ * stored one (checked under its config key and the file), else undefined.
+ */
+function chosen<K extends SettingKey>(key: K, flag: StoredValue<K> | undefined, settings: Settings, file: string): StoredValue<K> | undefined {
+	if (flag !== undefined) {
+		return settingRules[key](flag, key === 'resolvers' ? '--resolver' : flagName(key));
+	}
+
+	const stored = settings[key] as StoredValue<K> | undefined;
+	return stored === undefined ? undefined : checkStored(key, stored, file);
+}
+
+/** meow's camelCase key as the user typed it: warnDays → --warn-days. */
+export function flagName(key: string): string {
+	return `--${key.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`;
+}
+
 /** Flags over settings over defaults, every value checked before anything is sent. */
-export function roundOptions(flags: SettingFlags, settings: Settings, version: string): RoundOptions {
-	const timeout = positive('timeout', flags.timeout ?? settings.timeout, defaults.timeout, 600);
-	const resolvers = (flags.resolver?.length ? flags.resolver : settings.resolvers) ?? [];
+export function roundOptions(flags: SettingFlags, settings: Settings, version: string, file = 'the config file'): RoundOptions {
+	const timeout = chosen('timeout', flags.timeout, settings, file) ?? defaults.timeout;
+	const resolvers = chosen('resolvers', flags.resolver?.length ? flags.resolver : undefined, settings, file) ?? [];
+	// A flag's relay may be a boolean (--no-relay), which no stored value is.
+	const relay = flags.relay === undefined ? chosen('relay', undefined, settings, file) : relayMode(flags.relay);
 	return {
 		version,
-		...(resolvers.length > 0 ? {resolvers: resolvers.map(value => parseResolver(value))} : {}),
-		port: positive('port', flags.port ?? settings.port, defaults.port, 65_535),
-		ehloName: checkEhloName(flags.ehloName ?? settings.ehloName ?? defaultEhloName()),
-		relay: relayMode(flags.relay ?? settings.relay),
-		mailFrom: checkAddress('--mail-from', flags.mailFrom ?? settings.mailFrom ?? defaults.mailFrom),
-		rcptTo: checkAddress('--rcpt-to', flags.rcptTo ?? settings.rcptTo ?? defaults.rcptTo),
+		...(resolvers.length > 0 ? {resolvers} : {}),
+		port: chosen('port', flags.port, settings, file) ?? defaults.port,
+		ehloName: chosen('ehloName', flags.ehloName, settings, file) ?? defaultEhloName(),
+		relay: relayMode(relay),
+		mailFrom: chosen('mailFrom', flags.mailFrom, settings, file) ?? defaults.mailFrom,
+		rcptTo: chosen('rcptTo', flags.rcptTo, settings, file) ?? defaults.rcptTo,
 		...(flags.ca ? {ca: readCa(flags.ca)} : {}),
-		concurrency: Math.floor(positive('concurrency', flags.concurrency ?? settings.concurrency, defaults.concurrency, 256)),
-		warnDays: positive('warn-days', flags.warnDays ?? settings.warnDays, defaults.warnDays, 3650),
+		concurrency: chosen('concurrency', flags.concurrency, settings, file) ?? defaults.concurrency,
+		warnDays: chosen('warnDays', flags.warnDays, settings, file) ?? defaults.warnDays,
 		limits: limitsWithTimeout(defaultLimits, timeout),
 	};
 }

@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -37,17 +37,50 @@ describe('the CLI on user mistakes', () => {
 	});
 
 	it.each([
+		[['good.test', '--help']],
+		[['--help', 'good.test']],
+		[['-h']],
+		[['--resolver', '127.0.0.1:9', '--json', 'good.test', '-h']],
+		[['--ehlo-name', 'localhost', '--help']],
+	])('%j shows the help, probes nothing and exits 0', async args => {
+		const run = await runCli(args, {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(0);
+		expect(run.stderr).toBe('');
+		expect(run.stdout).toContain('Usage');
+		expect(run.stdout).not.toContain('good.test');
+	});
+
+	it.each([
+		[['good.test', '--version']],
+		[['--version', '--resolver', '127.0.0.1:9', 'good.test']],
+	])('%j shows the version, probes nothing and exits 0', async args => {
+		const run = await runCli(args, {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(0);
+		expect(run.stderr).toBe('');
+		expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+	});
+
+	it.each([
 		[['--bogus', 'example.test'], /unknown flag --bogus/],
 		[['bad domain'], /not a valid domain name/],
-		[['-x'], /unknown flag/],
+		[[`${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(60)}.test`], /^mxdash: not a valid domain name: "a{24}…" is too long \(309 characters, at most 253\)$/],
+		[['-x'], /unknown flag -x \(/],
+		[['-x.test'], /unknown flag -x\.test \(/],
+		[['--timeout', '-1', '-q', 'example.test'], /unknown flag -q \(/],
+		[['--no-bogus', 'example.test'], /unknown flag --no-bogus \(/],
 		[['--resolver', 'dns.example', 'example.test'], /--resolver needs an IP address/],
 		[['--ehlo-name', 'localhost', 'example.test'], /--ehlo-name needs a fully qualified/],
 		[['--mail-from', 'a@b\r\nDATA', 'example.test'], /--mail-from needs a plain address/],
 		[['--ca', '/nonexistent/ca.pem', 'example.test'], /cannot read --ca \/nonexistent\/ca.pem: ENOENT/],
-		[['--port', 'abc', 'example.test'], /--port needs a positive number/],
+		[['--port', 'abc', 'example.test'], /--port needs a whole number from 1 to 65535$/],
 		[['--relay', 'sometimes', 'example.test'], /--relay takes/],
-		[['--timeout', '0', 'example.test'], /--timeout needs a positive number/],
+		[['--timeout', '0', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
+		[['--timeout', '0.5', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
+		[['--timeout', '1e9', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
+		[['--concurrency', '2.5', 'example.test'], /--concurrency needs a whole number from 1 to 256$/],
+		[['--interval', '0.5', 'example.test'], /--interval needs a whole number from 1 to 86400$/],
 		[[], /no domain given/],
+		[['--demo', 'good.test'], /^mxdash: --demo probes only its own demo domains; drop good\.test or drop --demo$/],
 	])('%j ends with one clear line and exit 3', async (args, pattern) => {
 		const run = await runCli(args as string[], {MXDASH_CONFIG_DIR: configDir()});
 		expect(run.code).toBe(3);
@@ -68,6 +101,82 @@ describe('the CLI on user mistakes', () => {
 		expectOneLine(typed.stderr, /bad value for "concurrency"/);
 	});
 
+	describe('with a corrupt config file', () => {
+		const corrupt = '{"concurrency": 4, "ehloName": "probe.exa';
+		const corruptDir = (): {dir: string; file: string} => {
+			const dir = configDir();
+			const file = path.join(dir, 'config.json');
+			writeFileSync(file, corrupt);
+			return {dir, file};
+		};
+
+		const saysCorrupt = (file: string): RegExp => new RegExp(`^mxdash: cannot read the config file \\(${file.replaceAll('/', '\\/')}\\), it is corrupt: `);
+
+		it('--help and --version still answer, and the file is left alone', async () => {
+			const {dir, file} = corruptDir();
+			const help = await runCli(['example.test', '--help'], {MXDASH_CONFIG_DIR: dir});
+			expect(help.code).toBe(0);
+			expect(help.stdout).toContain('Usage');
+			const version = await runCli(['--version'], {MXDASH_CONFIG_DIR: dir});
+			expect(version.code).toBe(0);
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+
+		it('--demo runs on the defaults and says so in one line', async () => {
+			const {dir, file} = corruptDir();
+			const run = await runCli(['--demo', '--json'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(2);
+			expect((JSON.parse(run.stdout) as {summary: {domains: number}}).summary.domains).toBeGreaterThan(0);
+			expectOneLine(run.stderr, saysCorrupt(file));
+			expect(run.stderr).toContain('--demo runs without it');
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+
+		it('config show prints the path and the text as it is, and says it is corrupt', async () => {
+			const {dir, file} = corruptDir();
+			const run = await runCli(['config', 'show'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(0);
+			expect(run.stdout).toBe(`${file}\n${corrupt}\n`);
+			expectOneLine(run.stderr, saysCorrupt(file));
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+
+		it('config unset moves the file aside, every byte kept, and says where', async () => {
+			const {dir} = corruptDir();
+			const run = await runCli(['config', 'unset', 'concurrency'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(0);
+			expectOneLine(run.stderr, /was corrupt: moved it to .+config\.json\.corrupt-.+, so concurrency and every other setting are unset$/);
+			const aside = readdirSync(dir).filter(name => name.startsWith('config.json.corrupt-'));
+			expect(aside).toHaveLength(1);
+			expect(run.stderr).toContain(path.join(dir, aside[0]!));
+			expect(readFileSync(path.join(dir, aside[0]!), 'utf8')).toBe(corrupt);
+			const show = await runCli(['config', 'show'], {MXDASH_CONFIG_DIR: dir});
+			expect(show.stderr).toBe('');
+			expect(show.code).toBe(0);
+		});
+
+		it('config set refuses in one line and changes nothing', async () => {
+			const {dir, file} = corruptDir();
+			const run = await runCli(['config', 'set', 'timeout', '5'], {MXDASH_CONFIG_DIR: dir});
+			expect(run.code).toBe(3);
+			expectOneLine(run.stderr, saysCorrupt(file));
+			expect(readFileSync(file, 'utf8')).toBe(corrupt);
+		});
+	});
+
+	it('config unset works on a file with a value of the wrong type', async () => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, '{"concurrency": "lots", "port": 2525}');
+		const show = await runCli(['config', 'show'], {MXDASH_CONFIG_DIR: dir});
+		expect(show.code).toBe(0);
+		expectOneLine(show.stderr, /bad value for "concurrency"/);
+		const unset = await runCli(['config', 'unset', 'concurrency'], {MXDASH_CONFIG_DIR: dir});
+		expect(unset.code).toBe(0);
+		expect(unset.stderr).toBe('');
+		expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({port: 2525});
+	});
+
 	it('reports an unwritable config directory in one line', async () => {
 		const dir = configDir();
 		// Root ignores file modes, so block the write with a directory where the file must go.
@@ -84,9 +193,59 @@ describe('the CLI on user mistakes', () => {
 		expect(set.code).toBe(0);
 		expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ehloName: 'probe.example.net'});
 		const bad = await runCli(['config', 'set', 'timeout', 'soon'], {MXDASH_CONFIG_DIR: dir});
-		expectOneLine(bad.stderr, /timeout needs a positive number/);
+		expectOneLine(bad.stderr, /timeout needs a whole number from 1 to 600$/);
 		const badKey = await runCli(['config', 'set', 'colour', 'red'], {MXDASH_CONFIG_DIR: dir});
 		expectOneLine(badKey.stderr, /config keys are/);
+	});
+
+	it.each([
+		[['ehloName', 'bad', 'name'], /^mxdash: not saved: ehloName needs a fully qualified host name/],
+		[['resolvers', 'nonsense'], /^mxdash: not saved: resolvers needs an IP address/],
+		[['timeout', '-1'], /^mxdash: not saved: timeout needs a whole number from 1 to 600$/],
+		[['timeout', '0.5'], /^mxdash: not saved: timeout needs a whole number from 1 to 600$/],
+		[['port', '70000'], /^mxdash: not saved: port needs a whole number from 1 to 65535$/],
+		[['relay', 'sometimes'], /^mxdash: not saved: relay takes "basic", "thorough" or "off", not "sometimes"$/],
+		[['domains', 'a b,example.test'], /^mxdash: not saved: not a valid domain name: "a b"/],
+	])('config set %j is refused by the rule of its flag, and nothing is stored', async (args, pattern) => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, '{"concurrency": 4}');
+		const run = await runCli(['config', 'set', ...args], {MXDASH_CONFIG_DIR: dir});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toBe('');
+		expectOneLine(run.stderr, pattern);
+		expect(run.stderr).not.toMatch(/cannot write|--/);
+		expect(readFileSync(file, 'utf8')).toBe('{"concurrency": 4}');
+	});
+
+	it.each([
+		['ehloName', '"bad name"'],
+		['resolvers', '["nonsense"]'],
+		['timeout', '-1'],
+		['relay', '"sometimes"'],
+		['domains', '["a b"]'],
+		['interval', '0'],
+	])('a bad stored %s is reported by its config key and the file, not by a flag', async (key, json) => {
+		const dir = configDir();
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, `{"${key}": ${json}}`);
+		const run = await runCli(key === 'domains' ? [] : ['--watch', 'example.test'], {MXDASH_CONFIG_DIR: dir});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toBe('');
+		expectOneLine(run.stderr, new RegExp(`the config file ${file.replaceAll('/', '\\/')} has a bad value for "${key}".*mxdash config unset ${key}$`));
+		expect(run.stderr).not.toMatch(/ --[a-z]/);
+		expect(readFileSync(file, 'utf8')).toBe(`{"${key}": ${json}}`);
+	});
+
+	it.each([
+		[['--watch', '--json'], /^mxdash: --watch re-probes only in the dashboard; with --json this is one round$/],
+		[['--watch'], /^mxdash: --watch re-probes only in the dashboard; stdout is not a terminal, so this is one round$/],
+		[['--interval', '60', '--json'], /^mxdash: --interval re-probes only in the dashboard; with --json this is one round$/],
+	])('%j without the dashboard says on stderr that it probes once', async (args, pattern) => {
+		const run = await runCli([...args, '--resolver', '127.0.0.1:9', '--timeout', '2', 'example.test'], {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toContain('example.test');
+		expectOneLine(run.stderr, pattern);
 	});
 
 	it('says UNKNOWN (exit 3) when no resolver answers, quickly', async () => {

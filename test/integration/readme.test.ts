@@ -47,6 +47,16 @@ describe('README', () => {
 		}
 	});
 
+	it('says how to put mxdash on the PATH', () => {
+		expect(readme).toContain('`npm install -g .`');
+	});
+
+	it('says what EHLO name is sent on a host without a FQDN', async () => {
+		const help = await runCli(['--help']);
+		expect(help.stdout).toMatch(/default: this host's name, or\s+mxdash\.invalid when that is not a FQDN\)/);
+		expect(readme).toMatch(/otherwise\s+mxdash sends `mxdash\.invalid`/);
+	});
+
 	it('shows the two commands', () => {
 		expect(readme).toContain('npm install && npm start');
 		expect(readme).toContain('npm test');

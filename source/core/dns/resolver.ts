@@ -38,6 +38,11 @@ export function normalizeDomain(input: string): string {
 	const labels = ascii.split('.');
 	const valid = ascii.length > 0 && ascii.length <= 253 && !net.isIP(ascii)
 		&& labels.every(label => /^[a-z\d_](?:[a-z\d_-]{0,61}[a-z\d_])?$/i.test(label));
+	if (ascii.length > 253) {
+		// Echoing hundreds of characters back hides the one fact that matters.
+		throw new MxdashError('bad-domain', `not a valid domain name: ${JSON.stringify(`${[...input].slice(0, 24).join('')}…`)} is too long (${ascii.length} characters, at most 253)`);
+	}
+
 	if (!valid) {
 		throw new MxdashError('bad-domain', `not a valid domain name: ${JSON.stringify(input)}`);
 	}
@@ -46,12 +51,12 @@ export function normalizeDomain(input: string): string {
 }
 
 /** Parse `--resolver HOST[:PORT]` (IPv6 as [addr]:port); throw a usage error for anything else. */
-export function parseResolver(value: string): string {
+export function parseResolver(value: string, name = '--resolver'): string {
 	const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
 	const plain = /^([^:]+)(?::(\d+))?$/.exec(value);
 	const [host, port] = bracketed ? [bracketed[1]!, bracketed[2]] : (plain ? [plain[1]!, plain[2]] : (net.isIPv6(value) ? [value, undefined] : ['', undefined]));
 	if (!net.isIP(host) || (port !== undefined && (Number(port) < 1 || Number(port) > 65_535))) {
-		throw new MxdashError('bad-resolver', `--resolver needs an IP address with an optional port, like 127.0.0.1:5353 or [::1]:53, not ${JSON.stringify(value)}`);
+		throw new MxdashError('bad-resolver', `${name} needs an IP address with an optional port, like 127.0.0.1:5353 or [::1]:53, not ${JSON.stringify(value)}`);
 	}
 
 	const address = net.isIPv6(host) ? `[${host}]` : host;

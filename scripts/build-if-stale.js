@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `npm start` ran the whole tsc build every time before the first frame; this builds only
+// when something the build reads is newer than the last build.
+import {spawnSync} from 'node:child_process';
+import {readdirSync, statSync, utimesSync} from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import {fileURLToPath} from 'node:url';
+
+const inputs = ['source', 'tsconfig.json', 'tsconfig.build.json'];
+// tsc rewrites only the outputs that change, so dist/cli.js can be older than an edited
+// source forever; the build info file is touched after every build instead.
+const stamp = path.join('dist', '.tsbuildinfo');
+
+/** Newest mtime of a file, or of a directory and all in it (adding or deleting a file changes its directory's). */
+function newest(file) {
+	const stats = statSync(file);
+	if (!stats.isDirectory()) {
+		return stats.mtimeMs;
+	}
+
+	return Math.max(stats.mtimeMs, ...readdirSync(file).map(name => newest(path.join(file, name))));
+}
+
+/** Whether dist/ under `root` is missing or older than any of the build's inputs. */
+export function isStale(root) {
+	let built;
+	try {
+		statSync(path.join(root, 'dist', 'cli.js'));
+		built = statSync(path.join(root, stamp)).mtimeMs;
+	} catch {
+		return true;
+	}
+
+	return inputs.some(input => {
+		try {
+			return newest(path.join(root, input)) > built;
+		} catch {
+			return false;
+		}
+	});
+}
+
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] && path.resolve(process.argv[1]) === self) {
+	const root = path.dirname(path.dirname(self));
+	if (isStale(root)) {
+		// The time before the build, so a file saved while tsc runs is still newer next time.
+		const started = new Date();
+		const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+		const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {cwd: root, stdio: 'inherit'});
+		if (run.status !== 0) {
+			process.exit(run.status ?? 1);
+		}
+
+		utimesSync(path.join(root, stamp), started, started);
+	}
+}
