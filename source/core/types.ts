@@ -45,6 +45,11 @@ export type Stage = {
 	ms?: number;
 	/** What happened, in words (an error message, "not advertised", why it was skipped). */
 	detail?: string;
+	/**
+	 * The reply that ended the stage broke the syntax but still carried a code: the stage
+	 * follows the code, and this records the violation for the protocol check.
+	 */
+	violation?: {error: ProtocolError; detail: string};
 };
 
 export type Direction = 'client' | 'server' | 'info';
@@ -63,6 +68,8 @@ export type Reply = {
 	lines: string[];
 	/** The text of every line, without the code and separator, joined by newlines. */
 	text: string;
+	/** The reply broke the syntax (a NUL byte) but its code is clear: read on, note it. */
+	violation?: {error: ProtocolError; detail: string};
 };
 
 export type Extension = {keyword: string; params: string[]};
