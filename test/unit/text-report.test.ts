@@ -1,0 +1,61 @@
+// The text report built from one session through the real registry and report model.
+import {describe, expect, it} from 'vitest';
+import {Knowledge, probeKey} from '../../source/core/run/knowledge.js';
+import {buildReport} from '../../source/core/run/report-model.js';
+import type {Report} from '../../source/core/run/report-model.js';
+import {describeTlsFailure} from '../../source/core/tls/failure.js';
+import type {ProbeResult, Stage, StageName} from '../../source/core/types.js';
+import {stageNames} from '../../source/core/types.js';
+import {textReport} from '../../source/report/text.js';
+
+const context = {warnDays: 21, bannerSlowMs: 5000, now: Date.now};
+const exchange = 'mx.report.test';
+const ip = '192.0.2.25';
+
+function session(overrides: Partial<ProbeResult> = {}, stages: Partial<Record<StageName, Stage>> = {}): ProbeResult {
+	const done = Object.fromEntries(stageNames.map(name => [name, {state: 'done', outcome: 'ok', startedAt: 0, ms: 1}])) as Record<StageName, Stage>;
+	return {
+		target: {domain: 'report.test', exchange, ip, port: 25}, family: 4, startedAt: new Date().toISOString(), ms: 10,
+		stages: {...done, ...stages},
+		banner: {code: 220, text: `${exchange} ESMTP`, hostname: exchange, delayMs: 1},
+		ehlo: {greeting: 'EHLO', hostname: exchange, extensions: [{keyword: 'PIPELINING', params: []}, {keyword: 'STARTTLS', params: []}]},
+		relay: {tested: true, open: false, attempts: []}, transcript: [],
+		...overrides,
+	};
+}
+
+function report(result: ProbeResult): Report {
+	const knowledge = new Knowledge(context, () => 25);
+	knowledge.setPlan({domain: 'report.test', input: 'report.test', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [ip]}]});
+	knowledge.setSession(probeKey(exchange, ip, 25), result);
+	knowledge.judgeRun();
+	return buildReport(knowledge, {version: '1', domains: ['report.test'], startedAt: new Date(), finishedAt: new Date()});
+}
+
+const addressOf = (built: Report) => built.domains[0]!.mx[0]!.addresses[0]!;
+
+// What Node 20 (OpenSSL 3) says when the server answers the ClientHello with a fatal alert.
+const alertError = '807C2484BF7F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 40\n';
+
+describe('a failed TLS handshake', () => {
+	it.each([
+		[alertError, 'the server sent the TLS alert handshake_failure (40)'],
+		['80:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 70\n', 'the server sent the TLS alert protocol_version (70)'],
+		['00:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert whatever:ssl/record/rec_layer_s3.c:1601:SSL alert number 199', 'the server sent the TLS alert number 199'],
+		['C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:355:\n (the server answered the handshake with something that is not TLS: a broken TLS setup, or plaintext sent after 220 to STARTTLS)', 'OpenSSL reported "wrong version number" (the server answered the handshake with something that is not TLS: a broken TLS setup, or plaintext sent after 220 to STARTTLS)'],
+		['Client network socket disconnected before secure TLS connection was established', 'Client network socket disconnected before secure TLS connection was established'],
+	])('%j is said as %j', (raw, words) => {
+		expect(describeTlsFailure(raw)).toBe(words);
+	});
+
+	it('is said in words in the finding and the text report; the raw OpenSSL text stays in the stage detail only', () => {
+		const built = report(session({}, {tls: {state: 'done', outcome: 'failed', error: 'tls-failed', startedAt: 2, ms: 3, detail: alertError}, ehloTls: {state: 'skipped', detail: 'not reached'}}));
+		const address = addressOf(built);
+		const finding = address.findings.find(item => item.id === 'starttls-failed');
+		expect(finding?.message).toBe('STARTTLS is advertised, but the TLS handshake after the 220 to STARTTLS failed: the server sent the TLS alert handshake_failure (40).');
+		expect(address.stages.tls.detail).toBe(alertError);
+		const text = textReport(built);
+		expect(text).toContain('handshake_failure (40)');
+		expect(text).not.toMatch(/rec_layer_s3|deps\/openssl|\\n/);
+	});
+});
