@@ -125,7 +125,15 @@ export type RelayResult = {
 	attempts: RelayAttempt[];
 };
 
-export type BannerInfo = {code: number; text: string; hostname?: string; software?: string; delayMs: number};
+export type BannerInfo = {
+	code: number;
+	text: string;
+	hostname?: string;
+	software?: string;
+	/** The software's version alone, where the greeting or EHLO discloses one. */
+	softwareVersion?: string;
+	delayMs: number;
+};
 
 export type EhloInfo = {
 	hostname?: string;
@@ -161,6 +169,8 @@ export type ProbeResult = {
 	/** Set when a reply said 421 or "too many connections". */
 	rateLimited?: string;
 	software?: string;
+	/** The software's version alone (Sendmail 8.17.1.9), where the greeting or EHLO discloses one. */
+	softwareVersion?: string;
 	/** The software named itself (and maybe its version) in the greeting or EHLO. */
 	softwareDisclosed?: boolean;
 };

@@ -37,6 +37,7 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 	const facts = [
 		address.ptr ? `ptr ${safe(address.ptr, 80)}` : 'no ptr',
 		address.software ? safe(address.software, 40) : undefined,
+		address.softwareVersion ? `version ${safe(address.softwareVersion, 40)}` : undefined,
 		leaf ? `cert ${leaf.daysLeft} d` : undefined,
 		`${Math.round(address.ms)} ms`,
 	].filter(Boolean).join(', ');

@@ -74,6 +74,10 @@ export function summaryLines(host: HostState, domain: DomainState | undefined, w
 	lines.push({text: 'Greeting', bold: true});
 	lines.push(...(banner ? banner.text.split('\n').flatMap(text => wrap(`${banner.code} ${text}`, width, '    ')).map(text => ({text})) : [{text: host.phase === 'done' ? 'none' : '…', tone: 'muted' as Tone}]));
 	lines.push({text: `Software: ${sanitize(result?.software ?? 'not recognised')}`});
+	if (result?.software) {
+		lines.push({text: `Version: ${sanitize(result.softwareVersion ?? 'not disclosed')}`});
+	}
+
 	const ptr = host.ptr;
 	lines.push({text: `PTR: ${ptr ? (ptr.ptr ? `${sanitize(ptr.ptr)}${ptr.fcrdns ? ' (forward-confirmed)' : ' (does not resolve back)'}` : (ptr.error ? `lookup failed: ${ptr.error}` : 'none')) : '…'}`});
 	const tls = host.tls;

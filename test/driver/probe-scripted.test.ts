@@ -179,6 +179,25 @@ describe('a dialogue without STARTTLS', () => {
 		expect(received(session)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
 	});
 
+	it.each([
+		{greeting: `220 ${exchange} ESMTP Sendmail 8.17.1.9/8.17.1.9; Tue, 1 Dec 2026 23:00:00 GMT\r\n`, software: 'Sendmail 8.17.1.9/8.17.1.9', version: '8.17.1.9'},
+		{greeting: `220 ${exchange} ESMTP Haraka/3.3.4 ready\r\n`, software: 'Haraka 3.3.4', version: '3.3.4'},
+		{greeting: `220 ${exchange} ESMTP chasquid\r\n`, software: 'chasquid', version: undefined},
+	])('records the software ($software) and, apart, its version ($version), on the address and the banner', async ({greeting: text, software, version}) => {
+		const server = await scripted([
+			send(text),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n554 5.7.1 Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		await finished(server);
+
+		expect(result).toMatchObject({software, softwareDisclosed: true, banner: {software}});
+		expect(result.softwareVersion).toBe(version);
+		expect(result.banner?.softwareVersion).toBe(version);
+		expect(ids).toContain('banner-software-disclosed');
+	});
+
 	it('works with bare LF line endings', async () => {
 		const server = await scripted([
 			send(`220 ${exchange} ESMTP ready\n`),

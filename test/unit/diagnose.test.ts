@@ -88,6 +88,19 @@ describe('PIPELINING', () => {
 
 describe('software detection', () => {
 	it.each([
+		['mx.example.org ESMTP Sendmail 8.17.1.9/8.17.1.9; Tue, 1 Dec 2026 23:00:00 GMT', 'Sendmail 8.17.1.9/8.17.1.9', '8.17.1.9'],
+		['mx.example.com ESMTP Haraka/3.3.4 ready', 'Haraka 3.3.4', '3.3.4'],
+		['mail.example.org ESMTP Exim 4.96 Mon, 01 Jan 2024', 'Exim 4.96', '4.96'],
+		['mx.example.com ESMTP chasquid', 'chasquid', undefined],
+		['mx.example.com ESMTP Postfix (Debian/GNU)', 'Postfix', undefined],
+	])('%s → %s, version %s', (banner, name, version) => {
+		const found = detectSoftware(banner);
+		expect(found?.name).toBe(name);
+		expect(found?.version).toBe(version);
+		expect(found?.disclosed).toBe(true);
+	});
+
+	it.each([
 		['mx.example.com ESMTP Postfix (Debian/GNU)', 'Postfix', true],
 		['mail.example.org ESMTP Exim 4.96 Mon, 01 Jan 2024', 'Exim 4.96', true],
 		['host ESMTP Sendmail 8.15.2/8.15.2; Mon', 'Sendmail 8.15.2/8.15.2', true],

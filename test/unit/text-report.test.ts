@@ -7,6 +7,9 @@ import {describeTlsFailure} from '../../source/core/tls/failure.js';
 import type {ProbeResult, Stage, StageName} from '../../source/core/types.js';
 import {stageNames} from '../../source/core/types.js';
 import {textReport} from '../../source/report/text.js';
+import {summaryLines} from '../../source/ui/panes.js';
+import type {HostState} from '../../source/ui/store.js';
+import {makeTheme} from '../../source/ui/theme.js';
 
 const context = {warnDays: 21, bannerSlowMs: 5000, now: Date.now};
 const exchange = 'mx.report.test';
@@ -57,5 +60,23 @@ describe('a failed TLS handshake', () => {
 		const text = textReport(built);
 		expect(text).toContain('handshake_failure (40)');
 		expect(text).not.toMatch(/rec_layer_s3|deps\/openssl|\\n/);
+	});
+});
+
+describe('the software and its version', () => {
+	const sendmail = session({
+		banner: {code: 220, text: `${exchange} ESMTP Sendmail 8.17.1.9/8.17.1.9; Tue, 1 Dec 2026 23:00:00 GMT`, hostname: exchange, software: 'Sendmail 8.17.1.9/8.17.1.9', softwareVersion: '8.17.1.9', delayMs: 1},
+		software: 'Sendmail 8.17.1.9/8.17.1.9', softwareVersion: '8.17.1.9', softwareDisclosed: true,
+	});
+
+	it('shows the version in the text report', () => {
+		expect(textReport(report(sendmail))).toMatch(/\(no ptr, Sendmail 8\.17\.1\.9\/8\.17\.1\.9, version 8\.17\.1\.9,/);
+	});
+
+	it('shows the version in the dashboard Summary, or says none was disclosed', () => {
+		const host = (result: ProbeResult): HostState => ({key: 'k', exchange, ip, port: 25, phase: 'done', stages: result.stages, transcript: [], result, findings: [], judged: true, history: [], changes: []});
+		const texts = (result: ProbeResult) => summaryLines(host(result), undefined, 80, makeTheme({noColor: true, ascii: true})).map(line => line.text);
+		expect(texts(sendmail)).toEqual(expect.arrayContaining(['Software: Sendmail 8.17.1.9/8.17.1.9', 'Version: 8.17.1.9']));
+		expect(texts(session({software: 'chasquid', softwareDisclosed: true}))).toEqual(expect.arrayContaining(['Software: chasquid', 'Version: not disclosed']));
 	});
 });
