@@ -32,6 +32,18 @@ function findingLines(findings: Finding[], where: string, indent: string): strin
 	].join('\n'));
 }
 
+/**
+ * The greeting whole, one line of the report for each line of the reply, with its code and
+ * separator as the server sent them: a postscreen "220-" pre-greeting is evidence too.
+ */
+function bannerLines(banner: {code: number; text: string}): string[] {
+	const lines = banner.text.split('\n');
+	return lines.map((line, index) => {
+		const separator = index < lines.length - 1 ? '-' : ' ';
+		return `${index === 0 ? '             banner: ' : ' '.repeat(21)}${banner.code}${separator}${sanitize(line)}`;
+	});
+}
+
 function addressLines(address: AddressReport, exchange: string): string[] {
 	const leaf = address.tls?.chain[0];
 	const facts = [
@@ -46,7 +58,7 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 	return [
 		`    ${statusWords[address.status].padEnd(8)} ${address.ip}${port}  (${facts})`,
 		`             ${stages}`,
-		...(address.banner ? [`             banner: ${address.banner.code} ${safe(address.banner.text.split('\n')[0] ?? '')}`] : []),
+		...(address.banner ? bannerLines(address.banner) : []),
 		...findingLines(address.findings, `${safe(exchange, 80)} ${address.ip}`, '             '),
 	];
 }

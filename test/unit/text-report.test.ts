@@ -80,3 +80,16 @@ describe('the software and its version', () => {
 		expect(texts(session({software: 'chasquid', softwareDisclosed: true}))).toEqual(expect.arrayContaining(['Software: chasquid', 'Version: not disclosed']));
 	});
 });
+
+describe('the greeting', () => {
+	it('is shown whole, every line with its code, sanitized (a postscreen pre-greeting)', () => {
+		const text = 'mx.report.test postscreen: wait for it\nthere is \u001B[31mmore\nmx.report.test ESMTP Postfix';
+		const lines = textReport(report(session({banner: {code: 220, text, hostname: exchange, delayMs: 6100}}))).split('\n');
+		const at = lines.findIndex(line => line.includes('banner: '));
+		expect(lines.slice(at, at + 3)).toEqual([
+			'             banner: 220-mx.report.test postscreen: wait for it',
+			'                     220-there is \\x1b[31mmore',
+			'                     220 mx.report.test ESMTP Postfix',
+		]);
+	});
+});
