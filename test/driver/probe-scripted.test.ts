@@ -262,6 +262,45 @@ describe('the relay test', () => {
 		expect(findings.find(item => item.id === 'open-relay')!.message).toContain('16 of 16');
 	});
 
+	it('calls a 421 for too many errors (chasquid after three refused variants) session-ended-after-errors, not rate-limited, and lists the variants not tried', async () => {
+		const server = await scripted([
+			send(`220 ${exchange} ESMTP chasquid\r\n`),
+			expectLine(ehloLine, plainEhlo),
+			serve(/^RCPT /, smtpResponder({rcpt: '550 5.7.1 Relay denied\r\n'})),
+			serve(/^RCPT /, smtpResponder({rcpt: '550 5.7.1 Relay denied\r\n'})),
+			// chasquid answers its third error with 421 instead of the error, and hangs up.
+			serve(/^RCPT /, line => (/^RCPT /.test(line) ? '421 4.5.0 Too many errors, bye\r\n' : smtpResponder()(line))),
+			close(),
+		], {oneCommandPerChunk: true});
+		const {result, ids, findings} = await runProbe(server.port, {relay: 'thorough'});
+		await finished(server);
+
+		const {attempts} = result.relay;
+		expect(attempts.map(attempt => attempt.code)).toEqual([550, 550, 421, ...Array.from({length: 13}, () => undefined)]);
+		expect(result.stages.relay).toMatchObject({outcome: 'failed', error: 'rate-limited', reply: {code: 421}, status: 'ok'});
+		expect(ids).toContain('session-ended-after-errors');
+		expect(ids).not.toContain('rate-limited');
+		expect(ids).not.toContain('relay-inconclusive');
+		const finding = findings.find(item => item.id === 'session-ended-after-errors')!;
+		expect(finding).toMatchObject({severity: 'info', stage: 'relay', check: 'relay'});
+		expect(finding.message).toContain('(421 4.5.0 Too many errors, bye) once 2 of 16 relay variant(s) had been refused');
+		expect(finding.message).toContain(`not tried (or cut off by the 421): ${attempts.slice(2).map(attempt => attempt.label).join('; ')}.`);
+	});
+
+	it('still calls a 421 that says too many connections in the relay test rate-limited', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, plainEhlo),
+			serve(/^RCPT /, line => (/^RCPT /.test(line) ? '421 4.7.0 Too many connections from your host\r\n' : smtpResponder()(line))),
+			close(),
+		], {oneCommandPerChunk: true});
+		const {ids} = await runProbe(server.port, {relay: 'thorough'});
+		await finished(server);
+
+		expect(ids).toContain('rate-limited');
+		expect(ids).not.toContain('session-ended-after-errors');
+	});
+
 	it('pipelines 16 variants and reads each answer into the right attempt', async () => {
 		const matches: RegExp[] = [];
 		const replies: string[] = [];
