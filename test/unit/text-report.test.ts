@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {Knowledge, probeKey} from '../../source/core/run/knowledge.js';
 import {buildReport} from '../../source/core/run/report-model.js';
 import type {Report} from '../../source/core/run/report-model.js';
+import {relayPairs} from '../../source/core/smtp/relay-variants.js';
 import {describeTlsFailure} from '../../source/core/tls/failure.js';
 import type {ProbeResult, Stage, StageName} from '../../source/core/types.js';
 import {stageNames} from '../../source/core/types.js';
@@ -91,5 +92,36 @@ describe('the greeting', () => {
 			'                     220-there is \\x1b[31mmore',
 			'                     220 mx.report.test ESMTP Postfix',
 		]);
+	});
+});
+
+describe('long evidence', () => {
+	it('is wrapped, never cut: the open-relay finding of --relay thorough keeps every variant', () => {
+		const attempts = relayPairs('thorough', 'probe@mxdash.invalid', 'relay-check@mxdash.invalid', exchange, ip).map(pair => ({...pair, mailCode: 250, code: 250, text: '2.1.5 Ok', accepted: true}));
+		const built = report(session({relay: {tested: true, open: true, attempts}}));
+		const finding = addressOf(built).findings.find(item => item.id === 'open-relay')!;
+		expect(finding.message.length).toBeGreaterThan(1500);
+
+		const lines = textReport(built).split('\n');
+		const first = lines.findIndex(line => line.includes('open-relay ['));
+		const last = lines.findIndex((line, index) => index > first && line.trimStart().startsWith('-> '));
+		const wrapped = lines.slice(first, last);
+		expect(wrapped.length).toBeGreaterThan(10);
+		expect(wrapped.every(line => line.length <= 100)).toBe(true);
+		expect(wrapped.join('\n')).not.toContain('…');
+		// Every word of the message is there, in order: the lines rejoined give it back.
+		const head = wrapped[0]!.slice(wrapped[0]!.indexOf(']: ') + 3);
+		expect([head, ...wrapped.slice(1).map(line => line.trimStart())].join(' ')).toBe(finding.message);
+	});
+
+	it('breaks a word longer than a line where it must, dropping nothing (a 300-character greeting)', () => {
+		const word = 'x'.repeat(300);
+		const lines = textReport(report(session({banner: {code: 554, text: word, delayMs: 1}}))).split('\n');
+		const at = lines.findIndex(line => line.includes('banner: '));
+		// The code stays on the first line (the break falls on the space after it); the word follows in pieces.
+		const pieces = lines.slice(at, at + 5);
+		expect(pieces.every(line => line.length <= 100)).toBe(true);
+		expect(pieces[0]).toBe('             banner: 554');
+		expect(pieces.slice(1).map(line => line.trimStart()).join('')).toBe(word);
 	});
 });
