@@ -62,6 +62,14 @@ describe('a failed TLS handshake', () => {
 		expect(text).toContain('handshake_failure (40)');
 		expect(text).not.toMatch(/rec_layer_s3|deps\/openssl|\\n/);
 	});
+
+	it('is said in words in the dashboard Summary too', () => {
+		const result = session({}, {tls: {state: 'done', outcome: 'failed', error: 'tls-failed', startedAt: 2, ms: 3, detail: alertError}, ehloTls: {state: 'skipped', detail: 'not reached'}});
+		const host: HostState = {key: 'k', exchange, ip, port: 25, phase: 'done', stages: result.stages, transcript: [], result, findings: [], judged: true, history: [], changes: []};
+		const texts = summaryLines(host, undefined, 100, makeTheme({noColor: true, ascii: true})).map(line => line.text);
+		expect(texts).toContain('the server sent the TLS alert handshake_failure (40)');
+		expect(texts.join('\n')).not.toMatch(/rec_layer_s3|\\n/);
+	});
 });
 
 describe('the software and its version', () => {
