@@ -46,8 +46,8 @@ export type Stage = {
 	/** What happened, in words (an error message, "not advertised", why it was skipped). */
 	detail?: string;
 	/**
-	 * The reply that ended the stage broke the syntax but still carried a code: the stage
-	 * follows the code, and this records the violation for the protocol check.
+	 * A reply of this stage broke the syntax but still carried a code (the first such): the
+	 * stage follows the code, and this records the violation for the protocol check.
 	 */
 	violation?: {error: ProtocolError; detail: string};
 };
