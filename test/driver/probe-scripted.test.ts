@@ -287,6 +287,28 @@ describe('the relay test', () => {
 		expect(finding.message).toContain(`not tried (or cut off by the 421): ${attempts.slice(2).map(attempt => attempt.label).join('; ')}.`);
 	});
 
+	it('reads the same 421 for too many errors out of a pipelined batch', async () => {
+		const matches: RegExp[] = [];
+		for (let index = 0; index < 16; index++) {
+			matches.push(...(index > 0 ? [/^RSET$/] : []), /^MAIL FROM:/, /^RCPT TO:/);
+		}
+
+		const refused = '250 2.1.0 Ok\r\n550 5.7.1 Relay denied\r\n';
+		const server = await scripted([
+			send(`220 ${exchange} ESMTP chasquid\r\n`),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([...matches, quitLine], `${refused}250 Ok\r\n${refused}250 Ok\r\n250 2.1.0 Ok\r\n421 4.5.0 Too many errors, bye\r\n`),
+			close(),
+		]);
+		const {result, ids, findings} = await runProbe(server.port, {relay: 'thorough'});
+		await finished(server);
+
+		expect(result.relay.attempts.map(attempt => attempt.code)).toEqual([550, 550, 421, ...Array.from({length: 13}, () => undefined)]);
+		expect(ids).toContain('session-ended-after-errors');
+		expect(ids).not.toContain('rate-limited');
+		expect(findings.find(item => item.id === 'session-ended-after-errors')!.message).toContain('once 2 of 16 relay variant(s) had been refused');
+	});
+
 	it('still calls a 421 that says too many connections in the relay test rate-limited', async () => {
 		const server = await scripted([
 			send(greeting),
