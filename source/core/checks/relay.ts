@@ -35,11 +35,14 @@ export const relay = defineCheck({
 			report('open-relay', `The server accepted ${accepted.length} of ${facts.attempts.length} relay attempt(s): ${list}.`);
 		} else if (endedAfterErrors(result)) {
 			const reply = endedAfterErrors(result)!;
-			// Refused at MAIL or at RCPT; the variant the 421 answered has no verdict of its own.
-			const refused = facts.attempts.filter(attempt => attempt.mailCode !== 421 && attempt.code !== 421 && (attempt.code ?? attempt.mailCode) !== undefined);
-			const untried = facts.attempts.filter(attempt => !refused.includes(attempt));
+			// Answered at MAIL or at RCPT; the variant the 421 answered has no verdict of its own.
+			const answered = facts.attempts.filter(attempt => attempt.mailCode !== 421 && attempt.code !== 421 && (attempt.code ?? attempt.mailCode) !== undefined);
+			const accepted = answered.filter(attempt => attempt.accepted);
+			const untried = facts.attempts.filter(attempt => !answered.includes(attempt));
 			const list = untried.map(attempt => attempt.label).join('; ');
-			report('session-ended-after-errors', `The server ended the session after errors (${reply.code} ${firstLine(reply.text)}) once ${refused.length} of ${facts.attempts.length} relay variant(s) had been refused; not tried (or cut off by the 421): ${list || 'none'}.`);
+			// An accepted variant is evidence whatever ended the session: it is never hidden.
+			const open = accepted.length > 0 ? ` (accepted before it: ${accepted.map(attempt => `${attempt.label} → ${attempt.code ?? '?'}`).join('; ')})` : '';
+			report('session-ended-after-errors', `The server ended the session after errors (${reply.code} ${firstLine(reply.text)}) once ${answered.length - accepted.length} of ${facts.attempts.length} relay variant(s) had been refused${open}; not tried (or cut off by the 421): ${list || 'none'}.`);
 		} else if (stage.error === 'timeout') {
 			report('relay-timeout', timeoutMessage('relay', stage));
 		} else if (facts.tested && facts.inconclusive) {
