@@ -45,6 +45,11 @@ export type Stage = {
 	ms?: number;
 	/** What happened, in words (an error message, "not advertised", why it was skipped). */
 	detail?: string;
+	/**
+	 * A reply of this stage broke the syntax but still carried a code (the first such): the
+	 * stage follows the code, and this records the violation for the protocol check.
+	 */
+	violation?: {error: ProtocolError; detail: string};
 };
 
 export type Direction = 'client' | 'server' | 'info';
@@ -63,6 +68,8 @@ export type Reply = {
 	lines: string[];
 	/** The text of every line, without the code and separator, joined by newlines. */
 	text: string;
+	/** The reply broke the syntax (a NUL byte) but its code is clear: read on, note it. */
+	violation?: {error: ProtocolError; detail: string};
 };
 
 export type Extension = {keyword: string; params: string[]};
@@ -120,7 +127,15 @@ export type RelayResult = {
 	attempts: RelayAttempt[];
 };
 
-export type BannerInfo = {code: number; text: string; hostname?: string; software?: string; delayMs: number};
+export type BannerInfo = {
+	code: number;
+	text: string;
+	hostname?: string;
+	software?: string;
+	/** The software's version alone, where the greeting or EHLO discloses one. */
+	softwareVersion?: string;
+	delayMs: number;
+};
 
 export type EhloInfo = {
 	hostname?: string;
@@ -156,6 +171,8 @@ export type ProbeResult = {
 	/** Set when a reply said 421 or "too many connections". */
 	rateLimited?: string;
 	software?: string;
+	/** The software's version alone (Sendmail 8.17.1.9), where the greeting or EHLO discloses one. */
+	softwareVersion?: string;
 	/** The software named itself (and maybe its version) in the greeting or EHLO. */
 	softwareDisclosed?: boolean;
 };

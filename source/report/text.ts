@@ -7,8 +7,47 @@ const statusWords: Record<Status, string> = {ok: 'OK', warning: 'WARNING', criti
 const stageWords: Record<StageReport['status'], string> = {pending: '...', running: '...', ok: 'ok', warning: 'WARN', critical: 'FAIL', skipped: '-'};
 const labels: Record<StageName, string> = {connect: 'connect', banner: 'banner', ehlo: 'ehlo', starttls: 'starttls', tls: 'tls', ehloTls: 'ehlo-tls', relay: 'relay', quit: 'quit'};
 
-/** Server text, made safe for a terminal or a log. */
-const safe = (text: string, max = 160): string => sanitize(text, max);
+/** Server text, made safe for a terminal or a log, and never cut: long text is wrapped. */
+const safe = (text: string): string => sanitize(text);
+
+/** The report's width; lines are wrapped to it, never cut (the evidence is the point). */
+const width = 100;
+
+/**
+ * `text` (already sanitized) after `first` on the first line and `rest` on the next ones,
+ * broken at spaces to fit `width`; a word longer than a line is broken where it must be.
+ */
+function wrap(first: string, text: string, rest: string): string[] {
+	const lines: string[] = [];
+	let prefix = first;
+	let line = '';
+	const push = (): void => {
+		lines.push(prefix + line.trimEnd());
+		prefix = rest;
+		line = '';
+	};
+
+	const room = (): number => Math.max(20, width - prefix.length);
+	for (const word of text.split(/(?<= )/)) {
+		if (line.length > 0 && line.length + word.trimEnd().length > room()) {
+			push();
+		}
+
+		let piece = word;
+		// A word longer than a whole line is broken where it must be: nothing is dropped.
+		while (line.length + piece.trimEnd().length > room()) {
+			const take = room() - line.length;
+			line += piece.slice(0, take);
+			piece = piece.slice(take);
+			push();
+		}
+
+		line += piece;
+	}
+
+	push();
+	return lines;
+}
 
 function stageCell(address: AddressReport, name: StageName): string {
 	const stage = address.stages[name];
@@ -27,16 +66,29 @@ function stageCell(address: AddressReport, name: StageName): string {
 
 function findingLines(findings: Finding[], where: string, indent: string): string[] {
 	return findings.map(item => [
-		`${indent}${item.severity.toUpperCase().padEnd(8)} ${item.id}${where ? ` [${where}]` : ''}: ${safe(item.message, 600)}`,
-		`${indent}${' '.repeat(9)}-> ${item.advice}`,
+		...wrap(`${indent}${item.severity.toUpperCase().padEnd(8)} ${item.id}${where ? ` [${where}]` : ''}: `, safe(item.message), `${indent}${' '.repeat(9)}`),
+		...wrap(`${indent}${' '.repeat(9)}-> `, item.advice, `${indent}${' '.repeat(12)}`),
 	].join('\n'));
+}
+
+/**
+ * The greeting whole, one line of the report for each line of the reply, with its code and
+ * separator as the server sent them: a postscreen "220-" pre-greeting is evidence too.
+ */
+function bannerLines(banner: {code: number; text: string}): string[] {
+	const lines = banner.text.split('\n');
+	return lines.map((line, index) => {
+		const separator = index < lines.length - 1 ? '-' : ' ';
+		return wrap(index === 0 ? '             banner: ' : ' '.repeat(21), `${banner.code}${separator}${sanitize(line)}`, ' '.repeat(25));
+	}).flat();
 }
 
 function addressLines(address: AddressReport, exchange: string): string[] {
 	const leaf = address.tls?.chain[0];
 	const facts = [
-		address.ptr ? `ptr ${safe(address.ptr, 80)}` : 'no ptr',
-		address.software ? safe(address.software, 40) : undefined,
+		address.ptr ? `ptr ${safe(address.ptr)}` : 'no ptr',
+		address.software ? safe(address.software) : undefined,
+		address.softwareVersion ? `version ${safe(address.softwareVersion)}` : undefined,
 		leaf ? `cert ${leaf.daysLeft} d` : undefined,
 		`${Math.round(address.ms)} ms`,
 	].filter(Boolean).join(', ');
@@ -45,21 +97,21 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 	return [
 		`    ${statusWords[address.status].padEnd(8)} ${address.ip}${port}  (${facts})`,
 		`             ${stages}`,
-		...(address.banner ? [`             banner: ${address.banner.code} ${safe(address.banner.text.split('\n')[0] ?? '')}`] : []),
-		...findingLines(address.findings, `${safe(exchange, 80)} ${address.ip}`, '             '),
+		...(address.banner ? bannerLines(address.banner) : []),
+		...findingLines(address.findings, `${safe(exchange)} ${address.ip}`, '             '),
 	];
 }
 
 function domainBlock(domain: DomainReport): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
-		`${safe(domain.domain, 253)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${addresses} address${addresses === 1 ? '' : 'es'})`,
+		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${addresses} address${addresses === 1 ? '' : 'es'})`,
 		...findingLines(domain.findings, '', '  '),
 	];
 	for (const mx of domain.mx) {
-		const alias = mx.cname ? ` (alias of ${mx.cname.map(name => safe(name, 80)).join(' -> ')})` : '';
-		lines.push(`  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange, 253)}${alias}`);
-		lines.push(...findingLines(mx.findings, safe(mx.exchange, 80), '    '));
+		const alias = mx.cname ? ` (alias of ${mx.cname.map(name => safe(name)).join(' -> ')})` : '';
+		lines.push(`  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange)}${alias}`);
+		lines.push(...findingLines(mx.findings, safe(mx.exchange), '    '));
 		for (const address of mx.addresses) {
 			lines.push(...addressLines(address, mx.exchange));
 		}

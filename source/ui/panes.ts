@@ -4,6 +4,7 @@ import {sanitize} from '../core/sanitize.js';
 import type {CertInfo, Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 import {stageStatus} from '../core/run/report-model.js';
+import {describeTlsFailure} from '../core/tls/failure.js';
 import {duration} from './format.js';
 import type {DomainState, HostState} from './store.js';
 import type {Theme, Tone} from './theme.js';
@@ -74,13 +75,18 @@ export function summaryLines(host: HostState, domain: DomainState | undefined, w
 	lines.push({text: 'Greeting', bold: true});
 	lines.push(...(banner ? banner.text.split('\n').flatMap(text => wrap(`${banner.code} ${text}`, width, '    ')).map(text => ({text})) : [{text: host.phase === 'done' ? 'none' : '…', tone: 'muted' as Tone}]));
 	lines.push({text: `Software: ${sanitize(result?.software ?? 'not recognised')}`});
+	if (result?.software) {
+		lines.push({text: `Version: ${sanitize(result.softwareVersion ?? 'not disclosed')}`});
+	}
+
 	const ptr = host.ptr;
 	lines.push({text: `PTR: ${ptr ? (ptr.ptr ? `${sanitize(ptr.ptr)}${ptr.fcrdns ? ' (forward-confirmed)' : ' (does not resolve back)'}` : (ptr.error ? `lookup failed: ${ptr.error}` : 'none')) : '…'}`});
 	const tls = host.tls;
 	lines.push({text: 'TLS session', bold: true});
 	lines.push(tls
 		? {text: sanitize(`${tls.version}  ${tls.cipher}${tls.keyExchange ? `  ${tls.keyExchange}` : ''}`, width)}
-		: {text: sanitize(host.stages.tls.outcome === 'failed' ? host.stages.tls.detail ?? 'failed' : host.stages.starttls.detail ?? 'none', width), tone: 'muted'});
+		// OpenSSL's raw text (file, line, a newline) stays in the JSON; here it is said in words.
+		: {text: sanitize(host.stages.tls.outcome === 'failed' ? (host.stages.tls.detail ? describeTlsFailure(host.stages.tls.detail) : 'failed') : host.stages.starttls.detail ?? 'none', width), tone: 'muted'});
 	lines.push({text: 'Timing', bold: true}, ...waterfall(host, width, theme));
 	const changes = [...host.changes, ...(domain?.changes ?? [])];
 	if (changes.length > 0) {

@@ -181,6 +181,25 @@ describe('a dialogue without STARTTLS', () => {
 		expect(received(session)).toEqual(['EHLO probe.mxdash.test', `MAIL FROM:<${mailFrom}>`, `RCPT TO:<${rcptTo}>`, 'QUIT']);
 	});
 
+	it.each([
+		{greeting: `220 ${exchange} ESMTP Sendmail 8.17.1.9/8.17.1.9; Tue, 1 Dec 2026 23:00:00 GMT\r\n`, software: 'Sendmail 8.17.1.9/8.17.1.9', version: '8.17.1.9'},
+		{greeting: `220 ${exchange} ESMTP Haraka/3.3.4 ready\r\n`, software: 'Haraka 3.3.4', version: '3.3.4'},
+		{greeting: `220 ${exchange} ESMTP chasquid\r\n`, software: 'chasquid', version: undefined},
+	])('records the software ($software) and, apart, its version ($version), on the address and the banner', async ({greeting: text, software, version}) => {
+		const server = await scripted([
+			send(text),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([mailLine, rcptLine, quitLine], `250 2.1.0 Ok\r\n554 5.7.1 Relay access denied\r\n${bye}`),
+		]);
+		const {result, ids} = await runProbe(server.port);
+		await finished(server);
+
+		expect(result).toMatchObject({software, softwareDisclosed: true, banner: {software}});
+		expect(result.softwareVersion).toBe(version);
+		expect(result.banner?.softwareVersion).toBe(version);
+		expect(ids).toContain('banner-software-disclosed');
+	});
+
 	it('works with bare LF line endings', async () => {
 		const server = await scripted([
 			send(`220 ${exchange} ESMTP ready\n`),
@@ -286,6 +305,67 @@ describe('the relay test', () => {
 		expect(result.relay.open).toBe(true);
 		expect(ids).toContain('open-relay');
 		expect(findings.find(item => item.id === 'open-relay')!.message).toContain('16 of 16');
+	});
+
+	it('calls a 421 for too many errors (chasquid after three refused variants) session-ended-after-errors, not rate-limited, and lists the variants not tried', async () => {
+		const server = await scripted([
+			send(`220 ${exchange} ESMTP chasquid\r\n`),
+			expectLine(ehloLine, plainEhlo),
+			serve(/^RCPT /, smtpResponder({rcpt: '550 5.7.1 Relay denied\r\n'})),
+			serve(/^RCPT /, smtpResponder({rcpt: '550 5.7.1 Relay denied\r\n'})),
+			// chasquid answers its third error with 421 instead of the error, and hangs up.
+			serve(/^RCPT /, line => (/^RCPT /.test(line) ? '421 4.5.0 Too many errors, bye\r\n' : smtpResponder()(line))),
+			close(),
+		], {oneCommandPerChunk: true});
+		const {result, ids, findings} = await runProbe(server.port, {relay: 'thorough'});
+		await finished(server);
+
+		const {attempts} = result.relay;
+		expect(attempts.map(attempt => attempt.code)).toEqual([550, 550, 421, ...Array.from({length: 13}, () => undefined)]);
+		expect(result.stages.relay).toMatchObject({outcome: 'failed', error: 'rate-limited', reply: {code: 421}, status: 'ok'});
+		expect(ids).toContain('session-ended-after-errors');
+		expect(ids).not.toContain('rate-limited');
+		expect(ids).not.toContain('relay-inconclusive');
+		const finding = findings.find(item => item.id === 'session-ended-after-errors')!;
+		expect(finding).toMatchObject({severity: 'info', stage: 'relay', check: 'relay'});
+		expect(finding.message).toContain('(421 4.5.0 Too many errors, bye) once 2 of 16 relay variant(s) had been refused');
+		expect(finding.message).toContain(`not tried (or cut off by the 421): ${attempts.slice(2).map(attempt => attempt.label).join('; ')}.`);
+	});
+
+	it('reads the same 421 for too many errors out of a pipelined batch', async () => {
+		const matches: RegExp[] = [];
+		for (let index = 0; index < 16; index++) {
+			matches.push(...(index > 0 ? [/^RSET$/] : []), /^MAIL FROM:/, /^RCPT TO:/);
+		}
+
+		const refused = '250 2.1.0 Ok\r\n550 5.7.1 Relay denied\r\n';
+		const server = await scripted([
+			send(`220 ${exchange} ESMTP chasquid\r\n`),
+			expectLine(ehloLine, pipeliningEhlo),
+			batch([...matches, quitLine], `${refused}250 Ok\r\n${refused}250 Ok\r\n250 2.1.0 Ok\r\n421 4.5.0 Too many errors, bye\r\n`),
+			close(),
+		]);
+		const {result, ids, findings} = await runProbe(server.port, {relay: 'thorough'});
+		await finished(server);
+
+		expect(result.relay.attempts.map(attempt => attempt.code)).toEqual([550, 550, 421, ...Array.from({length: 13}, () => undefined)]);
+		expect(ids).toContain('session-ended-after-errors');
+		expect(ids).not.toContain('rate-limited');
+		expect(findings.find(item => item.id === 'session-ended-after-errors')!.message).toContain('once 2 of 16 relay variant(s) had been refused');
+	});
+
+	it('still calls a 421 that says too many connections in the relay test rate-limited', async () => {
+		const server = await scripted([
+			send(greeting),
+			expectLine(ehloLine, plainEhlo),
+			serve(/^RCPT /, line => (/^RCPT /.test(line) ? '421 4.7.0 Too many connections from your host\r\n' : smtpResponder()(line))),
+			close(),
+		], {oneCommandPerChunk: true});
+		const {ids} = await runProbe(server.port, {relay: 'thorough'});
+		await finished(server);
+
+		expect(ids).toContain('rate-limited');
+		expect(ids).not.toContain('session-ended-after-errors');
 	});
 
 	it('pipelines 16 variants and reads each answer into the right attempt', async () => {

@@ -86,7 +86,35 @@ describe('PIPELINING', () => {
 	});
 });
 
+describe('session-ended-after-errors', () => {
+	it('counts an accepted variant as accepted, not refused, and names it', () => {
+		const attempts = [
+			{label: 'one', mailFrom: 'a@x.test', rcptTo: 'b@y.test', mailCode: 250, code: 550, accepted: false},
+			{label: 'two', mailFrom: 'a@x.test', rcptTo: 'c@y.test', mailCode: 250, code: 250, accepted: true},
+			{label: 'three', mailFrom: 'a@x.test', rcptTo: 'd@y.test', mailCode: 250, code: 421, accepted: false},
+			{label: 'four', mailFrom: 'a@x.test', rcptTo: 'e@y.test', accepted: false},
+		];
+		const stages = {relay: {state: 'done', outcome: 'failed', error: 'rate-limited', reply: {code: 421, text: '4.5.0 Too many errors, bye'}, startedAt: 0, ms: 1} as Stage};
+		const result = session({relay: {tested: true, open: false, inconclusive: true, attempts}, rateLimited: '421 4.5.0 Too many errors, bye'});
+		const found = diagnoseAddress({result: {...result, stages: {...result.stages, ...stages}}}, context).find(item => item.id === 'session-ended-after-errors');
+		expect(found?.message).toBe('The server ended the session after errors (421 4.5.0 Too many errors, bye) once 1 of 4 relay variant(s) had been refused (accepted before it: two → 250); not tried (or cut off by the 421): three; four.');
+	});
+});
+
 describe('software detection', () => {
+	it.each([
+		['mx.example.org ESMTP Sendmail 8.17.1.9/8.17.1.9; Tue, 1 Dec 2026 23:00:00 GMT', 'Sendmail 8.17.1.9/8.17.1.9', '8.17.1.9'],
+		['mx.example.com ESMTP Haraka/3.3.4 ready', 'Haraka 3.3.4', '3.3.4'],
+		['mail.example.org ESMTP Exim 4.96 Mon, 01 Jan 2024', 'Exim 4.96', '4.96'],
+		['mx.example.com ESMTP chasquid', 'chasquid', undefined],
+		['mx.example.com ESMTP Postfix (Debian/GNU)', 'Postfix', undefined],
+	])('%s → %s, version %s', (banner, name, version) => {
+		const found = detectSoftware(banner);
+		expect(found?.name).toBe(name);
+		expect(found?.version).toBe(version);
+		expect(found?.disclosed).toBe(true);
+	});
+
 	it.each([
 		['mx.example.com ESMTP Postfix (Debian/GNU)', 'Postfix', true],
 		['mail.example.org ESMTP Exim 4.96 Mon, 01 Jan 2024', 'Exim 4.96', true],

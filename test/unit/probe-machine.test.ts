@@ -228,6 +228,20 @@ describe('probe state machine', () => {
 		expect(stageNames.every(name => m.state.stages[name].state !== 'pending' && m.state.stages[name].state !== 'running')).toBe(true);
 	});
 
+	it('follows the code of a reply that broke the syntax, and keeps the violation on its stage until the stage ends', () => {
+		const violation = {error: 'nul-byte' as const, detail: 'a NUL byte in a reply line'};
+		const m = machine();
+		m.feed({type: 'connected'});
+		m.feed({type: 'reply', reply: greeting});
+		m.feed({type: 'reply', reply: reply(250, 'mx.test')});
+		// The relay stage is running when MAIL's answer carries the violation; RCPT ends it.
+		m.feed({type: 'reply', reply: {...reply(250, 'Ok\0'), violation}});
+		expect(m.sent.at(-1)).toEqual(['RCPT TO:<b@example.net>']);
+		m.feed({type: 'reply', reply: reply(554, 'Relay access denied')});
+		expect(m.state.stages.relay).toMatchObject({state: 'done', outcome: 'ok', violation});
+		expect(m.state.stages.ehlo.violation).toBeUndefined();
+	});
+
 	it('never sends before the greeting, even on a timeout', () => {
 		const m = machine();
 		m.feed({type: 'connected'});

@@ -35,11 +35,21 @@ describe('ReplyReader', () => {
 		['garbage', 'hello there\r\n', 'bad-reply'],
 		['a 1xx or 6xx code', '150 ok\r\n', 'bad-reply'],
 		['a code change mid-reply', '250-a\r\n251 b\r\n', 'code-changed'],
-		['a NUL byte', '220 a\0b\r\n', 'nul-byte'],
+		// A NUL in a line with a code is a noted violation (below); without a code it is fatal.
+		['a NUL byte in a line without a code', '\x00220 a\r\n', 'nul-byte'],
 	])('rejects %s', (_name, input, code) => {
 		const outputs = readAll([input]);
 		expect(errors(outputs)).toEqual([code]);
 		expect(replies(outputs)).toEqual([]);
+	});
+
+	it('reads a reply with a NUL byte by its code, and notes the violation on that reply only', () => {
+		const outputs = readAll(['554-5.7.1 no\0 service\r\n554 go away\r\n250 ok\r\n']);
+		expect(errors(outputs)).toEqual([]);
+		expect(replies(outputs)).toEqual([
+			{code: 554, lines: ['5.7.1 no\0 service', 'go away'], text: '5.7.1 no\0 service\ngo away', violation: {error: 'nul-byte', detail: 'a NUL byte in a reply line'}},
+			{code: 250, lines: ['ok'], text: 'ok'},
+		]);
 	});
 
 	it('bounds a line without end', () => {

@@ -1,3 +1,4 @@
+import type {Stage, StageName} from '../types.js';
 import {defineCheck, failedStages, isProtocolError, stageLabels} from './registry.js';
 
 /** The server broke SMTP's syntax or sequence (Go's textproto.ProtocolError), as opposed to saying no. */
@@ -13,8 +14,19 @@ export const protocol = defineCheck({
 			}
 		}
 
+		for (const [name, stage] of Object.entries(result.stages) as Array<[StageName, Stage]>) {
+			if (stage.violation) {
+				const code = stage.reply ? ` (read by its code, ${stage.reply.code})` : '';
+				report('protocol-error', `Protocol error in the ${stageLabels[name]}: ${stage.violation.detail}${code}.`, {stage: name});
+			}
+		}
+
 		const {quit} = result.stages;
-		if (quit.error === 'out-of-step') {
+		if (quit.error !== 'out-of-step' && isProtocolError(quit.error)) {
+			// Bytes that break the syntax after the last reply (a bare LF splitting a 554 greeting
+			// in two): the verdict of that reply stands, and the violation is reported beside it.
+			report('protocol-error', `Protocol error after the last reply, before QUIT was answered: ${quit.detail ?? quit.error}.`, {stage: 'quit'});
+		} else if (quit.error === 'out-of-step') {
 			report('protocol-error', `The server's replies were out of step with the commands: ${quit.detail ?? 'QUIT was not answered 221'}; no relay verdict is drawn from them.`, {stage: 'quit'});
 		}
 	},

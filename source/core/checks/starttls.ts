@@ -1,3 +1,4 @@
+import {describeTlsFailure} from '../tls/failure.js';
 import {defineCheck, isProtocolError, timeoutMessage} from './registry.js';
 
 /** The upgrade to TLS and the session it gave: offered, working, not tampered with, modern. */
@@ -27,7 +28,7 @@ export const starttls = defineCheck({
 		if (handshake.error === 'timeout') {
 			report('tls-timeout', timeoutMessage('tls', handshake));
 		} else if (handshake.outcome === 'failed' && !['closed', 'reset'].includes(handshake.error ?? '') && !isProtocolError(handshake.error)) {
-			report('starttls-failed', `STARTTLS is advertised but the TLS handshake failed: ${handshake.detail ?? handshake.error ?? ''}.`);
+			report('starttls-failed', `STARTTLS is advertised, but the TLS handshake after the 220 to STARTTLS failed: ${handshake.detail ? describeTlsFailure(handshake.detail) : handshake.error ?? ''}.`);
 		}
 
 		if (result.injectedBytes) {

@@ -64,7 +64,35 @@ export function end(s: Draft, stage: StageName, at: number, ending: Ending): voi
 	const startedAt = s.stages[stage].startedAt ?? at;
 	const ms = Math.max(0, Math.round((at - startedAt) * 10) / 10);
 	const defined = Object.fromEntries(Object.entries(ending).filter(([, value]) => value !== undefined));
-	setStage(s, stage, {state: 'done', startedAt, ms, ...defined});
+	// A violation noted while the stage ran (a relay reply with a NUL) outlives its ending.
+	const {violation} = s.stages[stage];
+	setStage(s, stage, {state: 'done', startedAt, ms, ...defined, ...(violation ? {violation} : {})});
+}
+
+/** The stage a reply of this kind answers. */
+export function stageOf(kind: Expect['kind']): StageName {
+	switch (kind) {
+		case 'helo': {
+			return 'ehlo';
+		}
+
+		case 'rset':
+		case 'mail':
+		case 'rcpt': {
+			return 'relay';
+		}
+
+		default: {
+			return kind;
+		}
+	}
+}
+
+/** Keep the first syntax violation of a stage's replies on the stage, for the protocol check. */
+export function noteViolation(s: Draft, stage: StageName, violation: NonNullable<Stage['violation']>): void {
+	if (!s.stages[stage].violation) {
+		setStage(s, stage, {...s.stages[stage], violation});
+	}
 }
 
 export function succeed(s: Draft, stage: StageName, at: number, facts: {reply?: Reply; detail?: string} = {}): void {

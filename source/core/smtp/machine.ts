@@ -1,6 +1,6 @@
 import type {Reply, Stage, StageError, StageName, TlsInfo} from '../types.js';
 import {stageNames} from '../types.js';
-import {begin, data, end, expect, firstLine, firstWord, isRateLimit, offers, parseEhlo, skip, skipPending, succeed, updateAttempt} from './machine-state.js';
+import {begin, data, end, expect, firstLine, firstWord, isRateLimit, noteViolation, offers, parseEhlo, skip, skipPending, stageOf, succeed, updateAttempt} from './machine-state.js';
 import type {Draft, Expect, MachineOptions, MachineState} from './machine-state.js';
 
 export type {MachineOptions, MachineState} from './machine-state.js';
@@ -95,6 +95,11 @@ function onReply(s: Draft, reply: Reply, at: number, actions: MachineAction[]): 
 	}
 
 	s.expect = s.expect.slice(1);
+	if (reply.violation) {
+		// Noted before the reply is acted on, so the stage's ending carries it over.
+		noteViolation(s, stageOf(expected.kind), reply.violation);
+	}
+
 	if (isRateLimit(reply) && expected.kind !== 'quit') {
 		s.rateLimited = `${reply.code} ${reply.text}`;
 	}

@@ -24,6 +24,7 @@ export class ReplyReader {
 	private code: string | undefined;
 	private total = 0;
 	private failed = false;
+	private violation: {error: ReaderErrorCode; detail: string} | undefined;
 
 	constructor(private readonly limits: ReaderLimits) {}
 
@@ -84,12 +85,18 @@ export class ReplyReader {
 	private line(raw: Buffer, out: ReaderOutput[], rest: number): void {
 		const text = decodeBytes(raw);
 		out.push({type: 'line', text});
+		const match = lineShape.exec(text);
 		if (raw.includes(0)) {
-			this.fail(out, 'nul-byte', 'a NUL byte in a reply line');
-			return;
+			if (!match) {
+				this.fail(out, 'nul-byte', 'a NUL byte in a reply line');
+				return;
+			}
+
+			// The code still says what the server means (a 554 is a refusal with or without
+			// the NUL): the reply goes on to the machine, which keeps the violation as a fact.
+			this.violation ??= {error: 'nul-byte', detail: 'a NUL byte in a reply line'};
 		}
 
-		const match = lineShape.exec(text);
 		if (!match) {
 			this.fail(out, 'bad-reply', 'a line that is not an SMTP reply (three digits, then space, hyphen or end)');
 			return;
@@ -112,9 +119,11 @@ export class ReplyReader {
 		}
 
 		const lines = this.lines;
-		out.push({type: 'reply', reply: {code: Number(code), lines, text: lines.join('\n')}, rest});
+		const {violation} = this;
+		out.push({type: 'reply', reply: {code: Number(code), lines, text: lines.join('\n'), ...(violation ? {violation} : {})}, rest});
 		this.lines = [];
 		this.code = undefined;
+		this.violation = undefined;
 	}
 
 	private fail(out: ReaderOutput[], code: ReaderErrorCode, message: string): ReaderOutput[] {

@@ -336,20 +336,21 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 
 		function buildResult(): ProbeResult {
 			const software = detectSoftware(state.banner?.text, state.ehlo?.text, state.ehlo?.extensions);
+			const version = software?.version ? {softwareVersion: software.version} : {};
 			return {
 				target,
 				family: net.isIPv6(target.ip) ? 6 : 4,
 				startedAt: startedAt.toISOString(),
 				ms: elapsed(),
 				stages: state.stages,
-				...(state.banner ? {banner: {...state.banner, ...(software ? {software: software.name} : {})}} : {}),
+				...(state.banner ? {banner: {...state.banner, ...(software ? {software: software.name, ...version} : {})}} : {}),
 				...(state.ehlo ? {ehlo: state.ehlo} : {}),
 				...(state.tls ? {tls: state.tls} : {}),
 				relay: state.relay,
 				transcript,
 				...(injectedBytes ? {injectedBytes} : {}),
 				...(state.rateLimited ? {rateLimited: state.rateLimited} : {}),
-				...(software ? {software: software.name, softwareDisclosed: software.disclosed} : {}),
+				...(software ? {software: software.name, ...version, softwareDisclosed: software.disclosed} : {}),
 			};
 		}
 

@@ -1,6 +1,10 @@
 import type {Extension} from '../types.js';
 
-export type Software = {name: string; disclosed: boolean};
+/**
+ * `name` is the product with what the text said after it (kept as it always was: the JSON
+ * field `software`); `version` is the version alone, where the text discloses one.
+ */
+export type Software = {name: string; version?: string; disclosed: boolean};
 
 type Pattern = {test: RegExp; name: string; disclosed: boolean};
 
@@ -10,6 +14,8 @@ type Pattern = {test: RegExp; name: string; disclosed: boolean};
  */
 const patterns: Pattern[] = [
 	{test: /\bPostfix\b/i, name: 'Postfix', disclosed: true},
+	// chasquid greets with "220 <host> ESMTP chasquid" and names no version.
+	{test: /\bchasquid\b/i, name: 'chasquid', disclosed: true},
 	{test: /\bExim\b(?:\s+(\d[\w.]*))?/i, name: 'Exim', disclosed: true},
 	{test: /\bSendmail\b(?:\s+(\d[\w./]*))?/i, name: 'Sendmail', disclosed: true},
 	{test: /Microsoft ESMTP MAIL Service(?:, Version:\s*([\d.]+))?/i, name: 'Microsoft Exchange', disclosed: true},
@@ -47,9 +53,19 @@ export function detectSoftware(banner?: string, ehlo?: string, extensions: Exten
 	for (const pattern of patterns) {
 		const match = pattern.test.exec(text);
 		if (match) {
-			return {name: match[1] ? `${pattern.name} ${match[1]}` : pattern.name, disclosed: pattern.disclosed};
+			const version = versionOf(match[1]);
+			return {name: match[1] ? `${pattern.name} ${match[1]}` : pattern.name, ...(version ? {version} : {}), disclosed: pattern.disclosed};
 		}
 	}
 
 	return undefined;
+}
+
+/**
+ * The version in what followed the product's name: Sendmail's "8.17.1.9/8.17.1.9" is the
+ * binary's version, then its configuration's; a trailing full stop ends the sentence.
+ */
+function versionOf(text: string | undefined): string | undefined {
+	const version = text?.split('/')[0]?.replace(/[.;,]+$/, '');
+	return version && /^\d/.test(version) ? version : undefined;
 }

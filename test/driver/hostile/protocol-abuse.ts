@@ -248,7 +248,6 @@ describe('3. STARTTLS and protocol abuse', () => {
 		{name: 'a garbage line as the answer to MAIL', script: [send(greeting), expectLine(ehloLine, plainEhlo), expectLine(mailLine, 'hello there, friend\r\n')], stage: 'relay', error: 'bad-reply', quit: true},
 		{name: 'a two-digit code to EHLO', script: [send(greeting), expectLine(ehloLine, '25 ok\r\n')], stage: 'ehlo', error: 'bad-reply', quit: true},
 		{name: 'a four-digit code to RCPT', script: [send(greeting), expectLine(ehloLine, plainEhlo), expectLine(mailLine, '250 Ok\r\n'), expectLine(rcptLine, '2500 accepted\r\n')], stage: 'relay', error: 'bad-reply', quit: true},
-		{name: 'a NUL byte inside the EHLO answer', script: [send(greeting), expectLine(ehloLine, `250-${exchange}\r\n250-SIZE\u00001000\r\n250 8BITMIME\r\n`)], stage: 'ehlo', error: 'nul-byte', quit: true},
 		{name: 'a 1xx code to EHLO', script: [send(greeting), expectLine(ehloLine, '150 go on\r\n')], stage: 'ehlo', error: 'bad-reply', quit: true},
 	])('$name: $error in the $stage stage, the relay never judged open [guards the ReplyReader line checks]', async ({script, stage, error, quit}) => {
 		const server = await scripted([...script, serve(quitLine, smtpResponder())], {}, quit ? undefined : 'no complete greeting');
@@ -261,6 +260,34 @@ describe('3. STARTTLS and protocol abuse', () => {
 		expect(result.relay.open).toBe(false);
 		expect(received(session).includes('QUIT')).toBe(quit);
 		expect(elapsed).toBeLessThan(1500);
+	});
+
+	// A NUL byte in a reply that carries a code no longer ends the stage: the code's verdict
+	// stands and the violation is noted (this row used to expect the EHLO stage failed nul-byte).
+	it('a NUL byte inside the EHLO answer: the 250 is read, nul-byte noted on the ehlo stage, protocol-error, the relay never judged open [guards the ReplyReader line checks]', async () => {
+		const server = await scripted([send(greeting), expectLine(ehloLine, `250-${exchange}\r\n250-SIZE\u00001000\r\n250 8BITMIME\r\n`), serve(quitLine, smtpResponder())]);
+		const {result, elapsed, ids} = await probeAt(server);
+		const session = await server.session();
+		await bounded(session.closed, 5000, 'scripted session');
+
+		expect(result.stages.ehlo).toMatchObject({outcome: 'ok', status: 'critical', violation: {error: 'nul-byte'}});
+		expect(ids).toContain('protocol-error');
+		expect(result.relay.open).toBe(false);
+		expect(received(session).includes('QUIT')).toBe(true);
+		expect(elapsed).toBeLessThan(1500);
+	});
+
+	it.each([
+		{name: 'a NUL byte', text: '554 5.7.1 no\u0000 service\r\n', reply: '5.7.1 no\u0000 service', stage: 'banner'},
+		{name: 'a bare LF splitting its line', text: '554 5.7.1 no\nservice here\r\n', reply: '5.7.1 no', stage: 'quit'},
+	])('a 554 greeting with $name: banner-rejected with the reply, and protocol-error beside it [guards the violation kept beside the verdict]', async ({text, reply, stage}) => {
+		const server = await scripted([send(text), serve(quitLine, smtpResponder())], {}, 'no EHLO after a 554');
+		const {result, ids} = await probeAt(server);
+		await bounded((await server.session()).closed, 5000, 'scripted session');
+
+		expect(result.stages.banner).toMatchObject({outcome: 'failed', error: 'rejected', reply: {code: 554, text: reply}, status: 'critical'});
+		expect(ids).toEqual(expect.arrayContaining(['banner-rejected', 'protocol-error']));
+		expect(result.stages[stage as 'banner' | 'quit'].status).toBe('critical');
 	});
 
 	it('bare LF and CRLF mixed inside one multi-line reply: read as one reply [guards LF-tolerant line splitting]', async () => {

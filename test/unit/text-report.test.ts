@@ -1,0 +1,135 @@
+// The text report built from one session through the real registry and report model.
+import {describe, expect, it} from 'vitest';
+import {Knowledge, probeKey} from '../../source/core/run/knowledge.js';
+import {buildReport} from '../../source/core/run/report-model.js';
+import type {Report} from '../../source/core/run/report-model.js';
+import {relayPairs} from '../../source/core/smtp/relay-variants.js';
+import {describeTlsFailure} from '../../source/core/tls/failure.js';
+import type {ProbeResult, Stage, StageName} from '../../source/core/types.js';
+import {stageNames} from '../../source/core/types.js';
+import {textReport} from '../../source/report/text.js';
+import {summaryLines} from '../../source/ui/panes.js';
+import type {HostState} from '../../source/ui/store.js';
+import {makeTheme} from '../../source/ui/theme.js';
+
+const context = {warnDays: 21, bannerSlowMs: 5000, now: Date.now};
+const exchange = 'mx.report.test';
+const ip = '192.0.2.25';
+
+function session(overrides: Partial<ProbeResult> = {}, stages: Partial<Record<StageName, Stage>> = {}): ProbeResult {
+	const done = Object.fromEntries(stageNames.map(name => [name, {state: 'done', outcome: 'ok', startedAt: 0, ms: 1}])) as Record<StageName, Stage>;
+	return {
+		target: {domain: 'report.test', exchange, ip, port: 25}, family: 4, startedAt: new Date().toISOString(), ms: 10,
+		stages: {...done, ...stages},
+		banner: {code: 220, text: `${exchange} ESMTP`, hostname: exchange, delayMs: 1},
+		ehlo: {greeting: 'EHLO', hostname: exchange, extensions: [{keyword: 'PIPELINING', params: []}, {keyword: 'STARTTLS', params: []}]},
+		relay: {tested: true, open: false, attempts: []}, transcript: [],
+		...overrides,
+	};
+}
+
+function report(result: ProbeResult): Report {
+	const knowledge = new Knowledge(context, () => 25);
+	knowledge.setPlan({domain: 'report.test', input: 'report.test', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [ip]}]});
+	knowledge.setSession(probeKey(exchange, ip, 25), result);
+	knowledge.judgeRun();
+	return buildReport(knowledge, {version: '1', domains: ['report.test'], startedAt: new Date(), finishedAt: new Date()});
+}
+
+const addressOf = (built: Report) => built.domains[0]!.mx[0]!.addresses[0]!;
+
+// What Node 20 (OpenSSL 3) says when the server answers the ClientHello with a fatal alert.
+const alertError = '807C2484BF7F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 40\n';
+
+describe('a failed TLS handshake', () => {
+	it.each([
+		[alertError, 'the server sent the TLS alert handshake_failure (40)'],
+		['80:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 70\n', 'the server sent the TLS alert protocol_version (70)'],
+		['00:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert whatever:ssl/record/rec_layer_s3.c:1601:SSL alert number 199', 'the server sent the TLS alert number 199'],
+		['C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:355:\n (the server answered the handshake with something that is not TLS: a broken TLS setup, or plaintext sent after 220 to STARTTLS)', 'OpenSSL reported "wrong version number" (the server answered the handshake with something that is not TLS: a broken TLS setup, or plaintext sent after 220 to STARTTLS)'],
+		['Client network socket disconnected before secure TLS connection was established', 'Client network socket disconnected before secure TLS connection was established'],
+	])('%j is said as %j', (raw, words) => {
+		expect(describeTlsFailure(raw)).toBe(words);
+	});
+
+	it('is said in words in the finding and the text report; the raw OpenSSL text stays in the stage detail only', () => {
+		const built = report(session({}, {tls: {state: 'done', outcome: 'failed', error: 'tls-failed', startedAt: 2, ms: 3, detail: alertError}, ehloTls: {state: 'skipped', detail: 'not reached'}}));
+		const address = addressOf(built);
+		const finding = address.findings.find(item => item.id === 'starttls-failed');
+		expect(finding?.message).toBe('STARTTLS is advertised, but the TLS handshake after the 220 to STARTTLS failed: the server sent the TLS alert handshake_failure (40).');
+		expect(address.stages.tls.detail).toBe(alertError);
+		const text = textReport(built);
+		expect(text).toContain('handshake_failure (40)');
+		expect(text).not.toMatch(/rec_layer_s3|deps\/openssl|\\n/);
+	});
+
+	it('is said in words in the dashboard Summary too', () => {
+		const result = session({}, {tls: {state: 'done', outcome: 'failed', error: 'tls-failed', startedAt: 2, ms: 3, detail: alertError}, ehloTls: {state: 'skipped', detail: 'not reached'}});
+		const host: HostState = {key: 'k', exchange, ip, port: 25, phase: 'done', stages: result.stages, transcript: [], result, findings: [], judged: true, history: [], changes: []};
+		const texts = summaryLines(host, undefined, 100, makeTheme({noColor: true, ascii: true})).map(line => line.text);
+		expect(texts).toContain('the server sent the TLS alert handshake_failure (40)');
+		expect(texts.join('\n')).not.toMatch(/rec_layer_s3|\\n/);
+	});
+});
+
+describe('the software and its version', () => {
+	const sendmail = session({
+		banner: {code: 220, text: `${exchange} ESMTP Sendmail 8.17.1.9/8.17.1.9; Tue, 1 Dec 2026 23:00:00 GMT`, hostname: exchange, software: 'Sendmail 8.17.1.9/8.17.1.9', softwareVersion: '8.17.1.9', delayMs: 1},
+		software: 'Sendmail 8.17.1.9/8.17.1.9', softwareVersion: '8.17.1.9', softwareDisclosed: true,
+	});
+
+	it('shows the version in the text report', () => {
+		expect(textReport(report(sendmail))).toMatch(/\(no ptr, Sendmail 8\.17\.1\.9\/8\.17\.1\.9, version 8\.17\.1\.9,/);
+	});
+
+	it('shows the version in the dashboard Summary, or says none was disclosed', () => {
+		const host = (result: ProbeResult): HostState => ({key: 'k', exchange, ip, port: 25, phase: 'done', stages: result.stages, transcript: [], result, findings: [], judged: true, history: [], changes: []});
+		const texts = (result: ProbeResult) => summaryLines(host(result), undefined, 80, makeTheme({noColor: true, ascii: true})).map(line => line.text);
+		expect(texts(sendmail)).toEqual(expect.arrayContaining(['Software: Sendmail 8.17.1.9/8.17.1.9', 'Version: 8.17.1.9']));
+		expect(texts(session({software: 'chasquid', softwareDisclosed: true}))).toEqual(expect.arrayContaining(['Software: chasquid', 'Version: not disclosed']));
+	});
+});
+
+describe('the greeting', () => {
+	it('is shown whole, every line with its code, sanitized (a postscreen pre-greeting)', () => {
+		const text = 'mx.report.test postscreen: wait for it\nthere is \u001B[31mmore\nmx.report.test ESMTP Postfix';
+		const lines = textReport(report(session({banner: {code: 220, text, hostname: exchange, delayMs: 6100}}))).split('\n');
+		const at = lines.findIndex(line => line.includes('banner: '));
+		expect(lines.slice(at, at + 3)).toEqual([
+			'             banner: 220-mx.report.test postscreen: wait for it',
+			'                     220-there is \\x1b[31mmore',
+			'                     220 mx.report.test ESMTP Postfix',
+		]);
+	});
+});
+
+describe('long evidence', () => {
+	it('is wrapped, never cut: the open-relay finding of --relay thorough keeps every variant', () => {
+		const attempts = relayPairs('thorough', 'probe@mxdash.invalid', 'relay-check@mxdash.invalid', exchange, ip).map(pair => ({...pair, mailCode: 250, code: 250, text: '2.1.5 Ok', accepted: true}));
+		const built = report(session({relay: {tested: true, open: true, attempts}}));
+		const finding = addressOf(built).findings.find(item => item.id === 'open-relay')!;
+		expect(finding.message.length).toBeGreaterThan(1500);
+
+		const lines = textReport(built).split('\n');
+		const first = lines.findIndex(line => line.includes('open-relay ['));
+		const last = lines.findIndex((line, index) => index > first && line.trimStart().startsWith('-> '));
+		const wrapped = lines.slice(first, last);
+		expect(wrapped.length).toBeGreaterThan(10);
+		expect(wrapped.every(line => line.length <= 100)).toBe(true);
+		expect(wrapped.join('\n')).not.toContain('…');
+		// Every word of the message is there, in order: the lines rejoined give it back.
+		const head = wrapped[0]!.slice(wrapped[0]!.indexOf(']: ') + 3);
+		expect([head, ...wrapped.slice(1).map(line => line.trimStart())].join(' ')).toBe(finding.message);
+	});
+
+	it('breaks a word longer than a line where it must, dropping nothing (a 300-character greeting)', () => {
+		const word = 'x'.repeat(300);
+		const lines = textReport(report(session({banner: {code: 554, text: word, delayMs: 1}}))).split('\n');
+		const at = lines.findIndex(line => line.includes('banner: '));
+		// The code stays on the first line (the break falls on the space after it); the word follows in pieces.
+		const pieces = lines.slice(at, at + 5);
+		expect(pieces.every(line => line.length <= 100)).toBe(true);
+		expect(pieces[0]).toBe('             banner: 554');
+		expect(pieces.slice(1).map(line => line.trimStart()).join('')).toBe(word);
+	});
+});
