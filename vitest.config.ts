@@ -6,5 +6,7 @@ export default defineConfig({
 		globalSetup: ['test/global-setup.ts'],
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
+		// The bounded-memory test collects garbage before and after it measures RSS.
+		execArgv: ['--expose-gc'],
 	},
 });
