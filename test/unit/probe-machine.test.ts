@@ -128,6 +128,23 @@ describe('probe state machine', () => {
 		}
 	});
 
+	it.each([
+		{name: 'a 421 after an accepted attempt', last: {type: 'reply', reply: reply(421, '4.7.0 too many errors')} as Input},
+		{name: 'a timeout after an accepted attempt', last: {type: 'failed', code: 'timeout', message: 'no answer'} as Input},
+		{name: 'the connection closed after an accepted attempt', last: {type: 'failed', code: 'closed', message: 'closed'} as Input},
+	])('keeps an accepted relay attempt as an open relay after $name', ({last}) => {
+		const m = machine(relayPairs('thorough', 'a@example.org', 'b@example.net', 'mx.test', '127.0.0.1'));
+		m.feed({type: 'connected'});
+		m.feed({type: 'reply', reply: greeting});
+		m.feed({type: 'reply', reply: reply(250, 'mx.test')});
+		m.feed({type: 'reply', reply: reply(250)});
+		m.feed({type: 'reply', reply: reply(250, 'accepted')});
+		m.feed(last);
+		expect(m.state.relay).toMatchObject({tested: true, open: true});
+		expect(m.state.relay.inconclusive).toBeUndefined();
+		expect(m.state.relay.attempts[0]!.accepted).toBe(true);
+	});
+
 	it('keeps the reply that ended a stage as data', () => {
 		const m = machine();
 		m.feed({type: 'connected'});

@@ -176,7 +176,9 @@ function onReply(s: Draft, reply: Reply, at: number, actions: MachineAction[]): 
 		}
 
 		case 'rset': {
-			if (!s.pipelining) {
+			if (reply.code === 421) {
+				abandon(s, 'relay', at, reply, actions);
+			} else if (!s.pipelining) {
 				sendAttempt(s, actions);
 			}
 
@@ -365,12 +367,21 @@ function quit(s: Draft, at: number, actions: MachineAction[]): void {
 /** A reply that ends the dialogue (421, or a refusal that leaves nothing to test). */
 function abandon(s: Draft, stage: StageName, at: number, reply: Reply, actions: MachineAction[]): void {
 	if (stage === 'relay') {
-		s.relay = {...s.relay, inconclusive: true, reason: `${reply.code} ${firstLine(reply.text)}`};
+		endRelayEarly(s, `${reply.code} ${firstLine(reply.text)}`);
 	}
 
 	end(s, stage, at, {outcome: 'failed', error: reply.code === 421 ? 'rate-limited' : 'rejected', reply: data(reply), detail: `${reply.code} ${firstLine(reply.text)}`});
 	skipPending(s, 'the session ended early');
 	leave(s, reply, at, actions);
+}
+
+/**
+ * The relay test ended before its last reply. A RCPT accepted before that (its reply was in
+ * step with the commands) is an open relay whatever ended the session; otherwise no verdict.
+ */
+function endRelayEarly(s: Draft, reason: string): void {
+	const open = s.relay.attempts.some(attempt => attempt.accepted);
+	s.relay = {...s.relay, open, ...(open ? {} : {inconclusive: true}), reason};
 }
 
 /** End the dialogue after `reply`: with QUIT, unless the reply already closed the channel. */
@@ -394,7 +405,7 @@ function fail(s: Draft, at: number, code: StageError, message: string, actions: 
 	}
 
 	if (stage === 'relay') {
-		s.relay = {...s.relay, inconclusive: true, reason: message};
+		endRelayEarly(s, message);
 	}
 
 	end(s, stage, at, {outcome: 'failed', error: code, detail: message});
