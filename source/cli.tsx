@@ -7,9 +7,10 @@ import {MxdashError} from './core/errors.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {startDemoInWorker} from './demo/demo-worker.js';
-import {checkStored, defaults, domainList, flagName, roundOptions, settingRules} from './options.js';
+import {checkSeverity, checkStored, defaults, domainList, flagName, roundOptions, settingRules} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
+import type {TextOptions} from './report/text.js';
 
 const help = `
   Usage
@@ -29,6 +30,8 @@ const help = `
     --interval SECONDS   Re-probe every SECONDS, 1–86400 (implies --watch)
     --ascii              Plain ASCII glyphs and no colour (NO_COLOR also drops colour)
     --demo               Probe built-in loopback demo servers (takes no domain)
+    --min-severity LEVEL  Text report: list only findings at or above info (default),
+                         warning or critical; --json and the exit code keep them all
 
   Probing
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
@@ -75,6 +78,7 @@ const flagSpec = {
 	interval: {type: 'number'},
 	ascii: {type: 'boolean'},
 	demo: {type: 'boolean'},
+	minSeverity: {type: 'string'},
 } as const;
 
 const defaultIntervalSeconds = 300;
@@ -215,6 +219,9 @@ async function main(): Promise<number> {
 	}, store.settings, cli.pkg.version ?? '0.0.0', store.path);
 	const storedInterval = store.settings.interval === undefined ? undefined : checkStored('interval', store.settings.interval, store.path);
 	const flagInterval = flags.interval === undefined ? undefined : settingRules.interval(flags.interval, '--interval');
+	const minSeverity = flags.minSeverity === undefined
+		? (store.settings.minSeverity === undefined ? 'info' : checkStored('minSeverity', store.settings.minSeverity, store.path))
+		: checkSeverity(flags.minSeverity);
 	const demo = flags.demo ? await startDemoInWorker() : undefined;
 	try {
 		if (demo) {
@@ -249,7 +256,7 @@ async function main(): Promise<number> {
 			warn(`${flags.watch ? '--watch' : '--interval'} re-probes only in the dashboard; ${flags.json ? 'with --json' : 'stdout is not a terminal, so'} this is one round`);
 		}
 
-		return await headless(domains, options, Boolean(flags.json));
+		return await headless(domains, options, flags.json ? 'json' : {minSeverity});
 	} finally {
 		await demo?.stop();
 	}
@@ -264,7 +271,7 @@ function save(store: ReturnType<typeof openStore>, list: string[]): string | und
 	}
 }
 
-async function headless(domains: string[], options: RoundOptions, json: boolean): Promise<number> {
+async function headless(domains: string[], options: RoundOptions, output: 'json' | TextOptions): Promise<number> {
 	const controller = new AbortController();
 	const stop = (): void => {
 		controller.abort();
@@ -273,7 +280,7 @@ async function headless(domains: string[], options: RoundOptions, json: boolean)
 	process.once('SIGINT', stop);
 	process.once('SIGTERM', stop);
 	const report = await runRound(domains, {...options, signal: controller.signal});
-	process.stdout.write(json ? jsonReport(report) : textReport(report));
+	process.stdout.write(output === 'json' ? jsonReport(report) : textReport(report, output));
 	return controller.signal.aborted ? 3 : report.summary.exitCode;
 }
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
 import {MxdashError} from './core/errors.js';
+import type {Severity} from './core/types.js';
 import {settingRules} from './options.js';
 
 /** What a user may keep between runs; flags override every key. */
@@ -18,9 +19,10 @@ export type Settings = {
 	port?: number;
 	domains?: string[];
 	interval?: number;
+	minSeverity?: Severity;
 };
 
-export const settingKeys = ['resolvers', 'ehloName', 'mailFrom', 'rcptTo', 'relay', 'timeout', 'concurrency', 'warnDays', 'port', 'domains', 'interval'] as const;
+export const settingKeys = ['resolvers', 'ehloName', 'mailFrom', 'rcptTo', 'relay', 'timeout', 'concurrency', 'warnDays', 'port', 'domains', 'interval', 'minSeverity'] as const;
 export type SettingKey = (typeof settingKeys)[number];
 
 const listKeys = new Set<SettingKey>(['resolvers', 'domains']);

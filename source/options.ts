@@ -7,6 +7,7 @@ import {MxdashError} from './core/errors.js';
 import {defaultLimits, limitsWithTimeout} from './core/limits.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import type {RelayMode} from './core/smtp/relay-variants.js';
+import type {Severity} from './core/types.js';
 import {hasLineBreak} from './core/text.js';
 
 /** The flags that carry settings; undefined means "not given". */
@@ -96,6 +97,18 @@ export function checkNumber(key: NumberKey, value: number, name: string): number
 	return value;
 }
 
+const severityNames: readonly Severity[] = ['info', 'warning', 'critical'];
+
+/** The text report's floor: a severity spelled out, nothing else. */
+export function checkSeverity(value: string, name = '--min-severity'): Severity {
+	const found = severityNames.find(item => item === value);
+	if (!found) {
+		throw new MxdashError('bad-flag', `${name} takes "info", "warning" or "critical", not ${JSON.stringify(value)}`);
+	}
+
+	return found;
+}
+
 type StoredValue<K extends SettingKey> = NonNullable<Settings[K]>;
 
 /**
@@ -113,6 +126,7 @@ export const settingRules: {[K in SettingKey]: (value: StoredValue<K>, name: str
 	warnDays: (value, name) => checkNumber('warnDays', value, name),
 	port: (value, name) => checkNumber('port', value, name),
 	interval: (value, name) => checkNumber('interval', value, name),
+	minSeverity: (value, name) => checkSeverity(value, name),
 	domains: value => domainList(value),
 };
 

@@ -1,11 +1,18 @@
 import {sanitize} from '../core/sanitize.js';
 import type {AddressReport, DomainReport, Report, StageReport, Status} from '../core/run/report-model.js';
-import type {Finding, StageName} from '../core/types.js';
+import type {Finding, Severity, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 
 const statusWords: Record<Status, string> = {ok: 'OK', warning: 'WARNING', critical: 'CRITICAL', unknown: 'UNKNOWN'};
 const stageWords: Record<StageReport['status'], string> = {pending: '...', running: '...', ok: 'ok', warning: 'WARN', critical: 'FAIL', skipped: '-'};
 const labels: Record<StageName, string> = {connect: 'connect', banner: 'banner', ehlo: 'ehlo', starttls: 'starttls', tls: 'tls', ehloTls: 'ehlo-tls', relay: 'relay', quit: 'quit'};
+
+export const severities: readonly Severity[] = ['info', 'warning', 'critical'];
+
+export type TextOptions = {
+	/** List only findings at or above this severity; the summary counts and the exit code keep them all. */
+	minSeverity?: Severity;
+};
 
 /** Server text, made safe for a terminal or a log, and never cut: long text is wrapped. */
 const safe = (text: string): string => sanitize(text);
@@ -83,7 +90,9 @@ function bannerLines(banner: {code: number; text: string}): string[] {
 	}).flat();
 }
 
-function addressLines(address: AddressReport, exchange: string): string[] {
+type Shown = (findings: Finding[]) => Finding[];
+
+function addressLines(address: AddressReport, exchange: string, shown: Shown): string[] {
 	const leaf = address.tls?.chain[0];
 	const facts = [
 		address.ptr ? `ptr ${safe(address.ptr)}` : 'no ptr',
@@ -98,22 +107,22 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 		`    ${statusWords[address.status].padEnd(8)} ${address.ip}${port}  (${facts})`,
 		`             ${stages}`,
 		...(address.banner ? bannerLines(address.banner) : []),
-		...findingLines(address.findings, `${safe(exchange)} ${address.ip}`, '             '),
+		...findingLines(shown(address.findings), `${safe(exchange)} ${address.ip}`, '             '),
 	];
 }
 
-function domainBlock(domain: DomainReport): string {
+function domainBlock(domain: DomainReport, shown: Shown): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
 		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${addresses} address${addresses === 1 ? '' : 'es'})`,
-		...findingLines(domain.findings, '', '  '),
+		...findingLines(shown(domain.findings), '', '  '),
 	];
 	for (const mx of domain.mx) {
 		const alias = mx.cname ? ` (alias of ${mx.cname.map(name => safe(name)).join(' -> ')})` : '';
 		lines.push(`  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange)}${alias}`);
-		lines.push(...findingLines(mx.findings, safe(mx.exchange), '    '));
+		lines.push(...findingLines(shown(mx.findings), safe(mx.exchange), '    '));
 		for (const address of mx.addresses) {
-			lines.push(...addressLines(address, mx.exchange));
+			lines.push(...addressLines(address, mx.exchange, shown));
 		}
 	}
 
@@ -121,12 +130,29 @@ function domainBlock(domain: DomainReport): string {
 }
 
 /** The readable report for a pipe or a log: one block per domain, every server string sanitized. */
-export function textReport(report: Report): string {
+export function textReport(report: Report, {minSeverity = 'info'}: TextOptions = {}): string {
 	const {summary} = report;
 	const counts = `${summary.findings.critical} critical, ${summary.findings.warning} warning, ${summary.findings.info} info`;
+	const floor = severities.indexOf(minSeverity);
+	// Counted as the summary counts: the run's findings, repeated in every domain's list, once.
+	const omittedRun = new Set<Finding>();
+	let omittedOther = 0;
+	const shown: Shown = findings => findings.filter(item => {
+		const keep = severities.indexOf(item.severity) >= floor;
+		if (!keep && report.findings.includes(item)) {
+			omittedRun.add(item);
+		} else if (!keep) {
+			omittedOther++;
+		}
+
+		return keep;
+	});
+	const blocks = [...findingLines(shown(report.findings), '', ''), ...report.domains.map(domain => domainBlock(domain, shown))];
+	const below = severities.slice(0, floor).join(' and ');
+	const omitted = omittedRun.size + omittedOther;
 	return [
-		...findingLines(report.findings, '', ''),
-		...report.domains.map(domain => domainBlock(domain)),
+		...blocks,
+		...(floor > 0 ? [`${omitted} ${below} finding${omitted === 1 ? '' : 's'} left out (--min-severity ${minSeverity}; --json lists them all)`] : []),
 		`mxdash ${report.version}: ${statusWords[summary.status]} - ${summary.domains} domain(s), ${summary.hosts} MX host(s), ${summary.addresses} address(es); ${counts}; exit ${summary.exitCode}`,
 	].join('\n\n') + '\n';
 }

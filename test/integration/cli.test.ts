@@ -51,6 +51,17 @@ describe('the CLI on user mistakes', () => {
 	});
 
 	it.each([
+		[['--min-severity', 'loud', 'good.test']],
+		[['--min-severity', 'Warning', 'good.test']],
+		[['--min-severity=', 'good.test']],
+	])('%j is refused in one line before anything is probed', async args => {
+		const run = await runCli(args, {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(3);
+		expect(run.stdout).toBe('');
+		expectOneLine(run.stderr, /^mxdash: --min-severity takes "info", "warning" or "critical", not "/);
+	});
+
+	it.each([
 		[['good.test', '--version']],
 		[['--version', '--resolver', '127.0.0.1:9', 'good.test']],
 	])('%j shows the version, probes nothing and exits 0', async args => {
@@ -206,6 +217,7 @@ describe('the CLI on user mistakes', () => {
 		[['port', '70000'], /^mxdash: not saved: port needs a whole number from 1 to 65535$/],
 		[['relay', 'sometimes'], /^mxdash: not saved: relay takes "basic", "thorough" or "off", not "sometimes"$/],
 		[['domains', 'a b,example.test'], /^mxdash: not saved: not a valid domain name: "a b"/],
+		[['minSeverity', 'loud'], /^mxdash: not saved: minSeverity takes "info", "warning" or "critical", not "loud"$/],
 	])('config set %j is refused by the rule of its flag, and nothing is stored', async (args, pattern) => {
 		const dir = configDir();
 		const file = path.join(dir, 'config.json');
@@ -225,6 +237,7 @@ describe('the CLI on user mistakes', () => {
 		['relay', '"sometimes"'],
 		['domains', '["a b"]'],
 		['interval', '0'],
+		['minSeverity', '"loud"'],
 	])('a bad stored %s is reported by its config key and the file, not by a flag', async (key, json) => {
 		const dir = configDir();
 		const file = path.join(dir, 'config.json');

@@ -133,3 +133,33 @@ describe('long evidence', () => {
 		expect(pieces.slice(1).map(line => line.trimStart()).join('')).toBe(word);
 	});
 });
+
+describe('--min-severity', () => {
+	const built = (): Report => report(session({banner: {code: 220, text: `${exchange} ESMTP`, hostname: exchange, delayMs: 6100}, relay: {tested: true, open: true, attempts: relayPairs('basic', 'a@mxdash.invalid', 'b@mxdash.invalid', exchange, ip).map(pair => ({...pair, mailCode: 250, code: 250, text: 'Ok', accepted: true}))}}));
+	const listed = (text: string, severity: string): number => text.split('\n').filter(line => line.trimStart().startsWith(`${severity.toUpperCase().padEnd(8)} `) && line.includes(': ')).length;
+
+	it('lists every finding by default and says nothing about leaving any out', () => {
+		const whole = built();
+		const text = textReport(whole);
+		expect(whole.summary.findings.info).toBeGreaterThan(0);
+		expect(whole.summary.findings.warning).toBeGreaterThan(0);
+		expect(listed(text, 'info')).toBe(whole.summary.findings.info);
+		expect(text).not.toContain('left out');
+	});
+
+	it('lists only findings at or above it, says how many were left out, and keeps the summary and exit code', () => {
+		const whole = built();
+		const {info, warning, critical} = whole.summary.findings;
+		const text = textReport(whole, {minSeverity: 'warning'});
+		expect(listed(text, 'info')).toBe(0);
+		expect(listed(text, 'warning')).toBe(warning);
+		expect(listed(text, 'critical')).toBe(critical);
+		expect(text).toContain(`${info} info finding${info === 1 ? '' : 's'} left out (--min-severity warning; --json lists them all)`);
+		expect(text).toContain(`; ${critical} critical, ${warning} warning, ${info} info; exit ${whole.summary.exitCode}`);
+
+		const criticalOnly = textReport(whole, {minSeverity: 'critical'});
+		expect(listed(criticalOnly, 'warning')).toBe(0);
+		expect(listed(criticalOnly, 'critical')).toBe(critical);
+		expect(criticalOnly).toContain(`${info + warning} info and warning findings left out (--min-severity critical`);
+	});
+});
