@@ -4,6 +4,7 @@ import meow from 'meow';
 import {openStore, settingKeys} from './config.js';
 import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
+import {parseServer} from './core/dns/resolver.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {startDemoInWorker} from './demo/demo-worker.js';
@@ -15,6 +16,7 @@ import type {TextOptions} from './report/text.js';
 const help = `
   Usage
     $ mxdash [options] <domain …>      (no domain: the saved list)
+    $ mxdash [options] --server HOST[:PORT] …   (one server, no MX lookup)
     $ mxdash --demo                    (built-in test servers: no network, no root)
     $ mxdash config [show | set KEY VALUE | unset KEY]
 
@@ -34,6 +36,9 @@ const help = `
                          warning or critical; --json and the exit code keep them all
 
   Probing
+    --server HOST[:PORT]  Probe this server directly, as swaks --server does: no MX
+                         lookup; a name's A/AAAA are probed, IPv6 as [addr]:port;
+                         default port: --port (repeatable; beside domains too)
     --resolver HOST[:PORT]  DNS server to ask (repeatable; default: the system's)
     --port N             SMTP port to connect to (default ${defaults.port})
     --ehlo-name NAME     Name to send in EHLO (a FQDN; default: this host's name, or
@@ -79,6 +84,7 @@ const flagSpec = {
 	ascii: {type: 'boolean'},
 	demo: {type: 'boolean'},
 	minSeverity: {type: 'string'},
+	server: {type: 'string', isMultiple: true},
 } as const;
 
 const defaultIntervalSeconds = 300;
@@ -187,10 +193,11 @@ async function main(): Promise<number> {
 	}
 
 	const {flags} = cli;
-	if (flags.demo && cli.input.length > 0) {
+	const typed = [...cli.input, ...(flags.server ?? []).map(server => `--server ${server}`)];
+	if (flags.demo && typed.length > 0) {
 		// Refused rather than ignored: whoever typed a domain expects it probed, and --demo
 		// probes only its own loopback servers.
-		throw new MxdashError('bad-flag', `--demo probes only its own demo domains; drop ${cli.input[0]!} or drop --demo`);
+		throw new MxdashError('bad-flag', `--demo probes only its own demo domains; drop ${typed[0]!} or drop --demo`);
 	}
 
 	const opened = openStore();
@@ -229,7 +236,9 @@ async function main(): Promise<number> {
 		}
 
 		const saved = store.settings.domains === undefined ? [] : checkStored('domains', store.settings.domains, store.path);
-		const domains = domainList(demo ? demo.domains : (cli.input.length > 0 ? cli.input : saved));
+		// Servers given directly join the domains; either one means the saved list is not wanted.
+		const servers = [...new Set((flags.server ?? []).map(server => parseServer(server, options.port)))];
+		const domains = demo ? domainList(demo.domains) : [...domainList(typed.length > 0 ? cli.input : saved), ...servers];
 		const interactive = !flags.json && process.stdout.isTTY && process.stdin.isTTY;
 		if (interactive) {
 			// React's development build costs the dashboard about twice the CPU (measured by

@@ -189,6 +189,8 @@ export type MxHost = {
 	/** The chain loops or is longer than the limit: no address was looked up. */
 	cnameLoop?: boolean;
 	addresses: string[];
+	/** The port given with --server HOST:PORT; without it, the run's port. */
+	port?: number;
 	/** Why the A and AAAA lookups gave nothing, when they did. */
 	lookupFailures?: DnsFailure[];
 };
@@ -197,7 +199,9 @@ export type MxHost = {
 export type MxQuery =
 	| {answer: 'records'; records: number; nullRecords: number; hosts: number}
 	| {answer: 'failed'; failure: DnsFailure}
-	| {answer: 'none'};
+	| {answer: 'none'}
+	/** No MX query at all: the server was given directly (--server). */
+	| {answer: 'direct'};
 
 export type MxPlan = {
 	domain: string;

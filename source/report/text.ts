@@ -114,12 +114,12 @@ function addressLines(address: AddressReport, exchange: string, shown: Shown): s
 function domainBlock(domain: DomainReport, shown: Shown): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
-		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${addresses} address${addresses === 1 ? '' : 'es'})`,
+		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.direct ? 'given directly, no MX lookup' : `${domain.mx.length} MX`}, ${addresses} address${addresses === 1 ? '' : 'es'})`,
 		...findingLines(shown(domain.findings), '', '  '),
 	];
 	for (const mx of domain.mx) {
 		const alias = mx.cname ? ` (alias of ${mx.cname.map(name => safe(name)).join(' -> ')})` : '';
-		lines.push(`  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange)}${alias}`);
+		lines.push(domain.direct ? `  server ${safe(mx.exchange)} port ${mx.port ?? 25} (--server)` : `  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange)}${alias}`);
 		lines.push(...findingLines(shown(mx.findings), safe(mx.exchange), '    '));
 		for (const address of mx.addresses) {
 			lines.push(...addressLines(address, mx.exchange, shown));

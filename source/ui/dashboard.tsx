@@ -1,6 +1,6 @@
 import process from 'node:process';
 import {render} from 'ink';
-import {normalizeDomain} from '../core/dns/resolver.js';
+import {inputKey, normalizeDomain} from '../core/dns/resolver.js';
 import type {RoundOptions} from '../core/run/monitor.js';
 import {startEngine} from '../core/run/worker-client.js';
 import {Watch} from '../core/run/watch.js';
@@ -29,7 +29,7 @@ const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
  * Ctrl-C, SIGTERM and on a crash. Resolves with the exit code.
  */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
-	const store = new Store(options.domains.map(input => ({domain: normalizeDomain(input), input})));
+	const store = new Store(options.domains.map(input => ({domain: inputKey(input), input})));
 	const engine = startEngine(options.round, events => {
 		for (const event of events) {
 			store.apply(event);

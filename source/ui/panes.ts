@@ -229,6 +229,10 @@ function queryLine(domain: DomainState): Line {
 		case 'none': {
 			return {text: 'No MX records: mail goes to the domain\'s own address (implicit MX)'};
 		}
+
+		case 'direct': {
+			return {text: 'Given directly (--server): no MX lookup'};
+		}
 	}
 }
 

@@ -27,6 +27,11 @@ export const dnsPlan = defineCheck({
 	},
 	domain(plan, _context, report) {
 		const {domain, query} = plan;
+		// A server given directly (--server) was never looked up by MX: nothing to say of MX records.
+		if (query.answer === 'direct') {
+			return;
+		}
+
 		if (query.answer === 'failed') {
 			if (query.failure.kind === 'nxdomain') {
 				report('dns-nxdomain', `${domain} does not exist (NXDOMAIN).`);
@@ -67,8 +72,20 @@ export const dnsPlan = defineCheck({
 			report('mx-no-ipv6', `No MX host of ${domain} has an IPv6 address.`);
 		}
 	},
-	mx(host, _plan: MxPlan, _context, report) {
+	mx(host, plan: MxPlan, _context, report) {
 		const {exchange} = host;
+		if (plan.query.answer === 'direct') {
+			// Only whether a name given directly has an address: the rest judges MX records.
+			if (host.addresses.length === 0) {
+				const failure = (host.lookupFailures ?? []).find(item => temporary(item));
+				report(failure ? 'dns-error' : 'mx-unresolvable', failure
+					? `The address lookup of ${exchange} failed: ${failureWords[failure.kind]} (${failure.message}).`
+					: `The server ${exchange} (given with --server) has no A or AAAA record.`);
+			}
+
+			return;
+		}
+
 		if (host.ipLiteral) {
 			report('mx-ip-literal', `The MX exchange "${exchange}" is an IP address, not a host name.`);
 		}

@@ -63,6 +63,43 @@ export function parseResolver(value: string, name = '--resolver'): string {
 	return port ? `${address}:${port}` : host;
 }
 
+/**
+ * A server given directly, `--server HOST[:PORT]` (IPv6 as [addr]:port, or a bare address
+ * without a port): its key is `host:port` or `[v6]:port`, which no domain name can be, so the
+ * key alone says the input skips the MX lookup wherever it travels (worker, dashboard).
+ */
+export function parseServer(value: string, defaultPort: number, name = '--server'): string {
+	const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
+	const plain = /^([^:[\]]+)(?::(\d+))?$/.exec(value);
+	const [host, port] = bracketed ? [bracketed[1]!, bracketed[2]] : (plain ? [plain[1]!, plain[2]] : (net.isIPv6(value) ? [value, undefined] : ['', undefined]));
+	const number = port === undefined ? defaultPort : Number(port);
+	let address = net.isIP(host) ? host.toLowerCase() : '';
+	if (!address && !bracketed) {
+		try {
+			address = normalizeDomain(host);
+		} catch {
+			address = '';
+		}
+	}
+
+	if (!address || !Number.isInteger(number) || number < 1 || number > 65_535) {
+		throw new MxdashError('bad-flag', `${name} needs a host name or an IP address with an optional port, like mx.example.org:25, 192.0.2.1 or [2001:db8::1]:2525, not ${JSON.stringify(value)}`);
+	}
+
+	return `${net.isIPv6(address) ? `[${address}]` : address}:${number}`;
+}
+
+/** The host and port of a key made by parseServer; undefined for a domain. */
+export function directServer(key: string): {host: string; port: number} | undefined {
+	const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(key);
+	return match ? {host: match[1] ?? match[2]!, port: Number(match[3])} : undefined;
+}
+
+/** The key of an input: a server given directly as it is, a domain normalized. */
+export function inputKey(input: string): string {
+	return directServer(input) ? input : normalizeDomain(input);
+}
+
 /** A resolver whose every query ends by an absolute deadline and fails with a classified error. */
 export class Dns {
 	private readonly resolver: Resolver;
@@ -90,6 +127,14 @@ export class Dns {
 
 	/** What DNS says of a domain's mail hosts: facts only, the dns-plan check judges them. */
 	async plan(input: string): Promise<MxPlan> {
+		const server = directServer(input);
+		if (server) {
+			// No MX query: the one host is the name or address given, a name's A/AAAA looked up.
+			const literal = net.isIP(server.host) > 0;
+			const host = literal ? {exchange: server.host, preference: 0, implicit: false, ipLiteral: true, addresses: [server.host]} : await this.host(server.host, 0, false);
+			return {domain: input, input, query: {answer: 'direct'}, mx: [{...host, port: server.port}]};
+		}
+
 		const domain = normalizeDomain(input);
 		const answer = await this.query(async resolver => resolver.resolveMx(domain));
 		if (isFailure(answer)) {

@@ -123,13 +123,14 @@ export class Knowledge {
 		return true;
 	}
 
-	keyOf(exchange: string, ip: string): string {
-		return probeKey(exchange, ip, this.portOf(ip));
+	/** `port`: a server's own (--server HOST:PORT); otherwise the run's port for that address. */
+	keyOf(exchange: string, ip: string, port?: number): string {
+		return probeKey(exchange, ip, port ?? this.portOf(ip));
 	}
 
 	keysOf(domain: string): string[] {
 		const plan = this.plans.get(domain)?.plan;
-		return plan ? plan.mx.flatMap(host => host.addresses.map(ip => this.keyOf(host.exchange, ip))) : [];
+		return plan ? plan.mx.flatMap(host => host.addresses.map(ip => this.keyOf(host.exchange, ip, host.port))) : [];
 	}
 
 	/** The domains whose plans contain `key` (a provider's MX host is shared by many). */

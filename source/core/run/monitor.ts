@@ -85,7 +85,7 @@ export class Monitor {
 		const ptrs = new Map<string, Promise<void>>();
 		const wanted = (key: string): boolean => !only || only.includes(key) || !this.knowledge.hasSession(key);
 		const session = async (target: ProbeTarget): Promise<void> => {
-			const key = this.knowledge.keyOf(target.exchange, target.ip);
+			const key = this.knowledge.keyOf(target.exchange, target.ip, target.port);
 			let running = sessions.get(key);
 			if (!running) {
 				running = this.session(key, target, signal);
@@ -114,9 +114,9 @@ export class Monitor {
 			this.emit({type: 'plan', plan});
 			this.judgeDomain(plan.domain);
 			await Promise.all(plan.mx.flatMap(host => host.addresses
-				.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip)))
+				.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port)))
 				.map(async ip => {
-					await Promise.all([session({domain: plan.domain, exchange: host.exchange, ip, port: this.portOf(ip)}), lookupPtr(ip)]);
+					await Promise.all([session({domain: plan.domain, exchange: host.exchange, ip, port: host.port ?? this.portOf(ip)}), lookupPtr(ip)]);
 				})));
 			return plan.domain;
 		}));

@@ -23,7 +23,8 @@ export type AddressReport = Omit<ProbeResult, 'target' | 'startedAt' | 'stages'>
 
 export type MxReport = Omit<MxHost, 'lookupFailures' | 'cnameLoop' | 'addresses'> & {findings: Finding[]; addresses: AddressReport[]};
 
-export type DomainReport = {domain: string; input: string; status: Status; findings: Finding[]; mx: MxReport[]};
+/** `direct`: the one server was given with --server; no MX query was made. */
+export type DomainReport = {domain: string; input: string; direct?: true; status: Status; findings: Finding[]; mx: MxReport[]};
 
 export type Report = {
 	tool: 'mxdash';
@@ -109,10 +110,11 @@ function domainReport(knowledge: Knowledge, domain: string): DomainReport | unde
 		implicit: host.implicit,
 		ipLiteral: host.ipLiteral,
 		...(host.cname ? {cname: host.cname} : {}),
+		...(host.port === undefined ? {} : {port: host.port}),
 		findings: verdict.mx[index] ?? [],
-		addresses: host.addresses.flatMap(ip => addressReport(knowledge, knowledge.keyOf(host.exchange, ip))),
+		addresses: host.addresses.flatMap(ip => addressReport(knowledge, knowledge.keyOf(host.exchange, ip, host.port))),
 	}));
-	return {domain, input: plan.input, status: verdict.status ?? 'unknown', findings: [...knowledge.runFindings, ...verdict.findings].sort(bySeverity), mx};
+	return {domain, input: plan.input, ...(plan.query.answer === 'direct' ? {direct: true} : {}), status: verdict.status ?? 'unknown', findings: [...knowledge.runFindings, ...verdict.findings].sort(bySeverity), mx};
 }
 
 function addressReport(knowledge: Knowledge, key: string): AddressReport[] {
