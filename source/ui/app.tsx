@@ -3,7 +3,7 @@ import {useCallback, useMemo, useSyncExternalStore} from 'react';
 import {sanitize} from '../core/sanitize.js';
 import type {Controller} from './controller.js';
 import type {DashboardState} from './dashboard-state.js';
-import {frameOf, tableWidth} from './frame.js';
+import {frameOf} from './frame.js';
 import {Grid} from './grid.js';
 import {ConfirmPrompt} from './prompts/confirm-prompt.js';
 import {HelpOverlay} from './prompts/help-overlay.js';
@@ -46,7 +46,7 @@ export function App({store, controller, theme}: AppProps) {
 	if (screen === 'detail' && frame.detailDomain) {
 		body = <DomainScreen domain={frame.detailDomain} lines={lines} paneTop={paneTop} bodyHeight={bodyHeight} width={width} theme={theme}/>;
 	} else if (screen === 'detail' && detailRow) {
-		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={tableWidth} bodyHeight={bodyHeight} width={width} theme={theme}/>;
+		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={frame.tableWidth} bodyHeight={bodyHeight} width={width} theme={theme}/>;
 	} else if (snapshot.domains.length === 0) {
 		body = <EmptyState width={width} bodyHeight={bodyHeight}/>;
 	} else {

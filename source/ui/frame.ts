@@ -32,11 +32,25 @@ export type Frame = {
 	/** Wide Summary: the EHLO extensions as a table beside the text. */
 	sideBySide: boolean;
 	paneWidth: number;
+	/** The table's width beside the text (0 when the extensions are in the text). */
+	tableWidth: number;
 	view: View;
 };
 
-/** Width of the EHLO extensions table beside a wide Summary. */
-export const tableWidth = 44;
+/** The narrowest the Summary text may get to leave room for the table beside it. */
+const minTextWidth = 50;
+
+/**
+ * The size ink-table draws `rows` at: each column its longest value plus one space either side,
+ * a border between and around; a line above and below, the heading, and a separator above
+ * every row. Worked out here so that the table is shown only where it fits whole: cut by its
+ * box it wraps (a lost left border, stray lines) and pushes the frame past the terminal.
+ */
+export function tableSize(rows: readonly ExtensionRow[]): {width: number; height: number} {
+	const keys = ['Extension', 'Before TLS', 'After TLS'] as const;
+	const widths = keys.map(key => Math.max(key.length, ...rows.map(row => [...row[key]].length)) + 2);
+	return {width: widths.reduce((sum, value) => sum + value, 0) + keys.length + 1, height: 3 + (2 * rows.length)};
+}
 
 function filterRows(rows: GridRow[], snapshot: Snapshot, filter: string): GridRow[] {
 	if (!filter) {
@@ -87,18 +101,22 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	const selectedRow = rows[selected];
 	const detailRow = selectedRow?.kind === 'host' ? selectedRow : undefined;
 	const paneName = paneNames[pane] ?? 'Summary';
-	const sideBySide = width >= 100 && paneName === 'Summary';
-	const paneWidth = sideBySide ? width - tableWidth : width;
 	const detailHost = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
 	const extensions = paneName === 'Summary' && detailHost ? extensionRows(detailHost) : [];
+	// Beside the text only when the whole table fits below the tabs; else its rows scroll with the text.
+	const table = tableSize(extensions);
+	const sideBySide = width >= 100 && extensions.length > 0 && width - table.width - 1 >= minTextWidth && table.height <= bodyHeight - 1;
+	// One column of space between the text and the table.
+	const tableWidth = sideBySide ? table.width + 1 : 0;
+	const paneWidth = width - tableWidth;
 	const detailDomain = screen === 'detail' && selectedRow?.kind === 'domain' ? snapshot.domains.find(item => item.domain === selectedRow.domain) : undefined;
 	const lines = detailDomain ? domainLines(detailDomain, width, theme) : (screen === 'detail' && detailRow ? [
 		...paneLines(paneName, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
-		// Narrow: the extensions go into the scrolling text; wide: a table beside it.
+		// Narrow or too many: the extensions go into the scrolling text; else a table beside it.
 		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),
 	] : []);
 	return {
-		width, bodyHeight, rows, selected, top, lines, extensions, sideBySide, paneWidth,
+		width, bodyHeight, rows, selected, top, lines, extensions, sideBySide, paneWidth, tableWidth,
 		...(detailRow ? {detailRow} : {}),
 		...(detailHost ? {detailHost} : {}),
 		...(detailDomain ? {detailDomain} : {}),

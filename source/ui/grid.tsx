@@ -3,41 +3,13 @@ import {bySeverity} from '../core/checks/index.js';
 import {sanitize} from '../core/sanitize.js';
 import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
-import {duration, fit, stageCell, stageColumns, totalWidth} from './format.js';
+import {duration, fit, stageCell, totalWidth} from './format.js';
+import type {Layout} from './grid-layout.js';
+import {extraValue, hostName, layout, needsOf} from './grid-layout.js';
 import type {Theme} from './theme.js';
 import {toneOf} from './theme.js';
 
 export type GridProps = {snapshot: Snapshot; rows: GridRow[]; selected: number; top: number; height: number; width: number; theme: Theme; frame: number};
-
-/** Dropped first when the terminal is narrow; the detail screen always has everything. */
-const dropOrder: Array<(typeof stageColumns)[number]['id'] | 'total'> = ['total', 'ehlo', 'banner', 'connect'];
-
-/**
- * The columns that fit: host and address get what the stage cells leave (at least 20), and
- * below that the least telling columns go.
- */
-type Layout = {host: number; address: number; columns: typeof stageColumns; total: boolean};
-
-export function layout(width: number): Layout {
-	let columns = stageColumns;
-	let total = true;
-	const fixed = (): number => 2 + columns.reduce((sum, column) => sum + column.width, 0) + (total ? totalWidth : 0);
-	for (const id of dropOrder) {
-		if (width - fixed() >= 20) {
-			break;
-		}
-
-		if (id === 'total') {
-			total = false;
-		} else {
-			columns = columns.filter(column => column.id !== id);
-		}
-	}
-
-	const free = Math.max(16, width - fixed());
-	const address = Math.min(16, Math.max(8, Math.floor(free / 2)));
-	return {host: free - address, address, columns, total};
-}
 
 /** A cell: its text cut to leave one column of space before the next. */
 function cell(text: string, width: number): string {
@@ -45,8 +17,8 @@ function cell(text: string, width: number): string {
 }
 
 function Header({widths, theme}: {widths: Layout; theme: Theme}) {
-	const {host, address, columns, total} = widths;
-	const text = `  ${cell('MX host', host)}${cell('Address', address)}${columns.map(column => cell(column.title, column.width)).join('')}${total ? cell('Total', totalWidth) : ''}`;
+	const {host, address, columns, total, extras} = widths;
+	const text = `  ${cell('MX host', host)}${cell('Address', address)}${columns.map(column => cell(column.title, column.width)).join('')}${total ? cell('Total', totalWidth) : ''}${extras.map(column => cell(column.title, column.width)).join('')}`;
 	return <Text bold color={theme.color('muted')} wrap="truncate">{text}</Text>;
 }
 
@@ -62,7 +34,7 @@ function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: D
 
 function HostRow({row, host, selected, width, widths, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
 	// The preference only where there is room; the detail screen always shows it.
-	const name = `${row.implicit || widths.host < 18 ? '' : `${row.preference} `}${sanitize(row.exchange)}`;
+	const name = hostName(row, widths.host, widths.elide);
 	const changed = host.changes.length > 0;
 	const lead = selected ? theme.glyph.select : (changed ? theme.glyph.changed : ' ');
 	const total = host.phase === 'done' ? duration(host.result?.ms) : '';
@@ -74,6 +46,7 @@ function HostRow({row, host, selected, width, widths, theme, frame}: {row: Extra
 				return <Text key={column.id} inverse={selected} color={theme.color(value.tone)} wrap="truncate">{cell(value.text, column.width)}</Text>;
 			})}
 			{widths.total ? <Text inverse={selected} color={theme.color('muted')} wrap="truncate">{cell(total, totalWidth)}</Text> : null}
+			{widths.extras.map(column => <Text key={column.id} inverse={selected} wrap="truncate">{cell(extraValue(host, column.id), column.width)}</Text>)}
 		</Box>
 	);
 }
@@ -81,7 +54,8 @@ function HostRow({row, host, selected, width, widths, theme, frame}: {row: Extra
 /** The live grid: only the rows that fit are rendered, with one spinner clock for all. */
 export function Grid({snapshot, rows, selected, top, height, width, theme, frame}: GridProps) {
 	const visible = rows.slice(top, top + height);
-	const widths = layout(width);
+	// Measured over all rows, not the visible ones, so that columns stay put while scrolling.
+	const widths = layout(width, needsOf(rows, snapshot.hosts));
 	const counts = new Map<string, number>();
 	const findings = new Map<string, Finding[]>();
 	for (const row of rows) {

@@ -3,7 +3,8 @@ import {Knowledge, probeKey} from '../../source/core/run/knowledge.js';
 import type {CertInfo, MxPlan, ProbeResult, Stage, StageName, TranscriptLine} from '../../source/core/types.js';
 import {stageNames} from '../../source/core/types.js';
 
-export type FakeHost = {exchange: string; ip: string; banner?: string; open?: boolean; fingerprint?: string; validTo?: string; tlsVersion?: string};
+/** `extensions`: EHLO keywords offered before and after TLS (default: STARTTLS before, SIZE after). */
+export type FakeHost = {exchange: string; ip: string; banner?: string; open?: boolean; fingerprint?: string; validTo?: string; tlsVersion?: string; extensions?: string[]};
 
 const leaf: CertInfo = {
 	subject: 'CN=mx.test', issuer: 'CN=Test CA', serialNumber: '01', validFrom: '2025-01-01T00:00:00.000Z', validTo: '2099-01-01T00:00:00.000Z', daysLeft: 400,
@@ -32,7 +33,9 @@ function result(host: FakeHost, startedAt: string): ProbeResult {
 	return {
 		target: {exchange: host.exchange, ip: host.ip, port: 25}, family: 4, startedAt, ms: 80, stages,
 		banner: {code: 220, text: banner, delayMs: 1},
-		ehlo: {greeting: 'EHLO', hostname: 'mx.test', extensions: [{keyword: 'STARTTLS', params: []}], extensionsAfterTls: [{keyword: 'SIZE', params: ['1000']}]},
+		ehlo: host.extensions
+			? {greeting: 'EHLO', hostname: 'mx.test', extensions: host.extensions.map(keyword => ({keyword, params: []})), extensionsAfterTls: host.extensions.filter(keyword => keyword !== 'STARTTLS').map(keyword => ({keyword, params: []}))}
+			: {greeting: 'EHLO', hostname: 'mx.test', extensions: [{keyword: 'STARTTLS', params: []}], extensionsAfterTls: [{keyword: 'SIZE', params: ['1000']}]},
 		tls: {version: host.tlsVersion ?? 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', authorized: true, hostnameMatch: true, chain: [{...leaf, ...(host.fingerprint ? {fingerprint256: host.fingerprint} : {}), ...(host.validTo ? {validTo: host.validTo} : {})}, root], chainIncomplete: false},
 		relay: {tested: true, open: Boolean(host.open), attempts: [{label: 'basic', mailFrom: 'a@example.org', rcptTo: 'b@example.net', code: host.open ? 250 : 554, accepted: Boolean(host.open)}]},
 		transcript,

@@ -1,6 +1,7 @@
 import {Table} from '@alcalzone/ink-table';
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
+import type {ReactNode} from 'react';
 import {sanitize} from '../../core/sanitize.js';
 import {fit} from '../format.js';
 import type {ExtensionRow} from '../frame.js';
@@ -19,7 +20,7 @@ export type DetailScreenProps = {
 	lines: Line[];
 	paneTop: number;
 	extensions: ExtensionRow[];
-	/** The extensions as a table beside the text, `tableWidth` wide. */
+	/** The extensions as a table beside the text, `tableWidth` wide (frame.ts: only when it fits whole). */
 	sideBySide: boolean;
 	paneWidth: number;
 	tableWidth: number;
@@ -28,14 +29,18 @@ export type DetailScreenProps = {
 	theme: Theme;
 };
 
+/** ink-table's headings are blue by default, which NO_COLOR must drop: bold carries them. */
+function TableHeading({children}: {children?: ReactNode}) {
+	return <Text bold>{children}</Text>;
+}
+
 /** One host: a title line, the pane tabs, and the open pane scrolled to `paneTop`. */
 export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideBySide, paneWidth, tableWidth, bodyHeight, width, theme}: DetailScreenProps) {
 	const tabs = paneNames.map((name, index) => (index === pane ? `[${index + 1} ${name}]` : ` ${index + 1} ${name} `)).join(' ');
 	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(row.domain)}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
 	// Still being probed: a spinner after the title, the title cut to leave it room.
 	const probing = host?.phase === 'queued' || host?.phase === 'probing';
-	const tableRows = Math.max(0, bodyHeight - 5);
-	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide && extensions.length > 0 ? paneWidth : width} theme={theme}/>;
+	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide ? paneWidth : width} theme={theme}/>;
 	return (
 		<Box flexDirection="column" height={bodyHeight + 1}>
 			<Text bold color={theme.color(toneOf(host?.status))} wrap="truncate">
@@ -43,13 +48,12 @@ export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideB
 			</Text>
 			<Box flexDirection="column" height={bodyHeight}>
 				<Text wrap="truncate">{fit(tabs, width)}</Text>
-				{extensions.length > 0 && sideBySide
+				{sideBySide
 					? (
 						<Box>
 							{text}
-							<Box flexDirection="column" width={tableWidth}>
-								<Table data={extensions.slice(0, tableRows)}/>
-								{extensions.length > tableRows ? <Text color={theme.color('muted')}>{`+${extensions.length - tableRows} more`}</Text> : null}
+							<Box flexDirection="column" width={tableWidth} flexShrink={0} paddingLeft={1}>
+								<Table data={extensions} header={TableHeading}/>
 							</Box>
 						</Box>
 					)
