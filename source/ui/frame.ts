@@ -3,6 +3,7 @@ import {gridTop, selectedIndex} from './dashboard-state.js';
 import {helpLines} from './help.js';
 import type {Line, PaneName} from './panes.js';
 import {certificateLines, domainLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
+import {snapshotFacts, sortRows} from './row-order.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import type {Theme} from './theme.js';
 
@@ -81,7 +82,7 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	// Keep the frame shorter than the terminal: Ink 6 clears the whole screen otherwise.
 	const width = Math.max(40, size.columns);
 	const bodyHeight = Math.max(3, size.rows - 4);
-	const rows = filterRows(snapshot.rows, snapshot, state.filter);
+	const rows = sortRows(filterRows(snapshot.rows, snapshot, state.filter), state.sort, snapshotFacts(snapshot));
 	const selected = selectedIndex(state, rows);
 	const top = gridTop(state, rows.length, selected, bodyHeight);
 	const selectedRow = rows[selected];

@@ -143,6 +143,10 @@ const cases: Case[] = [
 	{name: 'the help does not scroll above its top', actions: [{type: 'help'}, {type: 'scrollHelp', by: -1}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'a help that fits does not scroll', view: {helpLines: 3}, actions: [{type: 'help'}, {type: 'scrollHelp', by: 1}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'closing the help keeps the screen', state: detail(1), actions: [{type: 'help'}, {type: 'closeHelp'}], expected: {overlay: {kind: 'none'}, screen: 'detail'}},
+
+	// The grid's order (the orders themselves: row-order.test.ts).
+	{name: 's sorts by status, keeping the selected row', state: at(4), actions: [{type: 'sort'}], expected: {sort: 'status', selectedId: 'b.test|k3'}},
+	{name: 's five times comes back to the configured order', actions: Array.from({length: 5}, () => ({type: 'sort'}) as const), expected: {sort: 'configured'}},
 ];
 
 describe('the dashboard reducer', () => {
@@ -176,7 +180,7 @@ describe('the dashboard reducer', () => {
 		const covered = new Set(cases.flatMap(item => item.actions.map(action => action.type)));
 		const all: Array<DashboardAction['type']> = [
 			'up', 'down', 'pageUp', 'pageDown', 'home', 'end', 'open', 'back', 'nextPane', 'previousPane', 'pane', 'reprobe', 'reprobeAll',
-			'add', 'remove', 'filter', 'help', 'quit', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
+			'add', 'remove', 'filter', 'help', 'quit', 'sort', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
 		];
 		expect(all.filter(type => !covered.has(type))).toEqual([]);
 	});
@@ -244,6 +248,8 @@ describe('keys to actions', () => {
 		['Tab in the detail screen', inDetail, '', key({tab: true}), [{type: 'nextPane'}]],
 		['Shift-Tab in the detail screen', inDetail, '', key({tab: true, shift: true}), [{type: 'previousPane'}]],
 		['a in the grid', grid, 'a', key(), [{type: 'add'}]],
+		['s in the grid', grid, 's', key(), [{type: 'sort'}]],
+		['s in the detail screen', inDetail, 's', key(), []],
 		['Ctrl-C in the grid', grid, 'c', key({ctrl: true}), [{type: 'quit'}]],
 		['a letter in a prompt', prompt, 'q', key(), [{type: 'type', text: 'q'}]],
 		['a paste in a prompt', prompt, 'c.test\r', key(), [{type: 'type', text: 'c.test\r'}]],

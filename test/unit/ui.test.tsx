@@ -162,6 +162,24 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('sorts with s, says by what in the hint bar, and keeps the selection on its host', async () => {
+		const {app} = setup(two);
+		const order = (frame: string): string[] => frame.split('\n').flatMap(line => /(?:›| ) (?:\d+ )?(mx\S*|[ab]\.test)/.exec(line)?.[1] ?? []);
+		let frame = await press(app, keys.down);
+		expect(order(frame)).toEqual(['a.test', 'mx1.a.test', 'mx2.a.test', 'b.test', 'mx.b.test']);
+		frame = await press(app, 's');
+		expect(frame).toContain('sort: status');
+		// The open relay (critical) first; the selection is still on mx1.a.test, now a row lower.
+		expect(order(frame)).toEqual(['a.test', 'mx2.a.test', 'mx1.a.test', 'b.test', 'mx.b.test']);
+		expect(frame).toMatch(/› (?:\d+ )?mx1\.a\.test/);
+		frame = await press(app, 's', 's', 's');
+		expect(frame).toContain('sort: host name');
+		frame = await press(app, 's');
+		expect(frame).not.toContain('sort:');
+		expect(frame).toMatch(/› (?:\d+ )?mx1\.a\.test/);
+		app.unmount();
+	});
+
 	it('lists every key of the keymap in the help', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '?');
