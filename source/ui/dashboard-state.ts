@@ -29,6 +29,8 @@ export type DashboardState = {
 	filter: string;
 	/** The grid's order (row-order.ts); the selection keeps its row by id when it changes. */
 	sort: SortOrder;
+	/** Problems only: the hosts that are ok are hidden (row-order.ts). */
+	problemsOnly: boolean;
 };
 
 /** The little of a grid row the reducer needs (a store's GridRow is one). */
@@ -75,7 +77,7 @@ export const paneCount = 4;
 /** The longest name DNS allows: a prompt takes no more. */
 const maxPromptLength = 253;
 
-export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: '', sort: 'configured'};
+export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: '', sort: 'configured', problemsOnly: false};
 
 /** The selected row's index: its row by id, else where the selection was, within the rows. */
 export function selectedIndex(state: DashboardState, rows: readonly ViewRow[]): number {
@@ -229,6 +231,10 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 
 		case 'sort': {
 			return unchanged({...state, sort: nextSort(state.sort)});
+		}
+
+		case 'problems': {
+			return unchanged({...state, problemsOnly: !state.problemsOnly});
 		}
 
 		case 'type': {

@@ -104,6 +104,19 @@ export function sortRows(rows: GridRow[], order: SortOrder, facts: OrderFacts): 
 	return list.flatMap(([, group]) => [...(group.header ? [group.header] : []), ...group.hosts.sort(compare)]);
 }
 
+/**
+ * Problems only: the rows less the hosts whose status is ok, and less the domains left with
+ * no host that are ok themselves (a domain with a finding of its own, or with nothing to
+ * probe, stays). A host not judged yet stays: it is not known to be ok. `hidden` counts the
+ * hosts left out.
+ */
+export function problemRows(rows: GridRow[], facts: OrderFacts): {rows: GridRow[]; hidden: number} {
+	const shown = rows.filter(row => row.kind === 'domain' || facts.host(row.key)?.status !== 'ok');
+	const withHosts = new Set(shown.flatMap(row => (row.kind === 'host' ? [row.domain] : [])));
+	const kept = shown.filter(row => row.kind === 'host' || withHosts.has(row.domain) || facts.domainStatus(row.domain) !== 'ok');
+	return {rows: kept, hidden: rows.length - shown.length};
+}
+
 /** The facts of the snapshot, for the orders. */
 export function snapshotFacts(snapshot: Pick<Snapshot, 'hosts' | 'domains'>): OrderFacts {
 	const statuses = new Map(snapshot.domains.map(domain => [domain.domain, domain.status]));

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import type {Status} from '../../source/core/run/knowledge.js';
 import type {HostFacts, OrderFacts, SortOrder} from '../../source/ui/row-order.js';
-import {nextSort, sortOrders, sortRows} from '../../source/ui/row-order.js';
+import {nextSort, problemRows, sortOrders, sortRows} from '../../source/ui/row-order.js';
 import type {GridRow} from '../../source/ui/store.js';
 
 /** The grid's orders as data: rows, the facts of their hosts, and the order they come out in. */
@@ -76,5 +76,30 @@ describe('the grid orders', () => {
 		}
 
 		expect(seen).toEqual(['configured', 'status', 'cert', 'time', 'name', 'configured']);
+	});
+});
+
+describe('problems only', () => {
+	const keys = (list: GridRow[]): string[] => list.map(row => (row.kind === 'domain' ? row.domain : row.key));
+
+	it('hides the ok hosts, and the ok domains left with none, and counts the hosts hidden', () => {
+		// k1 and k5 are ok; d.test is ok but keeps k6 (unknown); c.test has no host but is critical.
+		const result = problemRows(rows, facts);
+		expect(keys(result.rows)).toEqual(['a.test', 'k2', 'k3', 'b.test', 'k4', 'c.test', 'd.test', 'k6']);
+		expect(result.hidden).toBe(2);
+	});
+
+	it('hides an ok domain with every host ok, but keeps a domain with a problem of its own', () => {
+		const allOk: OrderFacts = {host: () => ({status: 'ok'}), domainStatus: name => (name === 'b.test' ? 'warning' : 'ok')};
+		const result = problemRows(rows, allOk);
+		expect(keys(result.rows)).toEqual(['b.test']);
+		expect(result.hidden).toBe(6);
+	});
+
+	it('keeps the hosts not judged yet, and combines with a filter and a sort', () => {
+		const filtered = rows.filter(row => row.domain === 'a.test' || row.domain === 'd.test');
+		const {rows: shown, hidden} = problemRows(filtered, facts);
+		expect(keys(sortRows(shown, 'status', facts))).toEqual(['a.test', 'k2', 'k3', 'd.test', 'k6']);
+		expect(hidden).toBe(2);
 	});
 });

@@ -146,6 +146,8 @@ const cases: Case[] = [
 
 	// The grid's order (the orders themselves: row-order.test.ts).
 	{name: 's sorts by status, keeping the selected row', state: at(4), actions: [{type: 'sort'}], expected: {sort: 'status', selectedId: 'b.test|k3'}},
+	{name: 'p shows problems only, keeping the selection', state: at(4), actions: [{type: 'problems'}], expected: {problemsOnly: true, selectedId: 'b.test|k3'}},
+	{name: 'p again shows every host, in the same order', actions: [{type: 'sort'}, {type: 'problems'}, {type: 'problems'}], expected: {problemsOnly: false, sort: 'status'}},
 	{name: 's five times comes back to the configured order', actions: Array.from({length: 5}, () => ({type: 'sort'}) as const), expected: {sort: 'configured'}},
 ];
 
@@ -180,7 +182,7 @@ describe('the dashboard reducer', () => {
 		const covered = new Set(cases.flatMap(item => item.actions.map(action => action.type)));
 		const all: Array<DashboardAction['type']> = [
 			'up', 'down', 'pageUp', 'pageDown', 'home', 'end', 'open', 'back', 'nextPane', 'previousPane', 'pane', 'reprobe', 'reprobeAll',
-			'add', 'remove', 'filter', 'help', 'quit', 'sort', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
+			'add', 'remove', 'filter', 'help', 'quit', 'sort', 'problems', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
 		];
 		expect(all.filter(type => !covered.has(type))).toEqual([]);
 	});
@@ -250,6 +252,7 @@ describe('keys to actions', () => {
 		['a in the grid', grid, 'a', key(), [{type: 'add'}]],
 		['s in the grid', grid, 's', key(), [{type: 'sort'}]],
 		['s in the detail screen', inDetail, 's', key(), []],
+		['p in the grid', grid, 'p', key(), [{type: 'problems'}]],
 		['Ctrl-C in the grid', grid, 'c', key({ctrl: true}), [{type: 'quit'}]],
 		['a letter in a prompt', prompt, 'q', key(), [{type: 'type', text: 'q'}]],
 		['a paste in a prompt', prompt, 'c.test\r', key(), [{type: 'type', text: 'c.test\r'}]],

@@ -180,6 +180,28 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('shows problems only with p, says how many ok hosts are hidden, and combines with / and s', async () => {
+		const {app} = setup({...two, 'c.test': [{exchange: 'mx.c.test', ip: '127.0.0.4'}, {exchange: 'mx2.c.test', ip: '127.0.0.6', open: true}]});
+		let frame = await press(app, 'p');
+		expect(frame).toContain('3 ok hidden');
+		expect(frame).toMatch(/mx2\.a\.test\s+127\.0\.0\.2/);
+		expect(frame).toMatch(/mx2\.c\.test\s+127\.0\.0\.6/);
+		// b.test is ok with its only host: nothing of it is left.
+		for (const gone of ['mx1.a.test', 'b.test', 'mx.c.test']) {
+			expect(frame).not.toContain(gone);
+		}
+
+		frame = await press(app, 's');
+		expect(frame).toContain('sort: status  3 ok hidden');
+		frame = await press(app, '/', ...'c.test', keys.enter);
+		expect(frame).toContain('1 ok hidden');
+		expect(frame).not.toContain('a.test');
+		frame = await press(app, keys.escape, 'p');
+		expect(frame).not.toContain('ok hidden');
+		expect(frame).toContain('mx1.a.test');
+		app.unmount();
+	});
+
 	it('lists every key of the keymap in the help', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '?');
