@@ -108,6 +108,6 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 		...(detailRow ? {detailRow} : {}),
 		...(detailHost ? {detailHost} : {}),
 		...(detailDomain ? {detailDomain} : {}),
-		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines.length},
+		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines(theme).length},
 	};
 }

@@ -33,7 +33,7 @@ export const keymap: Binding[] = [
 	{action: 'help', keys: '?', hint: '? help', description: 'show this help', screens: ['grid', 'detail'], match: input => input === '?'},
 	{action: 'quit', keys: 'q / Ctrl-C', hint: 'q quit', description: 'quit, restoring the terminal', screens: ['grid', 'detail'], match: (input, key) => input === 'q' || (key.ctrl && input === 'c')},
 	// Last, so that on a narrow terminal the hint bar cuts these hints before `?` and `q`.
-	{action: 'sort', keys: 's', hint: 's sort', description: 'sort: as configured, status (worst first), certificate days left, total time, host name', screens: ['grid'], match: input => input === 's'},
+	{action: 'sort', keys: 's', hint: 's sort', description: 'sort: configured, status, cert days, total time, host name', screens: ['grid'], match: input => input === 's'},
 	{action: 'problems', keys: 'p', hint: 'p problems', description: 'problems only: hide the hosts that are ok (again: show them)', screens: ['grid'], match: input => input === 'p'},
 ];
 

@@ -4,7 +4,9 @@ import type {Controller} from '../../source/ui/controller.js';
 import {createDashboardStore} from '../../source/ui/dashboard-store.js';
 import type {DashboardAction, DashboardState, Effect, View, ViewRow} from '../../source/ui/dashboard-state.js';
 import {gridTop, initialState, maxPaneTop, reduce, selectedIndex} from '../../source/ui/dashboard-state.js';
+import {helpLines} from '../../source/ui/help.js';
 import {keyActions, splitKeys} from '../../source/ui/key-actions.js';
+import {makeTheme} from '../../source/ui/theme.js';
 
 /** The dashboard's state without Ink: the reducer, the key mappings and the store, as data. */
 
@@ -51,6 +53,7 @@ function run(start: DashboardState, actions: DashboardAction[], frame: View): {s
 }
 
 const down: DashboardAction = {type: 'down'};
+const legendLength = helpLines(makeTheme({ascii: true})).length;
 const detail = (index: number, more: Partial<DashboardState> = {}): DashboardState => at(index, {screen: 'detail', ...more});
 const typing = (text: string): DashboardAction => ({type: 'type', text});
 
@@ -140,6 +143,8 @@ const cases: Case[] = [
 	{name: '? opens the help at its top', actions: [{type: 'help'}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'the help scrolls down', actions: [{type: 'help'}, {type: 'scrollHelp', by: 1}, {type: 'scrollHelp', by: 1}], expected: {overlay: {kind: 'help', top: 2}}},
 	{name: 'the help stops with its last line at the bottom', actions: [{type: 'help'}, ...Array.from({length: 30}, () => ({type: 'scrollHelp', by: 1}) as const)], expected: {overlay: {kind: 'help', top: 15}}},
+	// The keys and the legend below them: a body of 4 shows 5 lines.
+	{name: 'the help scrolls on to the legend\'s last line', view: {helpLines: legendLength}, actions: [{type: 'help'}, ...Array.from({length: 200}, () => ({type: 'scrollHelp', by: 1}) as const)], expected: {overlay: {kind: 'help', top: legendLength - 5}}},
 	{name: 'the help does not scroll above its top', actions: [{type: 'help'}, {type: 'scrollHelp', by: -1}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'a help that fits does not scroll', view: {helpLines: 3}, actions: [{type: 'help'}, {type: 'scrollHelp', by: 1}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'closing the help keeps the screen', state: detail(1), actions: [{type: 'help'}, {type: 'closeHelp'}], expected: {overlay: {kind: 'none'}, screen: 'detail'}},

@@ -212,6 +212,34 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('explains the glyphs, the counts and the columns below the keys, in ASCII under --ascii', async () => {
+		for (const theme of [makeTheme({noColor: true}), makeTheme({ascii: true})]) {
+			const {app} = setup(two, theme);
+			let frame = await press(app, '?');
+			expect(frame).not.toContain('Columns');
+			for (let scrolled = 0; scrolled < 60 && !frame.includes('Total '); scrolled++) {
+				frame = await press(app, keys.down);
+			}
+
+			expect(frame).toMatch(/Relay +closed: relaying refused; OPEN/);
+			expect(frame).toMatch(/Cert +certificate days left/);
+			expect(frame).toMatch(/Total +the whole session/);
+			for (let scrolled = 0; scrolled < 30 && !frame.includes('Glyphs'); scrolled++) {
+				frame = await press(app, keys.up);
+			}
+
+			expect(frame).toContain(`  ${theme.glyph.ok}`.padEnd(15) + 'passed: no finding judges the stage');
+			expect(frame).toContain(`${theme.glyph.critical}N ${theme.glyph.warning}N ${theme.glyph.info}N`);
+			expect(frame).toContain(theme.spinner.slice(0, 4).join(''));
+			if (theme.ascii) {
+				// The legend's lines, less the footer (its position, `23–43 of 54`, is not a glyph).
+				expect(frame.split('\n').slice(0, -1).join('\n')).not.toMatch(/[✓✗–·◆›⠋]/);
+			}
+
+			app.unmount();
+		}
+	});
+
 	it('never lets server text reach the terminal raw, and draws without colour under NO_COLOR', async () => {
 		const hostile = '\u001B]0;pwned\u0007\u001B[2J\u009B31m\r\u202Eevil';
 		const {app} = setup({'evil.test': [{exchange: 'mx.evil.test\u001B[31m', ip: '127.0.0.5', banner: hostile}]});
