@@ -86,7 +86,7 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	const bodyHeight = Math.max(3, size.rows - 4);
 	const facts = snapshotFacts(snapshot);
 	const filtered = filterRows(snapshot.rows, snapshot, state.filter);
-	const {rows: problems, hidden} = state.problemsOnly ? problemRows(filtered, facts) : {rows: filtered, hidden: 0};
+	const {rows: problems, hidden} = state.problemsOnly ? problemRows(filtered, facts, screen === 'detail' ? state.selectedId : undefined) : {rows: filtered, hidden: 0};
 	const rows = sortRows(problems, state.sort, facts);
 	const selected = selectedIndex(state, rows);
 	const top = gridTop(state, rows.length, selected, bodyHeight);

@@ -107,13 +107,14 @@ export function sortRows(rows: GridRow[], order: SortOrder, facts: OrderFacts): 
 /**
  * Problems only: the rows less the hosts whose status is ok, and less the domains left with
  * no host that are ok themselves (a domain with a finding of its own, or with nothing to
- * probe, stays). A host not judged yet stays: it is not known to be ok. `hidden` counts the
- * hosts left out.
+ * probe, stays). A host not judged yet stays: it is not known to be ok. The row `keep` (the
+ * one open on the detail screen) stays too, so that a host that turns ok while it is open
+ * does not swap the screen to another. `hidden` counts the hosts left out.
  */
-export function problemRows(rows: GridRow[], facts: OrderFacts): {rows: GridRow[]; hidden: number} {
-	const shown = rows.filter(row => row.kind === 'domain' || facts.host(row.key)?.status !== 'ok');
+export function problemRows(rows: GridRow[], facts: OrderFacts, keep?: string): {rows: GridRow[]; hidden: number} {
+	const shown = rows.filter(row => row.kind === 'domain' || row.id === keep || facts.host(row.key)?.status !== 'ok');
 	const withHosts = new Set(shown.flatMap(row => (row.kind === 'host' ? [row.domain] : [])));
-	const kept = shown.filter(row => row.kind === 'host' || withHosts.has(row.domain) || facts.domainStatus(row.domain) !== 'ok');
+	const kept = shown.filter(row => row.kind === 'host' || row.id === keep || withHosts.has(row.domain) || facts.domainStatus(row.domain) !== 'ok');
 	return {rows: kept, hidden: rows.length - shown.length};
 }
 

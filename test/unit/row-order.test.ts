@@ -96,6 +96,15 @@ describe('problems only', () => {
 		expect(result.hidden).toBe(6);
 	});
 
+	it('keeps the row open on the detail screen, though it is ok, and its domain row', () => {
+		const result = problemRows(rows, facts, 'd.test|k5');
+		expect(keys(result.rows)).toEqual(['a.test', 'k2', 'k3', 'b.test', 'k4', 'c.test', 'd.test', 'k5', 'k6']);
+		expect(result.hidden).toBe(1);
+		const allOk: OrderFacts = {host: () => ({status: 'ok'}), domainStatus: () => 'ok'};
+		expect(keys(problemRows(rows, allOk, 'domain:c.test').rows)).toEqual(['c.test']);
+		expect(keys(problemRows(rows, allOk, 'b.test|k4').rows)).toEqual(['b.test', 'k4']);
+	});
+
 	it('keeps the hosts not judged yet, and combines with a filter and a sort', () => {
 		const filtered = rows.filter(row => row.domain === 'a.test' || row.domain === 'd.test');
 		const {rows: shown, hidden} = problemRows(filtered, facts);

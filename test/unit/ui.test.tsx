@@ -202,6 +202,23 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('keeps a host open on the detail screen under problems only when it turns ok', async () => {
+		const {app, store} = setup(two);
+		let frame = await press(app, 'p', keys.down, keys.enter);
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		for (const event of roundEvents({...two, 'a.test': two['a.test'].map(host => ({...host, open: false}))}, '2026-01-01T00:05:00.000Z')) {
+			store.apply(event);
+		}
+
+		store.flush();
+		frame = await press(app, '4');
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		frame = await press(app, keys.escape);
+		expect(frame).toContain('3 ok hidden');
+		expect(frame).not.toContain('mx2.a.test');
+		app.unmount();
+	});
+
 	it('lists every key of the keymap in the help', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '?');
