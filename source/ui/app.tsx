@@ -8,6 +8,7 @@ import {Grid} from './grid.js';
 import {ConfirmPrompt} from './prompts/confirm-prompt.js';
 import {HelpOverlay} from './prompts/help-overlay.js';
 import {TextPrompt} from './prompts/text-prompt.js';
+import {sortLabels} from './row-order.js';
 import {addNote, removalQuestion} from './saved-list.js';
 import type {Store} from './store.js';
 import type {Theme} from './theme.js';
@@ -61,7 +62,7 @@ export function App({store, controller, theme}: AppProps) {
 	} else {
 		const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : `${rows.length} rows`;
 		const paneInfo = lines.length > bodyHeight - 1 ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight - 1)} of ${lines.length}` : '';
-		const extra = screen === 'detail' ? paneInfo : `${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
+		const extra = screen === 'detail' ? paneInfo : `${state.sort === 'configured' ? '' : `sort: ${sortLabels[state.sort]}  `}${state.problemsOnly ? `${frame.hidden} ok hidden  ` : ''}${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
 		footer = <HintBar screen={screen} width={width} extra={extra} theme={theme}/>;
 	}
 

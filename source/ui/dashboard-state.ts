@@ -1,4 +1,6 @@
 import type {Action, Screen} from './keymap.js';
+import type {SortOrder} from './row-order.js';
+import {nextSort} from './row-order.js';
 
 /**
  * The dashboard's own state as a pure reducer, in the manner of @inkjs/ui's components: keys
@@ -25,6 +27,10 @@ export type DashboardState = {
 	pane: number;
 	paneTop: number;
 	filter: string;
+	/** The grid's order (row-order.ts); the selection keeps its row by id when it changes. */
+	sort: SortOrder;
+	/** Problems only: the hosts that are ok are hidden (row-order.ts). */
+	problemsOnly: boolean;
 };
 
 /** The little of a grid row the reducer needs (a store's GridRow is one). */
@@ -71,7 +77,7 @@ export const paneCount = 4;
 /** The longest name DNS allows: a prompt takes no more. */
 const maxPromptLength = 253;
 
-export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: ''};
+export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: '', sort: 'configured', problemsOnly: false};
 
 /** The selected row's index: its row by id, else where the selection was, within the rows. */
 export function selectedIndex(state: DashboardState, rows: readonly ViewRow[]): number {
@@ -221,6 +227,14 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 
 		case 'quit': {
 			return {state, effects: [{type: 'quit'}]};
+		}
+
+		case 'sort': {
+			return unchanged({...state, sort: nextSort(state.sort)});
+		}
+
+		case 'problems': {
+			return unchanged({...state, problemsOnly: !state.problemsOnly});
 		}
 
 		case 'type': {

@@ -3,6 +3,7 @@ import {gridTop, selectedIndex} from './dashboard-state.js';
 import {helpLines} from './help.js';
 import type {Line, PaneName} from './panes.js';
 import {certificateLines, domainLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
+import {problemRows, snapshotFacts, sortRows} from './row-order.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import type {Theme} from './theme.js';
 
@@ -18,6 +19,8 @@ export type Frame = {
 	/** Rows between the status bar and the footer, less the grid's header. */
 	bodyHeight: number;
 	rows: GridRow[];
+	/** Hosts left out by problems only (after the filter). */
+	hidden: number;
 	selected: number;
 	top: number;
 	/** The selected host row, when the selection is on one. */
@@ -95,7 +98,10 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	// Keep the frame shorter than the terminal: Ink 6 clears the whole screen otherwise.
 	const width = Math.max(40, size.columns);
 	const bodyHeight = Math.max(3, size.rows - 4);
-	const rows = filterRows(snapshot.rows, snapshot, state.filter);
+	const facts = snapshotFacts(snapshot);
+	const filtered = filterRows(snapshot.rows, snapshot, state.filter);
+	const {rows: problems, hidden} = state.problemsOnly ? problemRows(filtered, facts, screen === 'detail' ? state.selectedId : undefined) : {rows: filtered, hidden: 0};
+	const rows = sortRows(problems, state.sort, facts);
 	const selected = selectedIndex(state, rows);
 	const top = gridTop(state, rows.length, selected, bodyHeight);
 	const selectedRow = rows[selected];
@@ -116,10 +122,10 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),
 	] : []);
 	return {
-		width, bodyHeight, rows, selected, top, lines, extensions, sideBySide, paneWidth, tableWidth,
+		width, bodyHeight, rows, hidden, selected, top, lines, extensions, sideBySide, paneWidth, tableWidth,
 		...(detailRow ? {detailRow} : {}),
 		...(detailHost ? {detailHost} : {}),
 		...(detailDomain ? {detailDomain} : {}),
-		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines.length},
+		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines(theme).length},
 	};
 }

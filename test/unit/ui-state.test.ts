@@ -4,7 +4,9 @@ import type {Controller} from '../../source/ui/controller.js';
 import {createDashboardStore} from '../../source/ui/dashboard-store.js';
 import type {DashboardAction, DashboardState, Effect, View, ViewRow} from '../../source/ui/dashboard-state.js';
 import {gridTop, initialState, maxPaneTop, reduce, selectedIndex} from '../../source/ui/dashboard-state.js';
+import {helpLines} from '../../source/ui/help.js';
 import {keyActions, splitKeys} from '../../source/ui/key-actions.js';
+import {makeTheme} from '../../source/ui/theme.js';
 
 /** The dashboard's state without Ink: the reducer, the key mappings and the store, as data. */
 
@@ -51,6 +53,7 @@ function run(start: DashboardState, actions: DashboardAction[], frame: View): {s
 }
 
 const down: DashboardAction = {type: 'down'};
+const legendLength = helpLines(makeTheme({ascii: true})).length;
 const detail = (index: number, more: Partial<DashboardState> = {}): DashboardState => at(index, {screen: 'detail', ...more});
 const typing = (text: string): DashboardAction => ({type: 'type', text});
 
@@ -140,9 +143,17 @@ const cases: Case[] = [
 	{name: '? opens the help at its top', actions: [{type: 'help'}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'the help scrolls down', actions: [{type: 'help'}, {type: 'scrollHelp', by: 1}, {type: 'scrollHelp', by: 1}], expected: {overlay: {kind: 'help', top: 2}}},
 	{name: 'the help stops with its last line at the bottom', actions: [{type: 'help'}, ...Array.from({length: 30}, () => ({type: 'scrollHelp', by: 1}) as const)], expected: {overlay: {kind: 'help', top: 15}}},
+	// The keys and the legend below them: a body of 4 shows 5 lines.
+	{name: 'the help scrolls on to the legend\'s last line', view: {helpLines: legendLength}, actions: [{type: 'help'}, ...Array.from({length: 200}, () => ({type: 'scrollHelp', by: 1}) as const)], expected: {overlay: {kind: 'help', top: legendLength - 5}}},
 	{name: 'the help does not scroll above its top', actions: [{type: 'help'}, {type: 'scrollHelp', by: -1}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'a help that fits does not scroll', view: {helpLines: 3}, actions: [{type: 'help'}, {type: 'scrollHelp', by: 1}], expected: {overlay: {kind: 'help', top: 0}}},
 	{name: 'closing the help keeps the screen', state: detail(1), actions: [{type: 'help'}, {type: 'closeHelp'}], expected: {overlay: {kind: 'none'}, screen: 'detail'}},
+
+	// The grid's order (the orders themselves: row-order.test.ts).
+	{name: 's sorts by status, keeping the selected row', state: at(4), actions: [{type: 'sort'}], expected: {sort: 'status', selectedId: 'b.test|k3'}},
+	{name: 'p shows problems only, keeping the selection', state: at(4), actions: [{type: 'problems'}], expected: {problemsOnly: true, selectedId: 'b.test|k3'}},
+	{name: 'p again shows every host, in the same order', actions: [{type: 'sort'}, {type: 'problems'}, {type: 'problems'}], expected: {problemsOnly: false, sort: 'status'}},
+	{name: 's five times comes back to the configured order', actions: Array.from({length: 5}, () => ({type: 'sort'}) as const), expected: {sort: 'configured'}},
 ];
 
 describe('the dashboard reducer', () => {
@@ -176,7 +187,7 @@ describe('the dashboard reducer', () => {
 		const covered = new Set(cases.flatMap(item => item.actions.map(action => action.type)));
 		const all: Array<DashboardAction['type']> = [
 			'up', 'down', 'pageUp', 'pageDown', 'home', 'end', 'open', 'back', 'nextPane', 'previousPane', 'pane', 'reprobe', 'reprobeAll',
-			'add', 'remove', 'filter', 'help', 'quit', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
+			'add', 'remove', 'filter', 'help', 'quit', 'sort', 'problems', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
 		];
 		expect(all.filter(type => !covered.has(type))).toEqual([]);
 	});
@@ -244,6 +255,9 @@ describe('keys to actions', () => {
 		['Tab in the detail screen', inDetail, '', key({tab: true}), [{type: 'nextPane'}]],
 		['Shift-Tab in the detail screen', inDetail, '', key({tab: true, shift: true}), [{type: 'previousPane'}]],
 		['a in the grid', grid, 'a', key(), [{type: 'add'}]],
+		['s in the grid', grid, 's', key(), [{type: 'sort'}]],
+		['s in the detail screen', inDetail, 's', key(), []],
+		['p in the grid', grid, 'p', key(), [{type: 'problems'}]],
 		['Ctrl-C in the grid', grid, 'c', key({ctrl: true}), [{type: 'quit'}]],
 		['a letter in a prompt', prompt, 'q', key(), [{type: 'type', text: 'q'}]],
 		['a paste in a prompt', prompt, 'c.test\r', key(), [{type: 'type', text: 'c.test\r'}]],

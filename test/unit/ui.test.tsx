@@ -162,6 +162,63 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('sorts with s, says by what in the hint bar, and keeps the selection on its host', async () => {
+		const {app} = setup(two);
+		const order = (frame: string): string[] => frame.split('\n').flatMap(line => /(?:›| ) (?:\d+ )?(mx\S*|[ab]\.test)/.exec(line)?.[1] ?? []);
+		let frame = await press(app, keys.down);
+		expect(order(frame)).toEqual(['a.test', 'mx1.a.test', 'mx2.a.test', 'b.test', 'mx.b.test']);
+		frame = await press(app, 's');
+		expect(frame).toContain('sort: status');
+		// The open relay (critical) first; the selection is still on mx1.a.test, now a row lower.
+		expect(order(frame)).toEqual(['a.test', 'mx2.a.test', 'mx1.a.test', 'b.test', 'mx.b.test']);
+		expect(frame).toMatch(/› (?:\d+ )?mx1\.a\.test/);
+		frame = await press(app, 's', 's', 's');
+		expect(frame).toContain('sort: host name');
+		frame = await press(app, 's');
+		expect(frame).not.toContain('sort:');
+		expect(frame).toMatch(/› (?:\d+ )?mx1\.a\.test/);
+		app.unmount();
+	});
+
+	it('shows problems only with p, says how many ok hosts are hidden, and combines with / and s', async () => {
+		const {app} = setup({...two, 'c.test': [{exchange: 'mx.c.test', ip: '127.0.0.4'}, {exchange: 'mx2.c.test', ip: '127.0.0.6', open: true}]});
+		let frame = await press(app, 'p');
+		expect(frame).toContain('3 ok hidden');
+		expect(frame).toMatch(/mx2\.a\.test\s+127\.0\.0\.2/);
+		expect(frame).toMatch(/mx2\.c\.test\s+127\.0\.0\.6/);
+		// b.test is ok with its only host: nothing of it is left.
+		for (const gone of ['mx1.a.test', 'b.test', 'mx.c.test']) {
+			expect(frame).not.toContain(gone);
+		}
+
+		frame = await press(app, 's');
+		expect(frame).toContain('sort: status  3 ok hidden');
+		frame = await press(app, '/', ...'c.test', keys.enter);
+		expect(frame).toContain('1 ok hidden');
+		expect(frame).not.toContain('a.test');
+		frame = await press(app, keys.escape, 'p');
+		expect(frame).not.toContain('ok hidden');
+		expect(frame).toContain('mx1.a.test');
+		app.unmount();
+	});
+
+	it('keeps a host open on the detail screen under problems only when it turns ok', async () => {
+		const {app, store} = setup(two);
+		let frame = await press(app, 'p', keys.down, keys.enter);
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		for (const event of roundEvents({...two, 'a.test': two['a.test'].map(host => ({...host, open: false}))}, '2026-01-01T00:05:00.000Z')) {
+			store.apply(event);
+		}
+
+		store.flush();
+		frame = await press(app, '4');
+		expect(frame).toContain('mx2.a.test [127.0.0.2]');
+		frame = await press(app, keys.escape);
+		expect(frame).toContain('3 ok hidden');
+		expect(frame).not.toContain('mx2.a.test');
+		app.unmount();
+	});
+
 	it('lists every key of the keymap in the help', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '?');
@@ -170,6 +227,34 @@ describe('the dashboard', () => {
 		}
 
 		app.unmount();
+	});
+
+	it('explains the glyphs, the counts and the columns below the keys, in ASCII under --ascii', async () => {
+		for (const theme of [makeTheme({noColor: true}), makeTheme({ascii: true})]) {
+			const {app} = setup(two, theme);
+			let frame = await press(app, '?');
+			expect(frame).not.toContain('Columns');
+			for (let scrolled = 0; scrolled < 60 && !frame.includes('Total '); scrolled++) {
+				frame = await press(app, keys.down);
+			}
+
+			expect(frame).toMatch(/Relay +closed: relaying refused; OPEN/);
+			expect(frame).toMatch(/Cert +certificate days left/);
+			expect(frame).toMatch(/Total +the whole session/);
+			for (let scrolled = 0; scrolled < 30 && !frame.includes('Glyphs'); scrolled++) {
+				frame = await press(app, keys.up);
+			}
+
+			expect(frame).toContain(`  ${theme.glyph.ok}`.padEnd(15) + 'passed: no finding judges the stage');
+			expect(frame).toContain(`${theme.glyph.critical}N ${theme.glyph.warning}N ${theme.glyph.info}N`);
+			expect(frame).toContain(theme.spinner.slice(0, 4).join(''));
+			if (theme.ascii) {
+				// The legend's lines, less the footer (its position, `23–43 of 54`, is not a glyph).
+				expect(frame.split('\n').slice(0, -1).join('\n')).not.toMatch(/[✓✗–·◆›⠋]/);
+			}
+
+			app.unmount();
+		}
 	});
 
 	it('never lets server text reach the terminal raw, and draws without colour under NO_COLOR', async () => {

@@ -14,8 +14,8 @@ export type HelpOverlayProps = {
 	onKey: (input: string, key: Key) => void;
 };
 
-/** The `?` help: listens while active (↑↓ scroll, any other key closes), shows the keymap. */
+/** The `?` help: listens while active (↑↓ scroll, any other key closes), shows the keymap and the legend. */
 export function HelpOverlay({top, bodyHeight, width, theme, isActive, onKey}: HelpOverlayProps) {
 	useInput(onKey, {isActive});
-	return <HelpView lines={helpLines} top={top} bodyHeight={bodyHeight} width={width} theme={theme}/>;
+	return <HelpView lines={helpLines(theme)} top={top} bodyHeight={bodyHeight} width={width} theme={theme}/>;
 }
