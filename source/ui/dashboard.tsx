@@ -26,7 +26,7 @@ const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
 
 /**
  * The full-screen dashboard: alternate screen on start, and the terminal restored on q,
- * Ctrl-C, SIGTERM and on a crash. Resolves with the exit code.
+ * Ctrl-C, SIGTERM and on a crash. Resolves with the exit code: the last round's Nagios code.
  */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
 	const store = new Store(options.domains.map(input => ({domain: normalizeDomain(input), input})));
@@ -109,5 +109,5 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		process.off('SIGHUP', onSignal);
 	}
 
-	return 0;
+	return store.exitCode;
 }
