@@ -54,3 +54,8 @@ function codePoint(bytes: Uint8Array, at: number, length: number): number {
 export function hasLineBreak(value: string): boolean {
 	return /[\r\n\0]/.test(value);
 }
+
+/** `1 domain`, `2 domains`: a count with its noun agreeing (`many` for irregular plurals). */
+export function counted(count: number, one: string, many = `${one}s`): string {
+	return `${count} ${count === 1 ? one : many}`;
+}

@@ -1,4 +1,5 @@
 import {sanitize} from '../core/sanitize.js';
+import {counted} from '../core/text.js';
 import type {AddressReport, DomainReport, Report, StageReport, Status} from '../core/run/report-model.js';
 import type {Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
@@ -105,7 +106,7 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 function domainBlock(domain: DomainReport): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
-		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${addresses} address${addresses === 1 ? '' : 'es'})`,
+		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${counted(addresses, 'address', 'addresses')})`,
 		...findingLines(domain.findings, '', '  '),
 	];
 	for (const mx of domain.mx) {
@@ -127,6 +128,6 @@ export function textReport(report: Report): string {
 	return [
 		...findingLines(report.findings, '', ''),
 		...report.domains.map(domain => domainBlock(domain)),
-		`mxdash ${report.version}: ${statusWords[summary.status]} - ${summary.domains} domain(s), ${summary.hosts} MX host(s), ${summary.addresses} address(es); ${counts}; exit ${summary.exitCode}`,
+		`mxdash ${report.version}: ${statusWords[summary.status]} - ${counted(summary.domains, 'domain')}, ${counted(summary.hosts, 'MX host')}, ${counted(summary.addresses, 'address', 'addresses')}; ${counts}; exit ${summary.exitCode}`,
 	].join('\n\n') + '\n';
 }

@@ -133,3 +133,12 @@ describe('long evidence', () => {
 		expect(pieces.slice(1).map(line => line.trimStart()).join('')).toBe(word);
 	});
 });
+
+describe('counts in words', () => {
+	it('says "1 domain, 1 MX host, 1 address", not "domain(s)" or "1 domains"', () => {
+		const text = textReport(report(session()));
+		expect(text).toMatch(/: OK - 1 domain, 1 MX host, 1 address; /);
+		expect(text).toContain('(1 MX, 1 address)');
+		expect(text).not.toMatch(/\(s\)|\(es\)|\b1 (domains|MX hosts|addresses|extensions)\b/);
+	});
+});

@@ -58,6 +58,14 @@ describe('the spinners', () => {
 		app.unmount();
 	});
 
+	it('says "1 domain" and "1 address", with the noun in the singular', () => {
+		const props = statusBar(false);
+		const domain = {domain: 'a.test', input: 'a.test', findings: [], mxFindings: [], counts: {info: 0, warning: 0, critical: 0}, changes: []};
+		const app = render(<StatusBar {...props} snapshot={{...props.snapshot, domains: [domain], hosts: new Map([['a', host('done')]])}}/>);
+		expect(firstLine(app.lastFrame())).toMatch(/^ mxdash {2}1 domain {2}1 address {2}/);
+		app.unmount();
+	});
+
 	it.each(['queued', 'probing'] as const)('spins after the detail title while the host is %s', phase => {
 		const app = render(<DetailScreen {...detail(phase)}/>);
 		expect(firstLine(app.lastFrame())).toMatch(new RegExp(`^ mx\\.a\\.test \\[127\\.0\\.0\\.1\\] {2}a\\.test {2}${phase} ${dots.source}$`));
