@@ -59,3 +59,15 @@ export function hasLineBreak(value: string): boolean {
 export function counted(count: number, one: string, many = `${one}s`): string {
 	return `${count} ${count === 1 ? one : many}`;
 }
+
+/**
+ * An address and its port as one token: an IPv6 address in brackets (RFC 3986), since `::1:2526`
+ * reads as another IPv6 address. `port` undefined shows the address alone.
+ */
+export function withPort(ip: string, port: number | undefined): string {
+	if (port === undefined) {
+		return ip;
+	}
+
+	return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

@@ -1,5 +1,5 @@
 import {sanitize} from '../core/sanitize.js';
-import {counted} from '../core/text.js';
+import {counted, withPort} from '../core/text.js';
 import type {AddressReport, DomainReport, Report, StageReport, Status} from '../core/run/report-model.js';
 import type {Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
@@ -94,9 +94,9 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 		`${Math.round(address.ms)} ms`,
 	].filter(Boolean).join(', ');
 	const stages = stageNames.map(name => stageCell(address, name)).join(' | ');
-	const port = address.port === 25 ? '' : `:${address.port}`;
+	const where = withPort(address.ip, address.port === 25 ? undefined : address.port);
 	return [
-		`    ${statusWords[address.status].padEnd(8)} ${address.ip}${port}  (${facts})`,
+		`    ${statusWords[address.status].padEnd(8)} ${where}  (${facts})`,
 		`             ${stages}`,
 		...(address.banner ? bannerLines(address.banner) : []),
 		...findingLines(address.findings, `${safe(exchange)} ${address.ip}`, '             '),

@@ -142,3 +142,19 @@ describe('counts in words', () => {
 		expect(text).not.toMatch(/\(s\)|\(es\)|\b1 (domains|MX hosts|addresses|extensions)\b/);
 	});
 });
+
+describe('an address with a port', () => {
+	it('brackets an IPv6 address before its port, and leaves IPv4 plain', () => {
+		const text = (address: string): string => {
+			const knowledge = new Knowledge(context, () => 2526);
+			knowledge.setPlan({domain: 'report.test', input: 'report.test', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [address]}]});
+			knowledge.setSession(probeKey(exchange, address, 2526), session({target: {domain: 'report.test', exchange, ip: address, port: 2526}, family: address.includes(':') ? 6 : 4}));
+			knowledge.judgeRun();
+			return textReport(buildReport(knowledge, {version: '1', domains: ['report.test'], startedAt: new Date(), finishedAt: new Date()}));
+		};
+
+		expect(text('::1')).toMatch(/^ {4}OK {7}\[::1\]:2526 {2}\(/m);
+		expect(text('::1')).not.toContain(' ::1:2526');
+		expect(text('192.0.2.25')).toMatch(/^ {4}OK {7}192\.0\.2\.25:2526 {2}\(/m);
+	});
+});

@@ -84,6 +84,13 @@ describe('the spinners', () => {
 		app.unmount();
 	});
 
+	it('brackets an IPv6 address before its port in the title', () => {
+		const props = detail('done');
+		const app = render(<DetailScreen {...props} host={{...props.host!, ip: '::1', port: 2526}}/>);
+		expect(firstLine(app.lastFrame()).trimEnd()).toBe(' mx.a.test [::1]:2526  a.test  OK');
+		app.unmount();
+	});
+
 	it('cuts a long title to leave the spinner room', () => {
 		const props = detail('probing');
 		const app = render(<DetailScreen {...props} row={{...props.row, exchange: `mx${'x'.repeat(100)}.a.test`}}/>);
