@@ -162,6 +162,18 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('filters rows while the filter is typed, and Esc restores the rows', async () => {
+		const {app} = setup(two);
+		let frame = await press(app, '/', ...'mx.b');
+		expect(frame).toContain('Filter: mx.b');
+		expect(frame).toContain('mx.b.test');
+		expect(frame).not.toContain('mx1.a.test');
+		frame = await press(app, keys.escape);
+		expect(frame).toContain('mx1.a.test');
+		expect(frame).not.toContain('filter "');
+		app.unmount();
+	});
+
 	it('lists every key of the keymap in the help', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '?');
