@@ -5,6 +5,7 @@ import type {Stage, StageName} from '../../source/core/types.js';
 import type {HostState} from '../../source/ui/store.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {DetailScreen} from '../../source/ui/views/detail-screen.js';
+import {HintBar} from '../../source/ui/views/hint-bar.js';
 import type {DetailScreenProps} from '../../source/ui/views/detail-screen.js';
 import {StatusBar} from '../../source/ui/views/status-bar.js';
 import type {StatusBarProps} from '../../source/ui/views/status-bar.js';
@@ -98,5 +99,33 @@ describe('the spinners', () => {
 		expect(text).toMatch(new RegExp(`… ${dots.source}$`));
 		expect([...text]).toHaveLength(80);
 		app.unmount();
+	});
+});
+
+describe('the hint bar', () => {
+	const hintsOf = (width: number, extra: string): string => {
+		const app = render(<HintBar screen="grid" width={width} extra={extra} theme={makeTheme({noColor: true})}/>);
+		const text = firstLine(app.lastFrame());
+		app.unmount();
+		return text;
+	};
+
+	it.each([
+		// What the grid's bar says with a filter, and with one while the rows scroll.
+		[80, 'filter "b.test"  2 rows'],
+		[80, 'filter "b.test"  1–20 of 40'],
+		[60, 'filter "b.test"  1–20 of 40'],
+		[40, 'filter "mx"  5 rows'],
+	])('at %i columns with %j drops whole hints, never cutting one', (width, extra) => {
+		const text = hintsOf(width, extra);
+		expect(text).not.toContain('…');
+		expect(text.trimEnd().endsWith(extra)).toBe(true);
+		const words = text.slice(0, text.indexOf(extra)).trim();
+		expect(`${words} `).toMatch(/^((↑↓|Enter open|r\/R probe|a add|d del|\/ filter|\? help|q quit) )*$/);
+		expect(words).toMatch(/q quit$/);
+	});
+
+	it('shows every hint when there is room', () => {
+		expect(hintsOf(100, '5 rows')).toMatch(/^ ↑↓ Enter open r\/R probe a add d del \/ filter \? help q quit +5 rows *$/);
 	});
 });
