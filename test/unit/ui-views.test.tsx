@@ -1,8 +1,8 @@
 import {render} from 'ink-testing-library';
 import {describe, expect, it} from 'vitest';
 import {stageNames} from '../../source/core/types.js';
-import type {Stage, StageName} from '../../source/core/types.js';
-import type {HostState} from '../../source/ui/store.js';
+import type {MxPlan, Stage, StageName} from '../../source/core/types.js';
+import type {DomainState, HostState} from '../../source/ui/store.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {DetailScreen} from '../../source/ui/views/detail-screen.js';
 import {HintBar} from '../../source/ui/views/hint-bar.js';
@@ -30,6 +30,11 @@ function statusBar(running: boolean, ascii = false): StatusBarProps {
 	};
 }
 
+function domainWith(domain: string, addresses: string[]): DomainState {
+	const plan: MxPlan = {domain, input: domain, query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange: 'mx.shared.test', preference: 10, implicit: false, ipLiteral: false, addresses}]};
+	return {domain, input: domain, plan, findings: [], mxFindings: [], counts: {info: 0, warning: 0, critical: 0}, changes: []};
+}
+
 function detail(phase: HostState['phase'], ascii = false): DetailScreenProps {
 	return {
 		row: {kind: 'host', id: 'a.test|mx', domain: 'a.test', key: 'mx.a.test|127.0.0.1|25', exchange: 'mx.a.test', preference: 10, implicit: false},
@@ -55,15 +60,24 @@ describe('the spinners', () => {
 
 	it('has no spinner when idle', () => {
 		const app = render(<StatusBar {...statusBar(false)}/>);
-		expect(firstLine(app.lastFrame())).toMatch(/^ mxdash {2}0 domains {2}2 addresses {2}✗3 !2 i1 {2}first round/);
+		// Addresses are counted from the domains' plans, as the report counts them: none here.
+		expect(firstLine(app.lastFrame())).toMatch(/^ mxdash {2}0 domains {2}0 addresses {2}✗3 !2 i1 {2}first round/);
 		app.unmount();
 	});
 
 	it('says "1 domain" and "1 address", with the noun in the singular', () => {
 		const props = statusBar(false);
-		const domain = {domain: 'a.test', input: 'a.test', findings: [], mxFindings: [], counts: {info: 0, warning: 0, critical: 0}, changes: []};
-		const app = render(<StatusBar {...props} snapshot={{...props.snapshot, domains: [domain], hosts: new Map([['a', host('done')]])}}/>);
+		const app = render(<StatusBar {...props} snapshot={{...props.snapshot, domains: [domainWith('a.test', ['127.0.0.1'])], hosts: new Map([['a', host('done')]])}}/>);
 		expect(firstLine(app.lastFrame())).toMatch(/^ mxdash {2}1 domain {2}1 address {2}/);
+		app.unmount();
+	});
+
+	it('counts an address once per domain that has it, as the report does, not once per session', () => {
+		const props = statusBar(false);
+		// Two domains with the same MX host: one session, two addresses in the report.
+		const domains = [domainWith('a.test', ['127.0.0.1', '::1']), domainWith('b.test', ['127.0.0.1', '::1'])];
+		const app = render(<StatusBar {...props} snapshot={{...props.snapshot, domains, hosts: new Map([['a', host('done')], ['b', host('done')]])}}/>);
+		expect(firstLine(app.lastFrame())).toMatch(/^ mxdash {2}2 domains {2}4 addresses {2}/);
 		app.unmount();
 	});
 
