@@ -1,3 +1,5 @@
+import {domainToUnicode} from 'node:url';
+
 /**
  * Decode bytes as UTF-8, keeping every invalid byte as a lone surrogate U+DC80+byte
  * (Python's "surrogateescape"), so no byte is lost: JSON keeps it as \udcXX and the
@@ -70,4 +72,14 @@ export function withPort(ip: string, port: number | undefined): string {
 	}
 
 	return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/**
+ * A domain as a person reads it and as DNS has it: `bücher.example (xn--bcher-kva.example)` for
+ * an IDN, the name alone otherwise. `asciiOnly` (--ascii) keeps the ASCII form alone. The result
+ * still goes through sanitize: a label may decode to characters a terminal acts on.
+ */
+export function domainLabel(domain: string, asciiOnly = false): string {
+	const unicode = asciiOnly ? '' : domainToUnicode(domain);
+	return unicode && unicode !== domain ? `${unicode} (${domain})` : domain;
 }

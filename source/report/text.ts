@@ -1,5 +1,5 @@
 import {sanitize} from '../core/sanitize.js';
-import {counted, withPort} from '../core/text.js';
+import {counted, domainLabel, withPort} from '../core/text.js';
 import type {AddressReport, DomainReport, Report, StageReport, Status} from '../core/run/report-model.js';
 import type {Finding, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
@@ -106,7 +106,7 @@ function addressLines(address: AddressReport, exchange: string): string[] {
 function domainBlock(domain: DomainReport): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
-		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${counted(addresses, 'address', 'addresses')})`,
+		`${safe(domainLabel(domain.domain))}  ${statusWords[domain.status]}  (${domain.mx.length} MX, ${counted(addresses, 'address', 'addresses')})`,
 		...findingLines(domain.findings, '', '  '),
 	];
 	for (const mx of domain.mx) {

@@ -158,3 +158,15 @@ describe('an address with a port', () => {
 		expect(text('192.0.2.25')).toMatch(/^ {4}OK {7}192\.0\.2\.25:2526 {2}\(/m);
 	});
 });
+
+describe('an IDN', () => {
+	it('is named in Unicode and in its ASCII form', () => {
+		const domain = 'xn--bcher-kva.example';
+		const knowledge = new Knowledge(context, () => 25);
+		knowledge.setPlan({domain, input: 'Bücher.example', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [ip]}]});
+		knowledge.setSession(probeKey(exchange, ip, 25), session());
+		knowledge.judgeRun();
+		const text = textReport(buildReport(knowledge, {version: '1', domains: [domain], startedAt: new Date(), finishedAt: new Date()}));
+		expect(text).toMatch(/^bücher\.example \(xn--bcher-kva\.example\) {2}OK {2}\(1 MX/m);
+	});
+});

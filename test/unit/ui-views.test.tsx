@@ -106,6 +106,13 @@ describe('the spinners', () => {
 		app.unmount();
 	});
 
+	it.each([[false, ' mx.a.test [127.0.0.1]  bücher.test (xn--bcher-kva.test)  OK'], [true, ' mx.a.test [127.0.0.1]  xn--bcher-kva.test  OK']])('names an IDN domain in Unicode and ASCII in the title, ASCII alone with --ascii (%s)', (ascii, title) => {
+		const props = detail('done', ascii);
+		const app = render(<DetailScreen {...props} row={{...props.row, domain: 'xn--bcher-kva.test'}}/>);
+		expect(firstLine(app.lastFrame()).trimEnd()).toBe(title);
+		app.unmount();
+	});
+
 	it('cuts a long title to leave the spinner room', () => {
 		const props = detail('probing');
 		const app = render(<DetailScreen {...props} row={{...props.row, exchange: `mx${'x'.repeat(100)}.a.test`}}/>);
