@@ -163,6 +163,48 @@ describe.skipIf(missing)(title, () => {
 		}
 	}, 60_000);
 
+	it('draws nothing but ASCII with --ascii, on every screen (the demo servers send ASCII only)', async () => {
+		const session = 'ascii';
+		startDashboard(session, 120, 30, ['--demo', '--ascii']);
+		const wide = (lines: string[]): string[] => lines.flatMap(line => [...line].filter(char => char.codePointAt(0)! > 0x7E).map(char => `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} in ${JSON.stringify(line)}`));
+		const seen = async (what: string, check: (lines: string[]) => boolean, timeoutMs = stepMs): Promise<void> => {
+			expect(wide(await waitForScreen(session, what, check, timeoutMs)), what).toEqual([]);
+		};
+
+		try {
+			await seen('the first round to finish', current => /last \d/.test(current[0] ?? ''), roundMs);
+			press(session, 'Down');
+			await seen('the selection on mx1.healthy.demo', has(/^> (\d+ )?mx1\.he/));
+			press(session, 'Enter');
+			await seen('the Summary pane and its extensions table', hasAll('[1 Summary]', 'PIPELINING'));
+			for (const [key, pane] of [['2', 'Transcript'], ['3', 'Certificates'], ['4', 'Findings']] as const) {
+				press(session, key);
+				await seen(`the ${pane} pane`, has(`[${key} ${pane}]`));
+			}
+
+			press(session, 'Escape');
+			press(session, 'Home');
+			press(session, 'Enter');
+			await seen('the domain screen', has('Domain: its MX plan'));
+			press(session, 'Escape');
+			press(session, '?');
+			await seen('the help', has(/^Keys\b/));
+			press(session, 'x');
+			press(session, '/');
+			for (const key of [...'relay']) {
+				press(session, key);
+			}
+
+			await seen('the filter prompt, rows filtered', hasAll('Filter: relay', 'mx.relay.demo'));
+			press(session, 'Enter');
+			await seen('the grid with a filter', has('filter "relay"'));
+			press(session, 'q');
+			await waitForExit(session);
+		} finally {
+			stopSession(session);
+		}
+	}, 90_000);
+
 	const signalCases = [
 		{name: 'busy', when: 'in the middle of the first round', ready: hasAll('MX host', 'healthy.demo'), readyMs: stepMs},
 		{name: 'idle', when: 'when idle after a round', ready: (lines: string[]) => /last \d/.test(lines[0] ?? ''), readyMs: roundMs},
