@@ -58,7 +58,8 @@ const help = `
 
   Exit codes (Nagios)
     0 OK · 1 a warning · 2 a critical finding · 3 unknown (usage error, no resolver
-    answered, nothing could be probed)
+    answered, nothing could be probed). The dashboard exits with its last finished
+    round's code (3 if none finished; 0 with no domain)
 
   Examples
     $ mxdash --json example.com

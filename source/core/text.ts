@@ -1,3 +1,5 @@
+import {domainToUnicode} from 'node:url';
+
 /**
  * Decode bytes as UTF-8, keeping every invalid byte as a lone surrogate U+DC80+byte
  * (Python's "surrogateescape"), so no byte is lost: JSON keeps it as \udcXX and the
@@ -53,4 +55,31 @@ function codePoint(bytes: Uint8Array, at: number, length: number): number {
 /** True when a user-supplied protocol argument would break the line it goes into. */
 export function hasLineBreak(value: string): boolean {
 	return /[\r\n\0]/.test(value);
+}
+
+/** `1 domain`, `2 domains`: a count with its noun agreeing (`many` for irregular plurals). */
+export function counted(count: number, one: string, many = `${one}s`): string {
+	return `${count} ${count === 1 ? one : many}`;
+}
+
+/**
+ * An address and its port as one token: an IPv6 address in brackets (RFC 3986), since `::1:2526`
+ * reads as another IPv6 address. `port` undefined shows the address alone.
+ */
+export function withPort(ip: string, port: number | undefined): string {
+	if (port === undefined) {
+		return ip;
+	}
+
+	return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/**
+ * A domain as a person reads it and as DNS has it: `bücher.example (xn--bcher-kva.example)` for
+ * an IDN, the name alone otherwise. `asciiOnly` (--ascii) keeps the ASCII form alone. The result
+ * still goes through sanitize: a label may decode to characters a terminal acts on.
+ */
+export function domainLabel(domain: string, asciiOnly = false): string {
+	const unicode = asciiOnly ? '' : domainToUnicode(domain);
+	return unicode && unicode !== domain ? `${unicode} (${domain})` : domain;
 }

@@ -1,4 +1,5 @@
 import {sanitize} from '../core/sanitize.js';
+import {counted, domainLabel, withPort} from '../core/text.js';
 import type {AddressReport, DomainReport, Report, StageReport, Status} from '../core/run/report-model.js';
 import type {Finding, Severity, StageName} from '../core/types.js';
 import {stageNames} from '../core/types.js';
@@ -102,9 +103,9 @@ function addressLines(address: AddressReport, exchange: string, shown: Shown): s
 		`${Math.round(address.ms)} ms`,
 	].filter(Boolean).join(', ');
 	const stages = stageNames.map(name => stageCell(address, name)).join(' | ');
-	const port = address.port === 25 ? '' : `:${address.port}`;
+	const where = withPort(address.ip, address.port === 25 ? undefined : address.port);
 	return [
-		`    ${statusWords[address.status].padEnd(8)} ${address.ip}${port}  (${facts})`,
+		`    ${statusWords[address.status].padEnd(8)} ${where}  (${facts})`,
 		`             ${stages}`,
 		...(address.banner ? bannerLines(address.banner) : []),
 		...findingLines(shown(address.findings), `${safe(exchange)} ${address.ip}`, '             '),
@@ -114,7 +115,7 @@ function addressLines(address: AddressReport, exchange: string, shown: Shown): s
 function domainBlock(domain: DomainReport, shown: Shown): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
-		`${safe(domain.domain)}  ${statusWords[domain.status]}  (${domain.direct ? 'given directly, no MX lookup' : `${domain.mx.length} MX`}, ${addresses} address${addresses === 1 ? '' : 'es'})`,
+		`${safe(domainLabel(domain.domain))}  ${statusWords[domain.status]}  (${domain.direct ? 'given directly, no MX lookup' : `${domain.mx.length} MX`}, ${counted(addresses, 'address', 'addresses')})`,
 		...findingLines(shown(domain.findings), '', '  '),
 	];
 	for (const mx of domain.mx) {
@@ -152,7 +153,7 @@ export function textReport(report: Report, {minSeverity = 'info'}: TextOptions =
 	const omitted = omittedRun.size + omittedOther;
 	return [
 		...blocks,
-		...(floor > 0 ? [`${omitted} ${below} finding${omitted === 1 ? '' : 's'} left out (--min-severity ${minSeverity}; --json lists them all)`] : []),
-		`mxdash ${report.version}: ${statusWords[summary.status]} - ${summary.domains} domain(s), ${summary.hosts} MX host(s), ${summary.addresses} address(es); ${counts}; exit ${summary.exitCode}`,
+		...(floor > 0 ? [`${counted(omitted, `${below} finding`)} left out (--min-severity ${minSeverity}; --json lists them all)`] : []),
+		`mxdash ${report.version}: ${statusWords[summary.status]} - ${counted(summary.domains, 'domain')}, ${counted(summary.hosts, 'MX host')}, ${counted(summary.addresses, 'address', 'addresses')}; ${counts}; exit ${summary.exitCode}`,
 	].join('\n\n') + '\n';
 }

@@ -1,6 +1,7 @@
 import {Box, useStdout} from 'ink';
 import {useCallback, useMemo, useSyncExternalStore} from 'react';
 import {sanitize} from '../core/sanitize.js';
+import {counted} from '../core/text.js';
 import type {Controller} from './controller.js';
 import type {DashboardState} from './dashboard-state.js';
 import {frameOf} from './frame.js';
@@ -60,7 +61,7 @@ export function App({store, controller, theme}: AppProps) {
 	} else if (overlay.kind === 'remove') {
 		footer = <ConfirmPrompt question={question} width={width} theme={theme} isActive onKey={onKey}/>;
 	} else {
-		const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : `${rows.length} rows`;
+		const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : counted(rows.length, 'row');
 		const paneInfo = lines.length > bodyHeight - 1 ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight - 1)} of ${lines.length}` : '';
 		const extra = screen === 'detail' ? paneInfo : `${state.sort === 'configured' ? '' : `sort: ${sortLabels[state.sort]}  `}${state.problemsOnly ? `${frame.hidden} ok hidden  ` : ''}${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
 		footer = <HintBar screen={screen} width={width} extra={extra} theme={theme}/>;

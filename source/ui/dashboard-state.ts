@@ -13,7 +13,8 @@ export type Overlay =
 	| {kind: 'none'}
 	| {kind: 'help'; top: number}
 	| {kind: 'add'; text: string; error?: string}
-	| {kind: 'filter'; text: string}
+	/** `before` is the filter when the prompt opened: the rows follow the text as it is typed, and Esc restores it. */
+	| {kind: 'filter'; text: string; before: string}
 	| {kind: 'remove'; domain: string};
 
 export type DashboardState = {
@@ -130,10 +131,17 @@ function move(state: DashboardState, action: 'up' | 'down' | 'pageUp' | 'pageDow
 	return state.screen === 'grid' ? select(state, grid, view) : scroll(state, pane, view);
 }
 
+const filterOf = (text: string): string => text.trim().toLowerCase();
+
+/** The prompt's text changed: a filter prompt's text is the filter at once, so rows follow it as typed. */
+function edited(state: DashboardState, overlay: Extract<Overlay, {kind: 'add' | 'filter'}>, text: string): DashboardState {
+	return overlay.kind === 'filter' ? {...state, overlay: {...overlay, text}, filter: filterOf(text)} : {...state, overlay: {...overlay, text}};
+}
+
 function submitPrompt(state: DashboardState, text: string): Result {
 	const {overlay} = state;
 	if (overlay.kind === 'filter') {
-		return {state: {...state, filter: text.trim().toLowerCase(), overlay: none}, effects: []};
+		return {state: {...state, filter: filterOf(text), overlay: none}, effects: []};
 	}
 
 	// Closed for now; an `addFailed` from the caller opens it again with the reason.
@@ -155,7 +163,7 @@ function type(state: DashboardState, input: string): Result {
 		return submitPrompt(state, text);
 	}
 
-	return {state: {...state, overlay: {...overlay, text: text.slice(0, maxPromptLength)}}, effects: []};
+	return unchanged(edited(state, overlay, text.slice(0, maxPromptLength)));
 }
 
 /** The keys of what a reprobe on this row means: a host, or every host of a domain. */
@@ -218,7 +226,7 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 		}
 
 		case 'filter': {
-			return unchanged({...state, overlay: {kind: 'filter', text: state.filter}});
+			return unchanged({...state, overlay: {kind: 'filter', text: state.filter, before: state.filter}});
 		}
 
 		case 'help': {
@@ -243,7 +251,7 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 
 		case 'erase': {
 			const {overlay} = state;
-			return overlay.kind === 'add' || overlay.kind === 'filter' ? unchanged({...state, overlay: {...overlay, text: overlay.text.slice(0, -1)}}) : unchanged(state);
+			return overlay.kind === 'add' || overlay.kind === 'filter' ? unchanged(edited(state, overlay, overlay.text.slice(0, -1))) : unchanged(state);
 		}
 
 		case 'submit': {
@@ -253,7 +261,8 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 
 		case 'cancel':
 		case 'closeHelp': {
-			return unchanged({...state, overlay: none});
+			const {overlay} = state;
+			return unchanged({...state, overlay: none, ...(overlay.kind === 'filter' ? {filter: overlay.before} : {})});
 		}
 
 		case 'confirm': {

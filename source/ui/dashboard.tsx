@@ -5,6 +5,7 @@ import type {RoundOptions} from '../core/run/monitor.js';
 import {startEngine} from '../core/run/worker-client.js';
 import {Watch} from '../core/run/watch.js';
 import {App} from './app.js';
+import {asciiStream} from './ascii-output.js';
 import type {Controller} from './app.js';
 import {addToSaved, removeFromSaved, savedStatus} from './saved-list.js';
 import type {SavedList} from './saved-list.js';
@@ -26,7 +27,7 @@ const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
 
 /**
  * The full-screen dashboard: alternate screen on start, and the terminal restored on q,
- * Ctrl-C, SIGTERM and on a crash. Resolves with the exit code.
+ * Ctrl-C, SIGTERM and on a crash. Resolves with the exit code: the last round's Nagios code.
  */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
 	const store = new Store(options.domains.map(input => ({domain: inputKey(input), input})));
@@ -83,7 +84,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		},
 	};
 
-	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15});
+	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15, ...(options.ascii ? {stdout: asciiStream(process.stdout)} : {})});
 	// Restore first, synchronously: another listener (conf's when-exit) may re-raise the signal
 	// and end the process before any asynchronous clean-up runs.
 	const onSignal = (): void => {
@@ -109,5 +110,5 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		process.off('SIGHUP', onSignal);
 	}
 
-	return 0;
+	return store.exitCode;
 }

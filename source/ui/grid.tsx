@@ -1,6 +1,7 @@
 import {Box, Text} from 'ink';
 import {bySeverity} from '../core/checks/index.js';
 import {sanitize} from '../core/sanitize.js';
+import {domainLabel} from '../core/text.js';
 import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import {duration, fit, stageCell, totalWidth} from './format.js';
@@ -27,7 +28,7 @@ function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: D
 	const worst = [...domain.findings, ...domain.mxFindings.flat(), ...findings].sort(bySeverity)[0];
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
 	const changed = domain.changes.length > 0 ? ` ${theme.glyph.changed}` : '';
-	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domain.domain)}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;
+	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domainLabel(domain.domain, theme.ascii))}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;
 	// No-break spaces: Ink trims trailing spaces, and the highlight must span the row.
 	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width - 1).replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length))}</Text>;
 }

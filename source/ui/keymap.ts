@@ -41,6 +41,11 @@ export function actionFor(screen: Screen, input: string, key: Key): Action | und
 	return keymap.find(binding => binding.screens.includes(screen) && binding.match(input, key))?.action;
 }
 
+/** The hint bar's hints for this screen, in keymap order, each with its action. */
+export function hintList(screen: Screen): Array<{action: Action; hint: string}> {
+	return keymap.filter(binding => binding.hint && binding.screens.includes(screen) && !(screen === 'grid' && binding.action === 'back')).map(({action, hint}) => ({action, hint}));
+}
+
 export function hints(screen: Screen): string {
-	return keymap.filter(binding => binding.hint && binding.screens.includes(screen) && !(screen === 'grid' && binding.action === 'back')).map(binding => binding.hint).join(' ');
+	return hintList(screen).map(item => item.hint).join(' ');
 }

@@ -4,6 +4,7 @@ import {countBySeverity} from '../core/checks/index.js';
 import type {Finding, MxPlan, PtrInfo, Severity, Stage, StageName, TlsInfo, TranscriptLine} from '../core/types.js';
 import {stageNames} from '../core/types.js';
 import {addressChanges, factChanges} from './changes.js';
+import {nagiosCode} from './exit-code.js';
 import type {RoundSummary} from './changes.js';
 
 export type {RoundSummary} from './changes.js';
@@ -83,6 +84,8 @@ export class Store {
 	private timer: NodeJS.Timeout | undefined;
 	private round: Snapshot['round'] = {running: false, count: 0};
 	private runFindings: Finding[] = [];
+	/** Each domain's status when the last round finished: a round under way has partial verdicts. */
+	private readonly settled = new Map<string, Status>();
 
 	constructor(domains: Array<{domain: string; input: string}>, private readonly flushMs = 80) {
 		for (const item of domains) {
@@ -112,6 +115,7 @@ export class Store {
 
 	removeDomain(domain: string): void {
 		this.domains.delete(domain);
+		this.settled.delete(domain);
 		this.order = this.order.filter(item => item !== domain);
 		this.rowsDirty = true;
 		this.changed();
@@ -119,6 +123,11 @@ export class Store {
 
 	get domainNames(): string[] {
 		return [...this.order];
+	}
+
+	/** The exit code on quitting: the last finished round's Nagios code, over the domains still in view. */
+	get exitCode(): 0 | 1 | 2 | 3 {
+		return nagiosCode([...this.settled.values()], this.order.length);
 	}
 
 	setSchedule(schedule: {running: boolean; nextAt?: number}): void {
@@ -218,6 +227,12 @@ export class Store {
 
 			case 'round-done': {
 				this.round = {...this.round, running: false, count: this.round.count + 1, finishedAt: event.at};
+				for (const domain of this.domains.values()) {
+					if (domain.status) {
+						this.settled.set(domain.domain, domain.status);
+					}
+				}
+
 				break;
 			}
 

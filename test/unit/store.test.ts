@@ -81,4 +81,20 @@ describe('the dashboard store', () => {
 		expect(host.changes.every(change => isTerminalSafe(change) && change.length <= 80)).toBe(true);
 		expect(snapshot.domains.find(domain => domain.domain === 'a.test')?.changes).toEqual(['mx.a.test addresses 127.0.0.1 → 127.0.0.1, 127.0.0.9']);
 	});
+
+	it('gives the last finished round\'s Nagios code on quitting, over the domains still in view', () => {
+		const store = new Store(Object.keys(hosts).map(domain => ({domain, input: domain})), 0);
+		// Nothing judged yet: UNKNOWN, not OK.
+		expect(store.exitCode).toBe(3);
+		fed(roundEvents(hosts), store);
+		expect(store.exitCode).toBe(2);
+		// A new round under way leaves the last one's code.
+		const next = roundEvents({'b.test': hosts['b.test']}, '2026-01-01T00:05:00.000Z');
+		fed(next.slice(0, 3), store);
+		expect(store.exitCode).toBe(2);
+		store.removeDomain('b.test');
+		expect(store.exitCode).toBe(0);
+		store.removeDomain('a.test');
+		expect(store.exitCode).toBe(0);
+	});
 });

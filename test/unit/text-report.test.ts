@@ -160,6 +160,42 @@ describe('--min-severity', () => {
 		const criticalOnly = textReport(whole, {minSeverity: 'critical'});
 		expect(listed(criticalOnly, 'warning')).toBe(0);
 		expect(listed(criticalOnly, 'critical')).toBe(critical);
-		expect(criticalOnly).toContain(`${info + warning} info and warning findings left out (--min-severity critical`);
+		expect(criticalOnly).toContain(`${info + warning} info and warning findings left out (--min-severity critical`);	});
+});
+
+describe('counts in words', () => {
+	it('says "1 domain, 1 MX host, 1 address", not "domain(s)" or "1 domains"', () => {
+		const text = textReport(report(session()));
+		expect(text).toMatch(/: OK - 1 domain, 1 MX host, 1 address; /);
+		expect(text).toContain('(1 MX, 1 address)');
+		expect(text).not.toMatch(/\(s\)|\(es\)|\b1 (domains|MX hosts|addresses|extensions)\b/);
+	});
+});
+
+describe('an address with a port', () => {
+	it('brackets an IPv6 address before its port, and leaves IPv4 plain', () => {
+		const text = (address: string): string => {
+			const knowledge = new Knowledge(context, () => 2526);
+			knowledge.setPlan({domain: 'report.test', input: 'report.test', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [address]}]});
+			knowledge.setSession(probeKey(exchange, address, 2526), session({target: {domain: 'report.test', exchange, ip: address, port: 2526}, family: address.includes(':') ? 6 : 4}));
+			knowledge.judgeRun();
+			return textReport(buildReport(knowledge, {version: '1', domains: ['report.test'], startedAt: new Date(), finishedAt: new Date()}));
+		};
+
+		expect(text('::1')).toMatch(/^ {4}OK {7}\[::1\]:2526 {2}\(/m);
+		expect(text('::1')).not.toContain(' ::1:2526');
+		expect(text('192.0.2.25')).toMatch(/^ {4}OK {7}192\.0\.2\.25:2526 {2}\(/m);
+	});
+});
+
+describe('an IDN', () => {
+	it('is named in Unicode and in its ASCII form', () => {
+		const domain = 'xn--bcher-kva.example';
+		const knowledge = new Knowledge(context, () => 25);
+		knowledge.setPlan({domain, input: 'Bücher.example', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [ip]}]});
+		knowledge.setSession(probeKey(exchange, ip, 25), session());
+		knowledge.judgeRun();
+		const text = textReport(buildReport(knowledge, {version: '1', domains: [domain], startedAt: new Date(), finishedAt: new Date()}));
+		expect(text).toMatch(/^bücher\.example \(xn--bcher-kva\.example\) {2}OK {2}\(1 MX/m);
 	});
 });

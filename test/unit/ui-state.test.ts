@@ -127,10 +127,14 @@ const cases: Case[] = [
 	{name: 'typing with no prompt open does nothing', state: at(1), actions: [typing('x'), {type: 'erase'}, {type: 'submit'}], expected: at(1), effects: []},
 
 	// The filter prompt.
-	{name: '/ opens the filter prompt with the current filter', state: at(0, {filter: 'b.'}), actions: [{type: 'filter'}], expected: {overlay: {kind: 'filter', text: 'b.'}}},
+	{name: '/ opens the filter prompt with the current filter', state: at(0, {filter: 'b.'}), actions: [{type: 'filter'}], expected: {overlay: {kind: 'filter', text: 'b.', before: 'b.'}}},
 	{name: 'Enter sets the filter, trimmed and lower-cased', actions: [{type: 'filter'}, typing(' B.Test '), {type: 'submit'}], expected: {filter: 'b.test', overlay: {kind: 'none'}}, effects: []},
 	{name: 'a pasted filter with its Enter sets it', actions: [{type: 'filter'}, typing('mx1\r')], expected: {filter: 'mx1', overlay: {kind: 'none'}}},
 	{name: 'an emptied filter clears it', state: at(0, {filter: 'b'}), actions: [{type: 'filter'}, {type: 'erase'}, {type: 'submit'}], expected: {filter: ''}},
+	{name: 'typing filters at once, before Enter', actions: [{type: 'filter'}, typing(' B.')], expected: {filter: 'b.', overlay: {kind: 'filter', text: ' B.', before: ''}}},
+	{name: 'erasing filters at once too', state: at(0, {filter: 'b.'}), actions: [{type: 'filter'}, {type: 'erase'}], expected: {filter: 'b', overlay: {kind: 'filter', text: 'b', before: 'b.'}}},
+	{name: 'Esc after erasing restores the filter the prompt opened with', state: at(0, {filter: 'b'}), actions: [{type: 'filter'}, {type: 'erase'}, typing('mx1'), {type: 'cancel'}], expected: {filter: 'b', overlay: {kind: 'none'}}},
+	{name: 'Enter keeps the filter typed', state: at(0, {filter: 'b'}), actions: [{type: 'filter'}, typing('.test'), {type: 'submit'}], expected: {filter: 'b.test', overlay: {kind: 'none'}}},
 	{name: 'Esc leaves the filter as it was', state: at(0, {filter: 'b'}), actions: [{type: 'filter'}, typing('x'), {type: 'cancel'}], expected: {filter: 'b', overlay: {kind: 'none'}}},
 
 	// The remove question.

@@ -219,6 +219,27 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('filters rows while the filter is typed, and Esc restores the rows', async () => {
+		const {app} = setup(two);
+		let frame = await press(app, '/', ...'mx.b');
+		expect(frame).toContain('Filter: mx.b');
+		expect(frame).toContain('mx.b.test');
+		expect(frame).not.toContain('mx1.a.test');
+		frame = await press(app, keys.escape);
+		expect(frame).toContain('mx1.a.test');
+		expect(frame).not.toContain('filter "');
+		app.unmount();
+	});
+
+	it('names an IDN domain in Unicode and in its ASCII form on its row and its screen', async () => {
+		const {app} = setup({'xn--bcher-kva.test': [{exchange: 'mx.xn--bcher-kva.test', ip: '127.0.0.1'}]});
+		let frame = app.lastFrame() ?? '';
+		expect(frame).toContain('bücher.test (xn--bcher-kva.test)  OK');
+		frame = await press(app, keys.enter);
+		expect(frame.split('\n')[1]).toContain(' bücher.test (xn--bcher-kva.test)  OK');
+		app.unmount();
+	});
+
 	it('lists every key of the keymap in the help', async () => {
 		const {app} = setup(two);
 		const frame = await press(app, '?');

@@ -58,7 +58,7 @@ export const dnsPlan = defineCheck({
 				return;
 			}
 
-			report('mx-implicit', `${domain} has no MX record; mail goes to its own address(es): ${addresses.join(', ')} (RFC 5321 §5.1).`);
+			report('mx-implicit', `${domain} has no MX record; mail goes to its own ${addresses.length === 1 ? 'address' : 'addresses'}: ${addresses.join(', ')} (RFC 5321 §5.1).`);
 		} else if (query.hosts > plan.mx.length) {
 			report('mx-too-many', `${domain} has ${query.hosts} MX hosts; mxdash probes the first ${plan.mx.length} by preference.`);
 		}

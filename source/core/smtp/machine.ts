@@ -1,5 +1,6 @@
 import type {Reply, Stage, StageError, StageName, TlsInfo} from '../types.js';
 import {stageNames} from '../types.js';
+import {counted} from '../text.js';
 import {begin, data, end, expect, firstLine, firstWord, isRateLimit, noteViolation, offers, parseEhlo, skip, skipPending, stageOf, succeed, updateAttempt} from './machine-state.js';
 import type {Draft, Expect, MachineOptions, MachineState} from './machine-state.js';
 
@@ -119,7 +120,7 @@ function onReply(s: Draft, reply: Reply, at: number, actions: MachineAction[]): 
 		case 'ehlo': {
 			if (positive) {
 				s.ehlo = {greeting: 'EHLO', ...parseEhlo(reply)};
-				succeed(s, 'ehlo', at, {reply, detail: `${s.ehlo.extensions.length} extensions`});
+				succeed(s, 'ehlo', at, {reply, detail: counted(s.ehlo.extensions.length, 'extension')});
 				s.pipelining = offers(s.ehlo.extensions, 'PIPELINING');
 				startTls(s, at, actions);
 			} else if (reply.code === 421) {
@@ -166,7 +167,7 @@ function onReply(s: Draft, reply: Reply, at: number, actions: MachineAction[]): 
 				const after = parseEhlo(reply);
 				s.ehlo = {...s.ehlo ?? {greeting: 'EHLO', extensions: []}, extensionsAfterTls: after.extensions};
 				s.pipelining = offers(after.extensions, 'PIPELINING');
-				succeed(s, 'ehloTls', at, {reply, detail: `${after.extensions.length} extensions`});
+				succeed(s, 'ehloTls', at, {reply, detail: counted(after.extensions.length, 'extension')});
 				startRelay(s, at, actions);
 			} else {
 				abandon(s, 'ehloTls', at, reply, actions);

@@ -3,6 +3,7 @@ import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
 import type {ReactNode} from 'react';
 import {sanitize} from '../../core/sanitize.js';
+import {domainLabel} from '../../core/text.js';
 import {fit} from '../format.js';
 import type {ExtensionRow} from '../frame.js';
 import type {Line} from '../panes.js';
@@ -37,7 +38,7 @@ function TableHeading({children}: {children?: ReactNode}) {
 /** One host: a title line, the pane tabs, and the open pane scrolled to `paneTop`. */
 export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideBySide, paneWidth, tableWidth, bodyHeight, width, theme}: DetailScreenProps) {
 	const tabs = paneNames.map((name, index) => (index === pane ? `[${index + 1} ${name}]` : ` ${index + 1} ${name} `)).join(' ');
-	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(row.domain)}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
+	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(domainLabel(row.domain, theme.ascii))}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
 	// Still being probed: a spinner after the title, the title cut to leave it room.
 	const probing = host?.phase === 'queued' || host?.phase === 'probing';
 	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide ? paneWidth : width} theme={theme}/>;

@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import {sanitize} from '../../core/sanitize.js';
+import {domainLabel} from '../../core/text.js';
 import {fit} from '../format.js';
 import type {Line} from '../panes.js';
 import type {DomainState} from '../store.js';
@@ -12,7 +13,7 @@ export type DomainScreenProps = {domain: DomainState; lines: Line[]; paneTop: nu
 /** One domain: a title line, then its plan and findings (panes.ts domainLines) scrolled to `paneTop`. */
 export function DomainScreen({domain, lines, paneTop, bodyHeight, width, theme}: DomainScreenProps) {
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
-	const title = ` ${sanitize(domain.domain)}  ${status}  ${domain.plan?.mx.length ?? 0} MX`;
+	const title = ` ${sanitize(domainLabel(domain.domain, theme.ascii))}  ${status}  ${domain.plan?.mx.length ?? 0} MX`;
 	return (
 		<Box flexDirection="column" height={bodyHeight + 1}>
 			<Text bold color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(title, width)}</Text>

@@ -1,5 +1,6 @@
 import {Text} from 'ink';
 import Spinner from 'ink-spinner';
+import {counted} from '../../core/text.js';
 import {fit} from '../format.js';
 import type {Snapshot} from '../store.js';
 import type {Theme} from '../theme.js';
@@ -18,10 +19,13 @@ export function StatusBar({snapshot, width, theme, now}: StatusBarProps) {
 	const hosts = [...snapshot.hosts.values()];
 	const done = hosts.filter(host => host.phase === 'done').length;
 	const {round, counts} = snapshot;
-	const lead = ` mxdash  ${snapshot.domains.length} domains  `;
+	const lead = ` mxdash  ${counted(snapshot.domains.length, 'domain')}  `;
 	// While a round runs a spinner stands before "probing": one column, held here by a space
 	// so that the line is cut to the width with it counted.
-	const progress = round.running ? `  probing ${done}/${hosts.length}` : `${hosts.length} addresses`;
+	// Addresses as the report counts them: once per domain whose MX hosts have it. Probing counts
+	// sessions: an address two domains share is probed once.
+	const addresses = snapshot.domains.reduce((sum, domain) => sum + (domain.plan?.mx.reduce((count, mx) => count + mx.addresses.length, 0) ?? 0), 0);
+	const progress = round.running ? `  probing ${done}/${hosts.length}` : counted(addresses, 'address', 'addresses');
 	const last = round.finishedAt ? `last ${round.finishedAt.slice(11, 19)}Z` : 'first round';
 	const next = round.nextAt && !round.running ? `  next in ${Math.max(0, Math.ceil((round.nextAt - now) / 1000))}s` : '';
 	const text = fit(`${lead}${progress}  ${theme.glyph.critical}${counts.critical} ${theme.glyph.warning}${counts.warning} ${theme.glyph.info}${counts.info}  ${last}${next}${round.error ? `  error: ${round.error}` : ''}`, width);
