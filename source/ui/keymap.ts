@@ -30,11 +30,10 @@ export const keymap: Binding[] = [
 	{action: 'add', keys: 'a', hint: 'a add', description: 'add a domain (to the saved list too)', screens: ['grid'], match: input => input === 'a'},
 	{action: 'remove', keys: 'd', hint: 'd del', description: 'remove the selected domain (from the saved list too)', screens: ['grid'], match: input => input === 'd'},
 	{action: 'filter', keys: '/', hint: '/ filter', description: 'filter rows by domain, host or address', screens: ['grid'], match: input => input === '/'},
-	{action: 'help', keys: '?', hint: '? help', description: 'show this help', screens: ['grid', 'detail'], match: input => input === '?'},
-	{action: 'quit', keys: 'q / Ctrl-C', hint: 'q quit', description: 'quit, restoring the terminal', screens: ['grid', 'detail'], match: (input, key) => input === 'q' || (key.ctrl && input === 'c')},
-	// Last, so that on a narrow terminal the hint bar cuts these hints before `?` and `q`.
 	{action: 'sort', keys: 's', hint: 's sort', description: 'sort: configured, status, cert days, total time, host name', screens: ['grid'], match: input => input === 's'},
 	{action: 'problems', keys: 'p', hint: 'p problems', description: 'problems only: hide the hosts that are ok (again: show them)', screens: ['grid'], match: input => input === 'p'},
+	{action: 'help', keys: '?', hint: '? help', description: 'show this help', screens: ['grid', 'detail'], match: input => input === '?'},
+	{action: 'quit', keys: 'q / Ctrl-C', hint: 'q quit', description: 'quit, restoring the terminal', screens: ['grid', 'detail'], match: (input, key) => input === 'q' || (key.ctrl && input === 'c')},
 ];
 
 export function actionFor(screen: Screen, input: string, key: Key): Action | undefined {

@@ -99,10 +99,10 @@ describe('--server HOST[:PORT]', () => {
 		expect(run.stderr).toBe('');
 		expect(run.stdout).toMatch(new RegExp(`^\\[::1\\]:${v6.port}  [A-Z]+  \\(given directly, no MX lookup, 1 address\\)$`, 'm'));
 		expect(run.stdout).toContain(`  server ::1 port ${v6.port} (--server)`);
-		expect(run.stdout).toMatch(new RegExp(`[A-Z]+ +::1:${v6.port} `));
+		expect(run.stdout).toMatch(new RegExp(`[A-Z]+ +\\[::1\\]:${v6.port} `));
 		// The domain beside it is still a domain: its implicit MX is judged as one.
 		expect(run.stdout).toContain('mx-implicit');
-		expect(run.stdout).toContain('2 domain(s)');
+		expect(run.stdout).toContain('2 domains');
 	});
 
 	it('takes the port from --port when none is given', async () => {
