@@ -3,6 +3,7 @@ import {stageNames} from '../types.js';
 import {counted} from '../text.js';
 import {begin, data, end, expect, firstLine, firstWord, isRateLimit, noteViolation, offers, parseEhlo, skip, skipPending, stageOf, succeed, updateAttempt} from './machine-state.js';
 import type {Draft, Expect, MachineOptions, MachineState} from './machine-state.js';
+import {endRelayEarly, finishRelay} from './relay-facts.js';
 
 export type {MachineOptions, MachineState} from './machine-state.js';
 export {parseEhlo} from './machine-state.js';
@@ -330,28 +331,6 @@ function nextRelay(s: Draft, at: number, actions: MachineAction[]): void {
 	quit(s, at, actions);
 }
 
-/** The relay test's facts: which attempts were accepted, or why there is no verdict. */
-function finishRelay(s: Draft, at: number): void {
-	const {attempts} = s.relay;
-	const accepted = attempts.filter(attempt => attempt.accepted).length;
-	const temporary = accepted > 0 ? undefined : attempts.find(attempt => isInconclusive(attempt.mailCode) || isInconclusive(attempt.code));
-	if (accepted > 0) {
-		s.relay = {...s.relay, open: true};
-		succeed(s, 'relay', at, {detail: `OPEN: ${accepted} of ${attempts.length} accepted`});
-	} else if (temporary) {
-		const onMail = isInconclusive(temporary.mailCode);
-		const code = onMail ? temporary.mailCode : temporary.code;
-		s.relay = {...s.relay, inconclusive: true, reason: `${code} ${firstLine(onMail ? temporary.mailText : temporary.text)}`};
-		succeed(s, 'relay', at, {detail: `inconclusive: ${code}`});
-	} else {
-		succeed(s, 'relay', at, {detail: attempts.length > 1 ? `closed (${attempts.length} variants)` : 'closed'});
-	}
-}
-
-function isInconclusive(code: number | undefined): boolean {
-	return code !== undefined && ((code >= 400 && code < 500) || code === 530);
-}
-
 function command(s: Draft, stage: 'ehlo' | 'starttls' | 'ehloTls', at: number, lines: string[], actions: MachineAction[]): void {
 	begin(s, stage, at);
 	expect(s, {kind: stage});
@@ -374,15 +353,6 @@ function abandon(s: Draft, stage: StageName, at: number, reply: Reply, actions: 
 	end(s, stage, at, {outcome: 'failed', error: reply.code === 421 ? 'rate-limited' : 'rejected', reply: data(reply), detail: `${reply.code} ${firstLine(reply.text)}`});
 	skipPending(s, 'the session ended early');
 	leave(s, reply, at, actions);
-}
-
-/**
- * The relay test ended before its last reply. A RCPT accepted before that (its reply was in
- * step with the commands) is an open relay whatever ended the session; otherwise no verdict.
- */
-function endRelayEarly(s: Draft, reason: string): void {
-	const open = s.relay.attempts.some(attempt => attempt.accepted);
-	s.relay = {...s.relay, open, ...(open ? {} : {inconclusive: true}), reason};
 }
 
 /** End the dialogue after `reply`: with QUIT, unless the reply already closed the channel. */
