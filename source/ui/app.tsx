@@ -4,6 +4,7 @@ import {sanitize} from '../core/sanitize.js';
 import {counted} from '../core/text.js';
 import type {Controller} from './controller.js';
 import type {DashboardState} from './dashboard-state.js';
+import {isTextPrompt} from './dashboard-state.js';
 import {frameOf} from './frame.js';
 import {Grid} from './grid.js';
 import {ConfirmPrompt} from './prompts/confirm-prompt.js';
@@ -23,6 +24,8 @@ import {StatusBar} from './views/status-bar.js';
 
 export type {Controller} from './controller.js';
 
+const promptLabels = {add: 'Add domain: ', filter: 'Filter: ', search: 'Search: '} as const;
+
 export type AppProps = {store: Store; controller: Controller; theme: Theme};
 
 /**
@@ -40,15 +43,16 @@ export function App({store, controller, theme}: AppProps) {
 	const tick = useClock(snapshot.round.running);
 	const frame = frameOf(snapshot, state, size, theme);
 	const {screen, overlay, pane, paneTop, filter} = state;
-	const {width, bodyHeight, rows, selected, top, detailRow, lines} = frame;
+	const {width, bodyHeight, rows, selected, top, detailRow, lines, search} = frame;
+	const searched = search ? {search} : {};
 	// Read once as the question opens (the saved list is a file), not on every frame.
 	const question = useMemo(() => (overlay.kind === 'remove' ? removalQuestion(overlay.domain, controller.savedStatus?.(overlay.domain) ?? 'none') : ''), [overlay, controller]);
 
 	let body;
 	if (screen === 'detail' && frame.detailDomain) {
-		body = <DomainScreen domain={frame.detailDomain} lines={lines} paneTop={paneTop} bodyHeight={bodyHeight} width={width} theme={theme}/>;
+		body = <DomainScreen domain={frame.detailDomain} lines={lines} paneTop={paneTop} bodyHeight={bodyHeight} width={width} theme={theme} {...searched}/>;
 	} else if (screen === 'detail' && detailRow) {
-		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={frame.tableWidth} bodyHeight={bodyHeight} width={width} theme={theme}/>;
+		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={frame.tableWidth} bodyHeight={bodyHeight} width={width} theme={theme} {...searched}/>;
 	} else if (snapshot.domains.length === 0) {
 		body = <EmptyState width={width} bodyHeight={bodyHeight}/>;
 	} else {
@@ -56,14 +60,14 @@ export function App({store, controller, theme}: AppProps) {
 	}
 
 	let footer;
-	if (overlay.kind === 'add' || overlay.kind === 'filter') {
-		footer = <TextPrompt label={overlay.kind === 'add' ? 'Add domain: ' : 'Filter: '} text={overlay.text} width={width} theme={theme} isActive onKey={onKey} {...(overlay.kind === 'add' && overlay.error ? {error: overlay.error} : {})} {...(overlay.kind === 'add' ? {note: addNote(controller.savedStatus !== undefined)} : {})}/>;
+	if (isTextPrompt(overlay)) {
+		footer = <TextPrompt label={promptLabels[overlay.kind]} text={overlay.text} width={width} theme={theme} isActive onKey={onKey} {...(overlay.kind === 'add' && overlay.error ? {error: overlay.error} : {})} {...(overlay.kind === 'add' ? {note: addNote(controller.savedStatus !== undefined)} : {})} {...(search ? {note: search.label} : {})}/>;
 	} else if (overlay.kind === 'remove') {
 		footer = <ConfirmPrompt question={question} width={width} theme={theme} isActive onKey={onKey}/>;
 	} else {
 		const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : counted(rows.length, 'row');
 		const paneInfo = lines.length > bodyHeight - 1 ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight - 1)} of ${lines.length}` : '';
-		const extra = screen === 'detail' ? paneInfo : `${state.sort === 'configured' ? '' : `sort: ${sortLabels[state.sort]}  `}${state.problemsOnly ? `${frame.hidden} ok hidden  ` : ''}${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
+		const extra = screen === 'detail' ? [search?.label, paneInfo].filter(Boolean).join('  ') : `${state.sort === 'configured' ? '' : `sort: ${sortLabels[state.sort]}  `}${state.problemsOnly ? `${frame.hidden} ok hidden  ` : ''}${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
 		footer = <HintBar screen={screen} width={width} extra={extra} theme={theme}/>;
 	}
 

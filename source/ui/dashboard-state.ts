@@ -1,6 +1,8 @@
 import type {Action, Screen} from './keymap.js';
 import type {SortOrder} from './row-order.js';
 import {nextSort} from './row-order.js';
+import type {PaneSearch} from './pane-search.js';
+import {currentMatch, matchLines, revealTop, stepMatch} from './pane-search.js';
 
 /**
  * The dashboard's own state as a pure reducer, in the manner of @inkjs/ui's components: keys
@@ -15,6 +17,8 @@ export type Overlay =
 	| {kind: 'add'; text: string; error?: string}
 	/** `before` is the filter when the prompt opened: the rows follow the text as it is typed, and Esc restores it. */
 	| {kind: 'filter'; text: string; before: string}
+	/** The pane search's prompt: matches follow the text as it is typed, and Esc restores `before` and its scroll. */
+	| {kind: 'search'; text: string; before: PaneSearch | undefined; paneTop: number}
 	| {kind: 'remove'; domain: string};
 
 export type DashboardState = {
@@ -32,6 +36,8 @@ export type DashboardState = {
 	sort: SortOrder;
 	/** Problems only: the hosts that are ok are hidden (row-order.ts). */
 	problemsOnly: boolean;
+	/** The search within the open pane (pane-search.ts): it ends when the pane changes. */
+	search?: PaneSearch;
 };
 
 /** The little of a grid row the reducer needs (a store's GridRow is one). */
@@ -46,6 +52,8 @@ export type View = {
 	paneLines: number;
 	/** Lines of the `?` help. */
 	helpLines: number;
+	/** The open pane's line texts, for the search (none: nothing to search). */
+	paneText?: readonly string[];
 };
 
 export type Effect =
@@ -133,25 +141,41 @@ function move(state: DashboardState, action: 'up' | 'down' | 'pageUp' | 'pageDow
 
 const filterOf = (text: string): string => text.trim().toLowerCase();
 
-/** The prompt's text changed: a filter prompt's text is the filter at once, so rows follow it as typed. */
-function edited(state: DashboardState, overlay: Extract<Overlay, {kind: 'add' | 'filter'}>, text: string): DashboardState {
+type TextOverlay = Extract<Overlay, {kind: 'add' | 'filter' | 'search'}>;
+
+/** The prompts that take text: add, filter and the pane search. */
+export function isTextPrompt(overlay: Overlay): overlay is TextOverlay {
+	return overlay.kind === 'add' || overlay.kind === 'filter' || overlay.kind === 'search';
+}
+
+/** The prompt's text changed: a filter prompt's text is the filter at once, so rows follow it as typed (a search's matches too). */
+function edited(state: DashboardState, overlay: TextOverlay, text: string, view: View): DashboardState {
+	if (overlay.kind === 'search') {
+		return searchFor({...state, overlay: {...overlay, text}}, text, view);
+	}
+
 	return overlay.kind === 'filter' ? {...state, overlay: {...overlay, text}, filter: filterOf(text)} : {...state, overlay: {...overlay, text}};
 }
 
-function submitPrompt(state: DashboardState, text: string): Result {
+function submitPrompt(state: DashboardState, text: string, view: View): Result {
 	const {overlay} = state;
 	if (overlay.kind === 'filter') {
 		return {state: {...state, filter: filterOf(text), overlay: none}, effects: []};
+	}
+
+	if (overlay.kind === 'search') {
+		// Typed text may come with its Enter in one chunk, so the search is the text here too.
+		return unchanged({...searchFor(state, text, view), overlay: none});
 	}
 
 	// Closed for now; an `addFailed` from the caller opens it again with the reason.
 	return {state: {...state, overlay: none}, effects: [{type: 'add', text}]};
 }
 
-/** Typing into the add or filter prompt. */
-function type(state: DashboardState, input: string): Result {
+/** Typing into the add, filter or search prompt. */
+function type(state: DashboardState, input: string, view: View): Result {
 	const {overlay} = state;
-	if (overlay.kind !== 'add' && overlay.kind !== 'filter') {
+	if (!isTextPrompt(overlay)) {
 		return unchanged(state);
 	}
 
@@ -160,10 +184,39 @@ function type(state: DashboardState, input: string): Result {
 	// Control characters a paste may bring are dropped.
 	const text = overlay.text + [...typed].filter(char => char >= ' ' && char !== '\u007F').join('');
 	if (rest.length > 0) {
-		return submitPrompt(state, text);
+		return submitPrompt(state, text, view);
 	}
 
-	return unchanged(edited(state, overlay, text.slice(0, maxPromptLength)));
+	return unchanged(edited(state, overlay, text.slice(0, maxPromptLength), view));
+}
+
+// The pane search (pane-search.ts): `/` on the detail screen, then n and N; a pane change or Esc ends it.
+
+function openSearch(state: DashboardState): DashboardState {
+	return {...state, overlay: {kind: 'search', text: '', before: state.search, paneTop: state.paneTop}};
+}
+
+/** The pane scrolled to show the search's current match, if it has one. */
+function showMatch(state: DashboardState, view: View): DashboardState {
+	const matches = state.search ? matchLines(view.paneText ?? [], state.search.text) : [];
+	const line = state.search ? matches[currentMatch(state.search, matches.length)] : undefined;
+	return line === undefined ? state : scroll(state, revealTop(line, state.paneTop, view.bodyHeight - 1), view);
+}
+
+/** The search prompt's text changed: the search is that text, from its first match. */
+function searchFor(state: DashboardState, text: string, view: View): DashboardState {
+	return showMatch({...state, search: text ? {text, at: 0} : undefined}, view);
+}
+
+/** n or N: the next or previous match, wrapping; nothing without a search. */
+function stepSearch(state: DashboardState, by: number, view: View): DashboardState {
+	const {search} = state;
+	if (!search) {
+		return state;
+	}
+
+	const count = matchLines(view.paneText ?? [], search.text).length;
+	return showMatch({...state, search: {...search, at: stepMatch(currentMatch(search, count), by, count)}}, view);
 }
 
 /** The keys of what a reprobe on this row means: a host, or every host of a domain. */
@@ -187,24 +240,28 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 			// A domain row opens its own screen (its plan and findings): a domain with no address
 			// to probe (NXDOMAIN, null MX, dangling MX) has nothing else to open.
 			const at = selectedIndex(state, rows);
-			return rows[at] ? unchanged({...select(state, at, view), screen: 'detail', paneTop: 0}) : unchanged(state);
+			return rows[at] ? unchanged({...select(state, at, view), screen: 'detail', paneTop: 0, search: undefined}) : unchanged(state);
 		}
 
 		case 'back': {
-			// In the grid, Esc also clears the filter.
-			return unchanged({...state, screen: 'grid', filter: state.screen === 'grid' ? '' : state.filter});
+			// In the grid, Esc also clears the filter; in a pane being searched it ends the search first.
+			if (state.screen === 'detail' && state.search) {
+				return unchanged({...state, search: undefined});
+			}
+
+			return unchanged({...state, screen: 'grid', filter: state.screen === 'grid' ? '' : state.filter, search: undefined});
 		}
 
 		case 'nextPane': {
-			return unchanged({...state, pane: (state.pane + 1) % paneCount, paneTop: 0});
+			return unchanged({...state, pane: (state.pane + 1) % paneCount, paneTop: 0, search: undefined});
 		}
 
 		case 'previousPane': {
-			return unchanged({...state, pane: (state.pane + paneCount - 1) % paneCount, paneTop: 0});
+			return unchanged({...state, pane: (state.pane + paneCount - 1) % paneCount, paneTop: 0, search: undefined});
 		}
 
 		case 'pane': {
-			return unchanged({...state, pane: action.index, paneTop: 0});
+			return unchanged({...state, pane: action.index, paneTop: 0, search: undefined});
 		}
 
 		case 'reprobe': {
@@ -237,6 +294,15 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 			return {state, effects: [{type: 'quit'}]};
 		}
 
+		case 'search': {
+			return unchanged(openSearch(state));
+		}
+
+		case 'nextMatch':
+		case 'previousMatch': {
+			return unchanged(stepSearch(state, action.type === 'nextMatch' ? 1 : -1, view));
+		}
+
 		case 'sort': {
 			return unchanged({...state, sort: nextSort(state.sort)});
 		}
@@ -246,23 +312,23 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 		}
 
 		case 'type': {
-			return type(state, action.text);
+			return type(state, action.text, view);
 		}
 
 		case 'erase': {
 			const {overlay} = state;
-			return overlay.kind === 'add' || overlay.kind === 'filter' ? unchanged(edited(state, overlay, overlay.text.slice(0, -1))) : unchanged(state);
+			return isTextPrompt(overlay) ? unchanged(edited(state, overlay, overlay.text.slice(0, -1), view)) : unchanged(state);
 		}
 
 		case 'submit': {
 			const {overlay} = state;
-			return overlay.kind === 'add' || overlay.kind === 'filter' ? submitPrompt(state, overlay.text) : unchanged(state);
+			return isTextPrompt(overlay) ? submitPrompt(state, overlay.text, view) : unchanged(state);
 		}
 
 		case 'cancel':
 		case 'closeHelp': {
 			const {overlay} = state;
-			return unchanged({...state, overlay: none, ...(overlay.kind === 'filter' ? {filter: overlay.before} : {})});
+			return unchanged({...state, overlay: none, ...(overlay.kind === 'filter' ? {filter: overlay.before} : {}), ...(overlay.kind === 'search' ? {search: overlay.before, paneTop: overlay.paneTop} : {})});
 		}
 
 		case 'confirm': {

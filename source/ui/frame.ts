@@ -3,6 +3,8 @@ import {gridTop, selectedIndex} from './dashboard-state.js';
 import {helpLines} from './help.js';
 import type {Line, PaneName} from './panes.js';
 import {certificateLines, domainLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
+import type {SearchView} from './pane-search.js';
+import {searchView} from './pane-search.js';
 import {problemRows, snapshotFacts, sortRows} from './row-order.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import type {Theme} from './theme.js';
@@ -37,6 +39,8 @@ export type Frame = {
 	paneWidth: number;
 	/** The table's width beside the text (0 when the extensions are in the text). */
 	tableWidth: number;
+	/** The pane search's matches among `lines`, while there is a search. */
+	search?: SearchView;
 	view: View;
 };
 
@@ -121,11 +125,14 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 		// Narrow or too many: the extensions go into the scrolling text; else a table beside it.
 		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),
 	] : []);
+	const paneText = lines.map(line => line.text);
+	const search = screen === 'detail' ? searchView(state.search, paneText) : undefined;
 	return {
 		width, bodyHeight, rows, hidden, selected, top, lines, extensions, sideBySide, paneWidth, tableWidth,
 		...(detailRow ? {detailRow} : {}),
 		...(detailHost ? {detailHost} : {}),
 		...(detailDomain ? {detailDomain} : {}),
-		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines(theme).length},
+		...(search ? {search} : {}),
+		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines(theme).length, paneText},
 	};
 }

@@ -1,5 +1,6 @@
 import type {Key} from 'ink';
 import type {DashboardAction, DashboardState, Overlay} from './dashboard-state.js';
+import {isTextPrompt} from './dashboard-state.js';
 import {actionFor} from './keymap.js';
 import type {Screen} from './keymap.js';
 
@@ -21,7 +22,7 @@ export function mainKeyActions(screen: Screen, input: string, key: Key): Dashboa
 	return [action === 'pane' ? {type: 'pane', index: Number(input) - 1} : {type: action}];
 }
 
-/** The add and filter prompts: text, Backspace, Enter, Esc; Ctrl-C still quits. */
+/** The add, filter and search prompts: text, Backspace, Enter, Esc; Ctrl-C still quits. */
 export function textPromptKeyActions(input: string, key: Key): DashboardAction[] {
 	if (isCtrlC(input, key)) {
 		return [{type: 'quit'}];
@@ -75,7 +76,8 @@ export function keyActions(state: DashboardState, input: string, key: Key): Dash
 		}
 
 		case 'add':
-		case 'filter': {
+		case 'filter':
+		case 'search': {
 			return textPromptKeyActions(input, key);
 		}
 
@@ -90,7 +92,7 @@ export function keyActions(state: DashboardState, input: string, key: Key): Dash
  * carriage return among them as Enter. In a text prompt a run is typed (or pasted) text.
  */
 export function splitKeys(overlay: Overlay, input: string, key: Key): Array<{input: string; key: Key}> {
-	const prompt = overlay.kind === 'add' || overlay.kind === 'filter';
+	const prompt = isTextPrompt(overlay);
 	if (input.length > 1 && !prompt && !key.ctrl && !key.meta) {
 		return [...input].map(char => ({input: char, key: {...key, return: char === '\r'}}));
 	}

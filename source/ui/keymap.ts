@@ -5,7 +5,8 @@ export type Screen = 'grid' | 'detail';
 export type Action =
 	| 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
 	| 'open' | 'back' | 'nextPane' | 'previousPane' | 'pane'
-	| 'reprobe' | 'reprobeAll' | 'add' | 'remove' | 'filter' | 'help' | 'quit' | 'sort' | 'problems';
+	| 'reprobe' | 'reprobeAll' | 'add' | 'remove' | 'filter' | 'help' | 'quit' | 'sort' | 'problems'
+	| 'search' | 'nextMatch' | 'previousMatch';
 
 type Binding = {action: Action; keys: string; hint: string; description: string; screens: Screen[]; match: (input: string, key: Key) => boolean};
 
@@ -24,12 +25,16 @@ export const keymap: Binding[] = [
 	{action: 'nextPane', keys: 'Tab', hint: 'Tab pane', description: 'next pane', screens: ['detail'], match: (_input, key) => key.tab && !key.shift},
 	{action: 'previousPane', keys: 'Shift-Tab', hint: '', description: 'previous pane', screens: ['detail'], match: (_input, key) => key.tab && key.shift},
 	{action: 'pane', keys: '1–4', hint: '1-4', description: 'Summary, Transcript, Certificates, Findings pane', screens: ['detail'], match: input => /^[1-4]$/.test(input)},
-	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back; in the grid, clear the filter (harmless at the top)', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
+	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back (ending a search first); in the grid, clear the filter', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
 	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host (on a domain row: its hosts)', screens: ['grid', 'detail'], match: input => input === 'r'},
 	{action: 'reprobeAll', keys: 'R', hint: '', description: 're-probe everything now', screens: ['grid', 'detail'], match: input => input === 'R'},
 	{action: 'add', keys: 'a', hint: 'a add', description: 'add a domain (to the saved list too)', screens: ['grid'], match: input => input === 'a'},
 	{action: 'remove', keys: 'd', hint: 'd del', description: 'remove the selected domain (from the saved list too)', screens: ['grid'], match: input => input === 'd'},
 	{action: 'filter', keys: '/', hint: '/ filter', description: 'filter rows by domain, host or address', screens: ['grid'], match: input => input === '/'},
+	// On the detail screen `/` searches the pane: there are no rows to filter.
+	{action: 'search', keys: '/', hint: '/ search', description: 'search the open pane (as typed; Enter keeps it, Esc cancels)', screens: ['detail'], match: input => input === '/'},
+	{action: 'nextMatch', keys: 'n', hint: 'n/N match', description: 'next match of the search (wrapping)', screens: ['detail'], match: input => input === 'n'},
+	{action: 'previousMatch', keys: 'N', hint: '', description: 'previous match of the search (wrapping)', screens: ['detail'], match: input => input === 'N'},
 	{action: 'sort', keys: 's', hint: 's sort', description: 'sort: configured, status, cert days, total time, host name', screens: ['grid'], match: input => input === 's'},
 	{action: 'problems', keys: 'p', hint: 'p problems', description: 'problems only: hide the hosts that are ok (again: show them)', screens: ['grid'], match: input => input === 'p'},
 	{action: 'help', keys: '?', hint: '? help', description: 'show this help', screens: ['grid', 'detail'], match: input => input === '?'},

@@ -231,6 +231,35 @@ describe('the dashboard', () => {
 		app.unmount();
 	});
 
+	it('searches the open pane with /, marks the matches, steps with n and N, and Esc ends it', async () => {
+		const {app} = setup(two);
+		let frame = await press(app, keys.down, keys.enter, '2', '/', ...'ehlo');
+		expect(frame).toContain('Search: ehlo_  (match 1 of 2)');
+		frame = await press(app, keys.enter);
+		expect(frame).toContain('match 1 of 2');
+		// The matches are marked in a gutter (readable without colour), the other lines not.
+		expect(frame).toMatch(/› +\+0\.003s → EHLO probe\.mxdash\.test/);
+		expect(frame).toMatch(/^ {2} +\+0\.002s ← 220/m);
+		frame = await press(app, 'n');
+		expect(frame).toContain('match 2 of 2');
+		frame = await press(app, 'n');
+		expect(frame).toContain('match 1 of 2');
+		frame = await press(app, 'N');
+		expect(frame).toContain('match 2 of 2');
+		frame = await press(app, '/', ...'nothing here', keys.enter);
+		expect(frame).toContain('no match');
+		// Esc ends the search and stays on the pane; a second Esc goes back.
+		frame = await press(app, keys.escape);
+		expect(frame).toContain('[2 Transcript]');
+		expect(frame).not.toMatch(/no match|›/);
+		frame = await press(app, '/', ...'STARTTLS', keys.enter, '3');
+		expect(frame).toContain('[3 Certificates]');
+		expect(frame).not.toMatch(/match \d+ of|no match/);
+		frame = await press(app, keys.escape);
+		expect(frame).toContain('MX host');
+		app.unmount();
+	});
+
 	it('names an IDN domain in Unicode and in its ASCII form on its row and its screen', async () => {
 		const {app} = setup({'xn--bcher-kva.test': [{exchange: 'mx.xn--bcher-kva.test', ip: '127.0.0.1'}]});
 		let frame = app.lastFrame() ?? '';

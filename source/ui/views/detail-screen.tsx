@@ -6,6 +6,7 @@ import {sanitize} from '../../core/sanitize.js';
 import {domainLabel} from '../../core/text.js';
 import {fit} from '../format.js';
 import type {ExtensionRow} from '../frame.js';
+import type {SearchView} from '../pane-search.js';
 import type {Line} from '../panes.js';
 import {paneNames} from '../panes.js';
 import type {GridRow, HostState} from '../store.js';
@@ -28,6 +29,8 @@ export type DetailScreenProps = {
 	bodyHeight: number;
 	width: number;
 	theme: Theme;
+	/** The pane search's matches, while there is a search. */
+	search?: SearchView;
 };
 
 /** ink-table's headings are blue by default, which NO_COLOR must drop: bold carries them. */
@@ -36,12 +39,12 @@ function TableHeading({children}: {children?: ReactNode}) {
 }
 
 /** One host: a title line, the pane tabs, and the open pane scrolled to `paneTop`. */
-export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideBySide, paneWidth, tableWidth, bodyHeight, width, theme}: DetailScreenProps) {
+export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideBySide, paneWidth, tableWidth, bodyHeight, width, theme, search}: DetailScreenProps) {
 	const tabs = paneNames.map((name, index) => (index === pane ? `[${index + 1} ${name}]` : ` ${index + 1} ${name} `)).join(' ');
 	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(domainLabel(row.domain, theme.ascii))}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
 	// Still being probed: a spinner after the title, the title cut to leave it room.
 	const probing = host?.phase === 'queued' || host?.phase === 'probing';
-	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide ? paneWidth : width} theme={theme}/>;
+	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide ? paneWidth : width} theme={theme} {...(search ? {search} : {})}/>;
 	return (
 		<Box flexDirection="column" height={bodyHeight + 1}>
 			<Text bold color={theme.color(toneOf(host?.status))} wrap="truncate">
