@@ -68,7 +68,7 @@ export function App({store, controller, theme}: AppProps) {
 		const position = rows.length > bodyHeight ? `${top + 1}–${Math.min(rows.length, top + bodyHeight)} of ${rows.length}` : counted(rows.length, 'row');
 		const paneInfo = lines.length > bodyHeight - 1 ? `${paneTop + 1}–${Math.min(lines.length, paneTop + bodyHeight - 1)} of ${lines.length}` : '';
 		const extra = screen === 'detail' ? [search?.label, paneInfo].filter(Boolean).join('  ') : `${state.sort === 'configured' ? '' : `sort: ${sortLabels[state.sort]}  `}${state.problemsOnly ? `${frame.hidden} ok hidden  ` : ''}${filter ? `filter "${sanitize(filter)}"  ` : ''}${position}`;
-		footer = <HintBar screen={screen} width={width} extra={extra} theme={theme}/>;
+		footer = <HintBar screen={screen} width={width} extra={state.notice || extra} theme={theme}/>;
 	}
 
 	return (

@@ -1,4 +1,5 @@
 import type {SavedStatus} from './saved-list.js';
+import type {TakeAway} from './take-away-io.js';
 
 /** What the dashboard can ask of the engine; the UI itself never probes or diagnoses. */
 export type Controller = {
@@ -11,5 +12,7 @@ export type Controller = {
 	removeDomain(domain: string): void;
 	/** Whether a domain is on the saved list; absent when nothing is saved (--demo). */
 	savedStatus?(domain: string): SavedStatus;
+	/** Saving and copying (w, W, y); absent where nothing may be written (test fakes). */
+	takeAway?: TakeAway;
 	quit(): void;
 };

@@ -1,4 +1,6 @@
+import {sanitize} from '../core/sanitize.js';
 import type {Action, Screen} from './keymap.js';
+import {paneNames} from './panes.js';
 import type {SortOrder} from './row-order.js';
 import {nextSort} from './row-order.js';
 import type {PaneSearch} from './pane-search.js';
@@ -38,6 +40,8 @@ export type DashboardState = {
 	problemsOnly: boolean;
 	/** The search within the open pane (pane-search.ts): it ends when the pane changes. */
 	search?: PaneSearch;
+	/** What the last save or copy did, for the hint bar until the next key ('' for none). */
+	notice: string;
 };
 
 /** The little of a grid row the reducer needs (a store's GridRow is one). */
@@ -61,7 +65,10 @@ export type Effect =
 	| {type: 'reprobeAll'}
 	| {type: 'add'; text: string}
 	| {type: 'remove'; domain: string}
-	| {type: 'quit'};
+	| {type: 'quit'}
+	| {type: 'saveTranscript'; key: string}
+	| {type: 'saveReport'}
+	| {type: 'copy'; key: string; what: 'transcript' | 'fingerprint'};
 
 export type DashboardAction =
 	| {type: Exclude<Action, 'pane'>}
@@ -77,7 +84,9 @@ export type DashboardAction =
 	| {type: 'scrollHelp'; by: number}
 	| {type: 'closeHelp'}
 	/** The controller refused a domain from the add prompt: the prompt comes back with why. */
-	| {type: 'addFailed'; text: string; error: string};
+	| {type: 'addFailed'; text: string; error: string}
+	/** What a save or copy did (or why not), from the controller. */
+	| {type: 'notice'; text: string};
 
 export type Result = {state: DashboardState; effects: Effect[]};
 
@@ -86,7 +95,7 @@ export const paneCount = 4;
 /** The longest name DNS allows: a prompt takes no more. */
 const maxPromptLength = 253;
 
-export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: '', sort: 'configured', problemsOnly: false};
+export const initialState: DashboardState = {screen: 'grid', overlay: {kind: 'none'}, selectedIndex: 0, gridTop: 0, pane: 0, paneTop: 0, filter: '', sort: 'configured', problemsOnly: false, notice: ''};
 
 /** The selected row's index: its row by id, else where the selection was, within the rows. */
 export function selectedIndex(state: DashboardState, rows: readonly ViewRow[]): number {
@@ -224,7 +233,31 @@ function reprobeKeys(row: ViewRow | undefined, rows: readonly ViewRow[]): string
 	return rows.flatMap(item => (item.kind === 'host' && (row?.kind === 'host' ? item.id === row.id : item.domain === row?.domain) ? [item.key] : []));
 }
 
+/** w, W and y: the effect for the controller, which answers with a notice. */
+function takeAway(state: DashboardState, action: 'save' | 'saveReport' | 'copy', view: View): Result {
+	if (action === 'saveReport') {
+		return {state: {...state, notice: 'saving the report…'}, effects: [{type: 'saveReport'}]};
+	}
+
+	const row = view.rows[selectedIndex(state, view.rows)];
+	if (row?.kind !== 'host') {
+		return unchanged({...state, notice: `${action === 'save' ? 'w saves' : 'y copies'} a host's transcript: open a host`});
+	}
+
+	return {state, effects: [action === 'save' ? {type: 'saveTranscript', key: row.key} : {type: 'copy', key: row.key, what: paneNames[state.pane] === 'Certificates' ? 'fingerprint' : 'transcript'}]};
+}
+
+/** The last save's or copy's notice lasts until the next key. */
 export function reduce(state: DashboardState, action: DashboardAction, view: View): Result {
+	if (action.type === 'notice') {
+		// One line, whatever an error message holds.
+		return unchanged({...state, notice: sanitize(action.text)});
+	}
+
+	return reduceAction(state.notice ? {...state, notice: ''} : state, action, view);
+}
+
+function reduceAction(state: DashboardState, action: Exclude<DashboardAction, {type: 'notice'}>, view: View): Result {
 	const {rows} = view;
 	switch (action.type) {
 		case 'up':
@@ -349,6 +382,12 @@ export function reduce(state: DashboardState, action: DashboardAction, view: Vie
 			// The help shows bodyHeight + 1 lines: the grid's rows and its header's.
 			const top = Math.max(0, Math.min(overlay.top + action.by, view.helpLines - view.bodyHeight - 1));
 			return unchanged({...state, overlay: {kind: 'help', top}});
+		}
+
+		case 'save':
+		case 'saveReport':
+		case 'copy': {
+			return takeAway(state, action.type, view);
 		}
 
 		case 'addFailed': {

@@ -3,6 +3,7 @@ import type {Controller} from './controller.js';
 import type {DashboardAction, DashboardState, Effect, View} from './dashboard-state.js';
 import {initialState, reduce} from './dashboard-state.js';
 import {keyActions, splitKeys} from './key-actions.js';
+import type {TakeAway} from './take-away-io.js';
 
 /**
  * The dashboard's state lives in a tiny store outside React: keys arrive faster than frames
@@ -25,6 +26,17 @@ export type DashboardStoreOptions = {
 	exit: () => void;
 	initial?: DashboardState;
 };
+
+/** A save or copy; its notice may come later (the report is asked of the engine's thread). */
+function runTakeAway(takeAway: TakeAway | undefined, effect: Extract<Effect, {type: 'saveTranscript' | 'saveReport' | 'copy'}>, notify: (text: string) => void): void {
+	if (!takeAway) {
+		notify('saving and copying are not available here');
+	} else if (effect.type === 'saveReport') {
+		void takeAway.saveReport().then(notify);
+	} else {
+		notify(effect.type === 'copy' ? takeAway.copy(effect.key, effect.what) : takeAway.saveTranscript(effect.key));
+	}
+}
 
 export function createDashboardStore({controller, viewFor, exit, initial = initialState}: DashboardStoreOptions): DashboardStore {
 	let state = initial;
@@ -53,6 +65,15 @@ export function createDashboardStore({controller, viewFor, exit, initial = initi
 
 			case 'remove': {
 				controller.removeDomain(effect.domain);
+				break;
+			}
+
+			case 'saveTranscript':
+			case 'saveReport':
+			case 'copy': {
+				runTakeAway(controller.takeAway, effect, text => {
+					dispatch({type: 'notice', text});
+				});
 				break;
 			}
 

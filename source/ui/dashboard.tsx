@@ -4,12 +4,14 @@ import {inputKey, normalizeDomain} from '../core/dns/resolver.js';
 import type {RoundOptions} from '../core/run/monitor.js';
 import {startEngine} from '../core/run/worker-client.js';
 import {Watch} from '../core/run/watch.js';
+import {jsonReport} from '../report/json.js';
 import {App} from './app.js';
 import {asciiStream} from './ascii-output.js';
 import type {Controller} from './app.js';
 import {addToSaved, removeFromSaved, savedStatus} from './saved-list.js';
 import type {SavedList} from './saved-list.js';
 import {Store} from './store.js';
+import {makeTakeAway, processIo} from './take-away-io.js';
 import {makeTheme} from './theme.js';
 
 export type DashboardOptions = {
@@ -50,6 +52,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 
 	process.stdout.write(enterAlternateScreen);
 	process.once('exit', restore);
+	const theme = makeTheme({ascii: options.ascii});
 	const controller: Controller = {
 		reprobe(keys) {
 			watch.request(keys);
@@ -79,12 +82,13 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 			removeFromSaved(options.savedList, domain);
 		},
 		...(options.savedList ? {savedStatus: (domain: string) => savedStatus(options.savedList, domain)} : {}),
+		takeAway: makeTakeAway({hosts: () => store.getSnapshot().hosts, report: async () => jsonReport(await engine.report()), theme, io: processIo()}),
 		quit() {
 			watch.stop();
 		},
 	};
 
-	const app = render(<App store={store} controller={controller} theme={makeTheme({ascii: options.ascii})}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15, ...(options.ascii ? {stdout: asciiStream(process.stdout)} : {})});
+	const app = render(<App store={store} controller={controller} theme={theme}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15, ...(options.ascii ? {stdout: asciiStream(process.stdout)} : {})});
 	// Restore first, synchronously: another listener (conf's when-exit) may re-raise the signal
 	// and end the process before any asynchronous clean-up runs.
 	const onSignal = (): void => {

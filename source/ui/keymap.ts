@@ -6,7 +6,8 @@ export type Action =
 	| 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
 	| 'open' | 'back' | 'nextPane' | 'previousPane' | 'pane'
 	| 'reprobe' | 'reprobeAll' | 'add' | 'remove' | 'filter' | 'help' | 'quit' | 'sort' | 'problems'
-	| 'search' | 'nextMatch' | 'previousMatch';
+	| 'search' | 'nextMatch' | 'previousMatch'
+	| 'save' | 'saveReport' | 'copy';
 
 type Binding = {action: Action; keys: string; hint: string; description: string; screens: Screen[]; match: (input: string, key: Key) => boolean};
 
@@ -37,6 +38,9 @@ export const keymap: Binding[] = [
 	{action: 'previousMatch', keys: 'N', hint: '', description: 'previous match of the search (wrapping)', screens: ['detail'], match: input => input === 'N'},
 	{action: 'sort', keys: 's', hint: 's sort', description: 'sort: configured, status, cert days, total time, host name', screens: ['grid'], match: input => input === 's'},
 	{action: 'problems', keys: 'p', hint: 'p problems', description: 'problems only: hide the hosts that are ok (again: show them)', screens: ['grid'], match: input => input === 'p'},
+	{action: 'save', keys: 'w', hint: 'w save', description: 'save the host\'s transcript as text to a new file here', screens: ['detail'], match: input => input === 'w'},
+	{action: 'saveReport', keys: 'W', hint: 'W report', description: 'save the whole report as JSON to a new file here', screens: ['grid', 'detail'], match: input => input === 'W'},
+	{action: 'copy', keys: 'y', hint: 'y copy', description: 'copy (OSC 52) the transcript; on Certificates, the leaf\'s SHA-256', screens: ['detail'], match: input => input === 'y'},
 	{action: 'help', keys: '?', hint: '? help', description: 'show this help', screens: ['grid', 'detail'], match: input => input === '?'},
 	{action: 'quit', keys: 'q / Ctrl-C', hint: 'q quit', description: 'quit, restoring the terminal', screens: ['grid', 'detail'], match: (input, key) => input === 'q' || (key.ctrl && input === 'c')},
 ];

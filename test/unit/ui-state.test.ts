@@ -158,6 +158,15 @@ const cases: Case[] = [
 	{name: 'p shows problems only, keeping the selection', state: at(4), actions: [{type: 'problems'}], expected: {problemsOnly: true, selectedId: 'b.test|k3'}},
 	{name: 'p again shows every host, in the same order', actions: [{type: 'sort'}, {type: 'problems'}, {type: 'problems'}], expected: {problemsOnly: false, sort: 'status'}},
 	{name: 's five times comes back to the configured order', actions: Array.from({length: 5}, () => ({type: 'sort'}) as const), expected: {sort: 'configured'}},
+
+	// Taking data away: w, W and y (the controller does the I/O and answers with a notice).
+	{name: 'w saves the open host\'s transcript', state: detail(4), actions: [{type: 'save'}], effects: [{type: 'saveTranscript', key: 'k3'}]},
+	{name: 'y on the Transcript pane copies the transcript', state: detail(4, {pane: 1}), actions: [{type: 'copy'}], effects: [{type: 'copy', key: 'k3', what: 'transcript'}]},
+	{name: 'y on the Certificates pane copies the fingerprint', state: detail(4, {pane: 2}), actions: [{type: 'copy'}], effects: [{type: 'copy', key: 'k3', what: 'fingerprint'}]},
+	{name: 'w on a domain\'s screen saves nothing and says why', state: detail(3), actions: [{type: 'save'}], effects: [], expected: {notice: 'w saves a host\'s transcript: open a host'}},
+	{name: 'W saves the report, saying so meanwhile', actions: [{type: 'saveReport'}], effects: [{type: 'saveReport'}], expected: {notice: 'saving the report…'}},
+	{name: 'the notice is one sanitized line', actions: [{type: 'notice', text: 'not saved: a\nb\u001B'}], expected: {notice: 'not saved: a\\nb\\x1b'}},
+	{name: 'the notice lasts until the next key', actions: [{type: 'notice', text: 'saved to /x'}, down], expected: {notice: ''}},
 ];
 
 describe('the dashboard reducer', () => {
@@ -192,6 +201,7 @@ describe('the dashboard reducer', () => {
 		const all: Array<DashboardAction['type']> = [
 			'up', 'down', 'pageUp', 'pageDown', 'home', 'end', 'open', 'back', 'nextPane', 'previousPane', 'pane', 'reprobe', 'reprobeAll',
 			'add', 'remove', 'filter', 'help', 'quit', 'sort', 'problems', 'type', 'erase', 'cancel', 'submit', 'confirm', 'scrollHelp', 'closeHelp', 'addFailed',
+			'save', 'saveReport', 'copy', 'notice',
 		];
 		expect(all.filter(type => !covered.has(type))).toEqual([]);
 	});

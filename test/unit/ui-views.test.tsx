@@ -147,6 +147,6 @@ describe('the hint bar', () => {
 	});
 
 	it('shows every hint when there is room', () => {
-		expect(hintsOf(100, '5 rows')).toMatch(/^ ↑↓ Enter open r\/R probe a add d del \/ filter s sort p problems \? help q quit +5 rows *$/);
+		expect(hintsOf(100, '5 rows')).toMatch(/^ ↑↓ Enter open r\/R probe a add d del \/ filter s sort p problems W report \? help q quit +5 rows *$/);
 	});
 });

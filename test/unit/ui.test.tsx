@@ -60,6 +60,23 @@ const two = {
 };
 
 describe('the dashboard', () => {
+	it('w, y and W go to the controller, and the hint bar says what happened', async () => {
+		const {app, controller} = setup(two);
+		const takeAway = {saveTranscript: vi.fn(() => 'saved to /tmp/t.txt'), copy: vi.fn(() => 'copied the leaf certificate\'s SHA-256 fingerprint (OSC 52)'), saveReport: vi.fn(async () => 'saved to /tmp/r.json')};
+		// The store reads the controller at each effect: added after render, it is there for the keys.
+		Object.assign(controller, {takeAway});
+		let frame = await press(app, keys.down, keys.enter, 'w');
+		expect(takeAway.saveTranscript).toHaveBeenCalledWith(expect.stringContaining('127.0.0.1'));
+		expect(frame).toContain('saved to /tmp/t.txt');
+		frame = await press(app, '3', 'y');
+		expect(takeAway.copy).toHaveBeenCalledWith(expect.stringContaining('127.0.0.1'), 'fingerprint');
+		expect(frame).toContain('copied the leaf certificate\'s SHA-256 fingerprint (OSC 52)');
+		frame = await press(app, keys.escape, 'W');
+		expect(takeAway.saveReport).toHaveBeenCalledTimes(1);
+		expect(frame).toContain('saved to /tmp/r.json');
+		app.unmount();
+	});
+
 	it('shows domain rows, host rows and stage cells', async () => {
 		const {app} = setup(two);
 		const frame = await press(app);
