@@ -1,12 +1,12 @@
 import {render} from 'ink-testing-library';
-import {describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/app.js';
-import type {Controller} from '../../source/ui/app.js';
 import {Knowledge} from '../../source/core/run/knowledge.js';
 import type {MonitorEvent} from '../../source/core/run/monitor.js';
 import type {MxPlan} from '../../source/core/types.js';
 import {Store} from '../../source/ui/store.js';
 import {makeTheme} from '../../source/ui/theme.js';
+import {idleController, press} from '../helpers/ink.js';
 
 /** Domains with no address to probe: only a plan and the domain's verdict, as the engine sends them. */
 const plans: MxPlan[] = [
@@ -30,28 +30,7 @@ function setup() {
 	}
 
 	store.flush();
-	const controller: Controller = {reprobe: vi.fn(), reprobeAll: vi.fn(), addDomain: vi.fn(() => undefined), removeDomain: vi.fn(), quit: vi.fn()};
-	return render(<App store={store} controller={controller} theme={makeTheme({noColor: true})}/>);
-}
-
-/** Each key on its own chunk, then the frame after the last (or the bound, if nothing changed). */
-async function press(app: ReturnType<typeof render>, ...keys: string[]): Promise<string> {
-	let before = app.frames.length;
-	for (const key of keys) {
-		await new Promise(resolve => {
-			setTimeout(resolve, 10);
-		});
-		before = app.frames.length;
-		app.stdin.write(key);
-	}
-
-	for (let waited = 0; app.frames.length === before && waited < 1000; waited += 10) {
-		await new Promise(resolve => {
-			setTimeout(resolve, 10);
-		});
-	}
-
-	return app.lastFrame() ?? '';
+	return render(<App store={store} controller={idleController()} theme={makeTheme({noColor: true})}/>);
 }
 
 describe('domains with no host to probe', () => {

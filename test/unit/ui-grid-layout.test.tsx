@@ -1,12 +1,10 @@
 import {render} from 'ink-testing-library';
-import {describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/app.js';
-import type {Controller} from '../../source/ui/app.js';
 import {layout, shortName} from '../../source/ui/grid-layout.js';
-import {Store} from '../../source/ui/store.js';
 import {makeTheme} from '../../source/ui/theme.js';
-import {roundEvents} from '../helpers/fake-events.js';
 import type {FakeHost} from '../helpers/fake-events.js';
+import {idleController, storeAfterRound} from '../helpers/ink.js';
 
 const domains: Record<string, FakeHost[]> = {
 	'good.test': [{exchange: 'mx1.good.test', ip: '192.0.2.1'}, {exchange: 'mx2.good.test', ip: '2001:db8::25'}, {exchange: 'mx.provider.example', ip: '192.0.2.9'}],
@@ -15,14 +13,7 @@ const domains: Record<string, FakeHost[]> = {
 
 /** The grid on a terminal of `columns`×`rows`, once a frame is `ready` (drawn at that size). */
 async function gridAt(columns: number, rows: number, ready: (lines: string[]) => boolean): Promise<{app: ReturnType<typeof render>; lines: string[]}> {
-	const store = new Store(Object.keys(domains).map(domain => ({domain, input: domain})), 0);
-	for (const event of roundEvents(domains)) {
-		store.apply(event);
-	}
-
-	store.flush();
-	const controller: Controller = {reprobe: vi.fn(), reprobeAll: vi.fn(), addDomain: vi.fn(() => undefined), removeDomain: vi.fn(), quit: vi.fn()};
-	const app = render(<App store={store} controller={controller} theme={makeTheme({noColor: true})}/>);
+	const app = render(<App store={storeAfterRound(domains)} controller={idleController()} theme={makeTheme({noColor: true})}/>);
 	Object.defineProperty(app.stdout, 'columns', {value: columns, configurable: true});
 	Object.defineProperty(app.stdout, 'rows', {value: rows, configurable: true});
 	app.stdout.emit('resize');

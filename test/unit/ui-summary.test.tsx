@@ -1,50 +1,19 @@
 import {render} from 'ink-testing-library';
-import {describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/app.js';
-import type {Controller} from '../../source/ui/app.js';
-import {Store} from '../../source/ui/store.js';
 import {makeTheme} from '../../source/ui/theme.js';
-import {roundEvents} from '../helpers/fake-events.js';
 import type {FakeHost} from '../helpers/fake-events.js';
+import {idleController, press, storeAfterRound} from '../helpers/ink.js';
 
 const keys = {down: '\u001B[B', enter: '\r', end: '\u001B[F'};
 
 /** The app on a terminal of `columns`×`rows` (ink-testing-library's stdout says 100×24 otherwise). */
 function setup(hosts: FakeHost[], columns: number, rows: number) {
-	const store = new Store([{domain: 'good.test', input: 'good.test'}], 0);
-	for (const event of roundEvents({'good.test': hosts})) {
-		store.apply(event);
-	}
-
-	store.flush();
-	const controller: Controller = {reprobe: vi.fn(), reprobeAll: vi.fn(), addDomain: vi.fn(() => undefined), removeDomain: vi.fn(), quit: vi.fn()};
-	const app = render(<App store={store} controller={controller} theme={makeTheme({noColor: true})}/>);
+	const app = render(<App store={storeAfterRound({'good.test': hosts})} controller={idleController()} theme={makeTheme({noColor: true})}/>);
 	Object.defineProperty(app.stdout, 'columns', {value: columns, configurable: true});
 	Object.defineProperty(app.stdout, 'rows', {value: rows, configurable: true});
 	app.stdout.emit('resize');
 	return app;
-}
-
-async function tick(): Promise<void> {
-	await new Promise(resolve => {
-		setTimeout(resolve, 10);
-	});
-}
-
-/** Type keys, then wait (bounded) for the frame that follows the last one. */
-async function press(app: ReturnType<typeof render>, ...sequence: string[]): Promise<string> {
-	let before = app.frames.length;
-	for (const key of sequence) {
-		await tick();
-		before = app.frames.length;
-		app.stdin.write(key);
-	}
-
-	for (let waited = 0; app.frames.length === before && waited < 1000; waited += 10) {
-		await tick();
-	}
-
-	return app.lastFrame() ?? '';
 }
 
 const many = ['PIPELINING', 'SIZE', 'ETRN', 'STARTTLS', 'AUTH', 'ENHANCEDSTATUSCODES', '8BITMIME', 'DSN', 'SMTPUTF8', 'CHUNKING', 'VRFY', 'BINARYMIME'];

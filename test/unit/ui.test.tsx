@@ -3,20 +3,15 @@ import {describe, expect, it, vi} from 'vitest';
 import {App} from '../../source/ui/app.js';
 import type {Controller} from '../../source/ui/app.js';
 import {keymap} from '../../source/ui/keymap.js';
-import {Store} from '../../source/ui/store.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {roundEvents} from '../helpers/fake-events.js';
 import type {FakeHost} from '../helpers/fake-events.js';
+import {press, storeAfterRound} from '../helpers/ink.js';
 
 const keys = {down: '\u001B[B', up: '\u001B[A', enter: '\r', escape: '\u001B', end: '\u001B[F', tab: '\t'};
 
 function setup(domains: Record<string, FakeHost[]>, theme = makeTheme({noColor: true})) {
-	const store = new Store(Object.keys(domains).map(domain => ({domain, input: domain})), 0);
-	for (const event of roundEvents(domains)) {
-		store.apply(event);
-	}
-
-	store.flush();
+	const store = storeAfterRound(domains);
 	const controller: Controller & Record<string, ReturnType<typeof vi.fn>> = {
 		reprobe: vi.fn(),
 		reprobeAll: vi.fn(),
@@ -26,32 +21,6 @@ function setup(domains: Record<string, FakeHost[]>, theme = makeTheme({noColor: 
 	};
 	const app = render(<App store={store} controller={controller} theme={theme}/>);
 	return {store, controller, app};
-}
-
-/** Let Ink take a keypress on its own (it reads one chunk as one key). */
-async function tick(): Promise<void> {
-	await new Promise(resolve => {
-		setTimeout(resolve, 10);
-	});
-}
-
-/**
- * Type keys, then wait for the frame that follows the last one (Ink writes a frame only when
- * the output changes, so a key that changes nothing just waits out the bound).
- */
-async function press(app: ReturnType<typeof render>, ...sequence: string[]): Promise<string> {
-	let before = app.frames.length;
-	for (const key of sequence) {
-		await tick();
-		before = app.frames.length;
-		app.stdin.write(key);
-	}
-
-	for (let waited = 0; app.frames.length === before && waited < 1000; waited += 10) {
-		await tick();
-	}
-
-	return app.lastFrame() ?? '';
 }
 
 const two = {
