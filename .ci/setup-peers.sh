@@ -3,7 +3,7 @@
 # Postfix is installed unconfigured and NOT started: test/peers/postfix.ts runs its own instance.
 set -euo pipefail
 
-packages=(postfix openssl tmux)
+packages=(postfix openssl tmux unbound knot bind9-utils bind9-dnsutils nginx-light dnsmasq-base)
 missing=()
 for package in "${packages[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
