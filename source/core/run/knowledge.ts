@@ -1,6 +1,7 @@
 import {countBySeverity, diagnoseAddress, diagnosePlan, diagnoseRun, worst} from '../checks/index.js';
 import type {CheckContext} from '../checks/index.js';
 import {egressBlocked} from '../checks/connection.js';
+import type {Delivery} from '../policy/types.js';
 import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from '../types.js';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
@@ -15,7 +16,14 @@ export type DomainVerdict = {
 	mx: Finding[][];
 	/** Every finding of the domain, its hosts and addresses, by severity (the run's own findings aside). */
 	counts: Record<Severity, number>;
+	/**
+	 * Per address of the domain (by probe key): the findings that depend on this domain's policy
+	 * (MTA-STS), and what each kind of sender would do, once its session is done.
+	 */
+	addresses: Record<string, AddressPolicyVerdict>;
 };
+
+export type AddressPolicyVerdict = {findings: Finding[]; delivery?: Delivery};
 
 export function probeKey(exchange: string, ip: string, port: number): string {
 	return `${exchange}|${ip}|${port}`;
@@ -159,6 +167,7 @@ export class Knowledge {
 			findings: entry.findings,
 			mx: entry.mx,
 			counts: countBySeverity(own),
+			addresses: {},
 		};
 	}
 

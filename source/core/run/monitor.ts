@@ -5,6 +5,7 @@ import {probeWithFallback} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
 import type {RelayMode} from '../smtp/relay-variants.js';
 import type {Finding, MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
+import type {DnsblAnswer, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
 import {Knowledge} from './knowledge.js';
 import type {AddressVerdict, DomainVerdict} from './knowledge.js';
 import {buildReport} from './report-model.js';
@@ -47,6 +48,12 @@ export type MonitorEvent =
 	/** The judgement of a domain from the latest verdict of each of its addresses. */
 	| {type: 'domain'; domain: string; verdict: DomainVerdict}
 	| {type: 'run'; findings: Finding[]}
+	/** The policy layer's facts, each told once when looked up (a round looks each up once). */
+	| {type: 'policy'; domain: string; policy: DomainPolicy}
+	| {type: 'mx-policy'; exchange: string; policy: MxPolicy}
+	| {type: 'dnsbl'; ip: string; answers: DnsblAnswer[]}
+	| {type: 'tls-versions'; key: string; scan: TlsVersionScan}
+	| {type: 'validation'; validation: ResolverValidation}
 	| {type: 'round-done'; at: string}
 	| {type: 'round-error'; message: string};
 
