@@ -89,6 +89,8 @@ export type CertInfo = {
 	signatureAlgorithm: string;
 	selfSigned: boolean;
 	ca: boolean;
+	/** The certificate itself, DER in base64: only in the chain as sent (DANE matches it). */
+	der?: string;
 };
 
 export type TlsInfo = {
@@ -100,7 +102,10 @@ export type TlsInfo = {
 	authorizationError?: string;
 	hostnameMatch: boolean;
 	hostnameError?: string;
+	/** The verified path: the certificates sent, in issuer order, completed from the trusted roots. */
 	chain: CertInfo[];
+	/** The certificates exactly as the server sent them, in its order (each with its DER). */
+	sent?: CertInfo[];
 	/** The chain as built ended at a certificate whose issuer was neither sent nor known. */
 	chainIncomplete: boolean;
 };

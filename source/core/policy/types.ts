@@ -88,3 +88,16 @@ export type Delivery = {opportunistic: 'deliver' | 'fail'; mtaSts: Verdict; dane
 /** An MTA-STS policy body as parsed (RFC 8461 §3.2): the fields found, and every rule it breaks. */
 export type StsPolicy = {version?: string; mode?: string; maxAge?: number; mx: string[]};
 export type ParsedPolicy = {policy: StsPolicy; errors: string[]};
+
+/** How one TLSA record fared against the chain the server sent. */
+export type DaneRecordMatch = {record: TlsaRecord; usable: boolean; /** Why it is unusable, or why it did not match. */ reason?: string; /** 0 = the leaf, 1 = the next certificate sent, … */ matchedDepth?: number};
+
+/** DANE for one address: judged only when the MX host and its TLSA set are DNSSEC-secure. */
+export type DaneResult = {
+	checked: boolean;
+	match: 'matched' | 'mismatch' | 'unusable' | 'none';
+	/** The depth in the chain as sent of the first certificate a usable record matched. */
+	depth?: number;
+	reason?: string;
+	records: DaneRecordMatch[];
+};

@@ -1,12 +1,13 @@
 import {countBySeverity, diagnoseAddress, diagnosePlan, diagnoseRun, worst} from '../checks/index.js';
 import type {CheckContext} from '../checks/index.js';
 import {egressBlocked} from '../checks/connection.js';
-import type {Delivery} from '../policy/types.js';
+import type {DaneResult, Delivery} from '../policy/types.js';
 import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from '../types.js';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
-export type AddressVerdict = {status: Status; findings: Finding[]};
+/** `dane`: the TLSA set of the address's MX host against the chain it sent, once both are known. */
+export type AddressVerdict = {status: Status; findings: Finding[]; dane?: DaneResult};
 
 export type DomainVerdict = {
 	/** Undefined until every address of the domain has a verdict. */

