@@ -8,7 +8,7 @@ import {parseServer} from './core/dns/resolver.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {startDemoInWorker} from './demo/demo-worker.js';
-import {checkSeverity, checkStored, defaults, domainList, flagName, roundOptions, settingRules} from './options.js';
+import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, roundOptions, settingRules} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
 import type {TextOptions} from './report/text.js';
@@ -52,6 +52,13 @@ const help = `
     --concurrency N      Sessions at once (default ${defaults.concurrency}; always one per IP)
     --warn-days N        Warn when a certificate has fewer days left (default ${defaults.warnDays})
 
+  Policies (would a strict sender deliver?)
+    --no-policy          Skip MTA-STS, TLS-RPT and DANE
+    --dnsbl ZONE         Query this IP blocklist (repeatable; replaces the default set:
+                         ${defaultDnsbl.join(', ')})
+    --no-dnsbl           Query no blocklist
+    --tls-versions       One extra session per TLS version (1.0–1.3) with every address
+
   Other
     --help, -h           Show this help (anywhere on the line: nothing is probed)
     --version            Show the version (likewise)
@@ -86,6 +93,9 @@ const flagSpec = {
 	demo: {type: 'boolean'},
 	minSeverity: {type: 'string'},
 	server: {type: 'string', isMultiple: true},
+	dnsbl: {type: 'string', isMultiple: true},
+	policy: {type: 'boolean', default: true},
+	tlsVersions: {type: 'boolean'},
 } as const;
 
 const defaultIntervalSeconds = 300;
@@ -225,6 +235,7 @@ async function main(): Promise<number> {
 		...(flags.concurrency === undefined ? {} : {concurrency: flags.concurrency}),
 		...(flags.warnDays === undefined ? {} : {warnDays: flags.warnDays}),
 	}, store.settings, cli.pkg.version ?? '0.0.0', store.path);
+	Object.assign(options, policyOptions(flags));
 	const storedInterval = store.settings.interval === undefined ? undefined : checkStored('interval', store.settings.interval, store.path);
 	const flagInterval = flags.interval === undefined ? undefined : settingRules.interval(flags.interval, '--interval');
 	const minSeverity = flags.minSeverity === undefined
@@ -233,7 +244,7 @@ async function main(): Promise<number> {
 	const demo = flags.demo ? await startDemoInWorker() : undefined;
 	try {
 		if (demo) {
-			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca]});
+			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca], policyPort: demo.policyPort, ...(flags.dnsbl === undefined ? {dnsbl: demo.dnsbl} : {})});
 		}
 
 		const saved = store.settings.domains === undefined ? [] : checkStored('domains', store.settings.domains, store.path);

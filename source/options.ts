@@ -206,6 +206,27 @@ export function roundOptions(flags: SettingFlags, settings: Settings, version: s
 	};
 }
 
+/**
+ * The blocklists queried by default: widely used IP lists whose terms allow free low-volume
+ * queries through one's own resolver (see the README's blocklist section for their terms).
+ */
+export const defaultDnsbl = ['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel.com'];
+
+/** --dnsbl ZONE (repeatable, replaces the default set), --no-dnsbl, --no-policy, --tls-versions. */
+export function policyOptions(flags: {dnsbl?: Array<string | boolean> | boolean; policy?: boolean; tlsVersions?: boolean}): Pick<RoundOptions, 'dnsbl' | 'policy' | 'tlsVersions'> {
+	// meow reads --no-dnsbl as the value false of the string flag --dnsbl.
+	const given = flags.dnsbl === undefined ? undefined : [flags.dnsbl].flat();
+	const off = given?.includes(false) ?? false;
+	const zones = off ? [] : (given ?? defaultDnsbl).map(zone => {
+		try {
+			return normalizeDomain(String(zone));
+		} catch {
+			throw new MxdashError('bad-flag', `--dnsbl needs a blocklist's DNS zone, like zen.spamhaus.org, not ${JSON.stringify(zone)}`);
+		}
+	});
+	return {dnsbl: [...new Set(zones)], policy: flags.policy !== false, tlsVersions: flags.tlsVersions === true};
+}
+
 /** The domains as typed, each checked (a bad one is a usage error), without repeats of the same domain. */
 export function domainList(inputs: string[]): string[] {
 	const seen = new Map<string, string>();

@@ -22,6 +22,9 @@ export type Limits = {
 	maxMxHosts: number;
 	maxAddressesPerHost: number;
 	maxTranscriptLines: number;
+	/** The MTA-STS policy fetch: its whole deadline and the most bytes of its body. */
+	policyFetchMs: number;
+	maxPolicyBytes: number;
 };
 
 export const defaultLimits: Limits = {
@@ -40,6 +43,8 @@ export const defaultLimits: Limits = {
 	maxMxHosts: 16,
 	maxAddressesPerHost: 8,
 	maxTranscriptLines: 2000,
+	policyFetchMs: 10_000,
+	maxPolicyBytes: 64 * 1024,
 };
 
 /** Scale every deadline from one `--timeout` value, keeping their proportions. */

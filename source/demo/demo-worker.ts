@@ -29,8 +29,9 @@ export async function startDemoInWorker(): Promise<Demo> {
 
 if (parentPort) {
 	const port = parentPort;
-	startDemo().then(({domains, resolvers, ports, ca}) => {
-		port.postMessage({type: 'started', demo: {domains, resolvers, ports, ca}} satisfies Started);
+	startDemo().then(({stop, ...demo}) => {
+		void stop;
+		port.postMessage({type: 'started', demo} satisfies Started);
 	}, (error: unknown) => {
 		port.postMessage({type: 'failed', message: error instanceof Error ? error.message : String(error)} satisfies Started);
 	});

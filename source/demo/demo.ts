@@ -1,8 +1,11 @@
+import {createHash, X509Certificate} from 'node:crypto';
 import {existsSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {startDnsServer, reverseName} from '../peers/dns-server.js';
 import type {DnsServer, Zone} from '../peers/dns-server.js';
 import {closedPort} from '../peers/listener.js';
+import {startPolicyServer} from '../peers/policy-server.js';
+import type {PolicyServer} from '../peers/policy-server.js';
 import {startSmtpServer} from '../peers/smtp-server.js';
 import type {SmtpBehaviour, SmtpServer} from '../peers/smtp-server.js';
 
@@ -13,8 +16,12 @@ export type Demo = {
 	resolvers: string[];
 	/** The SMTP port of each demo address. */
 	ports: Record<string, number>;
-	/** The demo root CA (PEM), to trust beside the system's roots. */
+	/** The demo root CA (PEM), to trust beside the system's roots (and the policy hosts' root). */
 	ca: string[];
+	/** The HTTPS port of the demo's MTA-STS policy host (it needs no root either). */
+	policyPort: number;
+	/** The demo's own blocklist. */
+	dnsbl: string[];
 	/** Close every server and connection; resolves promptly. */
 	stop(): Promise<void>;
 };
@@ -31,6 +38,7 @@ const addresses = {
 	plaintext: '127.0.53.4',
 	slow: '127.0.53.5',
 	unreachable: '127.0.53.6',
+	policy: '127.0.53.7',
 } as const;
 
 /** A greeting this late is past the engine's 5 s banner-slow threshold, yet far from its timeouts. */
@@ -54,9 +62,51 @@ function readPem(directory: URL, name: string): string {
 	return readFileSync(new URL(`${name}.pem`, directory), 'utf8');
 }
 
-function zone(): Zone {
+/** The TLSA data of a certificate: SHA-256 of its SubjectPublicKeyInfo (selector 1) or of the whole certificate (selector 0). */
+function tlsaOf(pem: string, selector: 0 | 1): string {
+	const cert = new X509Certificate(pem);
+	const der = selector === 1 ? cert.publicKey.export({type: 'spki', format: 'der'}) : cert.raw;
+	return createHash('sha256').update(der).digest('hex');
+}
+
+const policy = (mode: string, mx: string[]): string => `version: STSv1\r\nmode: ${mode}\r\n${mx.map(item => `mx: ${item}\r\n`).join('')}max_age: 604800\r\n`;
+
+/**
+ * The policies the demo's domains publish: healthy.demo passes every one; expired.demo
+ * enforces MTA-STS on a host with an expired certificate; mismatch.demo's policy covers no MX;
+ * plaintext.demo tests MTA-STS on a host without STARTTLS; dane.demo publishes a TLSA record
+ * that matches nothing; relay.demo's address is on the demo blocklist.
+ */
+const policies: Record<string, {mode: string; mx: string[]}> = {
+	'healthy.demo': {mode: 'enforce', mx: ['mx1.healthy.demo', 'mx2.healthy.demo']},
+	'expired.demo': {mode: 'enforce', mx: ['mx.expired.demo']},
+	'mismatch.demo': {mode: 'enforce', mx: ['*.other.demo']},
+	'plaintext.demo': {mode: 'testing', mx: ['mx.plaintext.demo']},
+};
+
+function zone(certs: {healthy: string; intermediate: string}): Zone {
 	const a = addresses;
+	const stsNames = Object.fromEntries(Object.keys(policies).flatMap(domain => [
+		[`_mta-sts.${domain}`, {TXT: ['v=STSv1; id=20261201T000000;']}],
+		[`mta-sts.${domain}`, {A: [a.policy]}],
+	]));
+	const rollover = [{usage: 3, selector: 1, matchingType: 1, data: tlsaOf(certs.healthy, 1)}, {usage: 2, selector: 0, matchingType: 1, data: tlsaOf(certs.intermediate, 0)}];
+	const listed = (ip: string): string => `${ip.split('.').reverse().join('.')}.bl.demo`;
 	return {
+		// The validating resolver's probe: the root's DNSKEY comes back authenticated.
+		'.': {DNSKEY: [{flags: 257, algorithm: 13, key: Buffer.alloc(64, 1).toString('base64')}]},
+		...stsNames,
+		'_smtp._tls.healthy.demo': {TXT: ['v=TLSRPTv1; rua=mailto:tls-reports@healthy.demo']},
+		'_smtp._tls.expired.demo': {TXT: ['v=TLSRPTv1; rua=ftp://reports.expired.demo/']},
+		// DANE-EE for the key and DANE-TA for the issuing CA: a rollover-safe pair.
+		'_25._tcp.mx1.healthy.demo': {TLSA: rollover},
+		'_25._tcp.mx2.healthy.demo': {TLSA: rollover},
+		'dane.demo': {MX: [[10, 'mx.dane.demo']]},
+		'mx.dane.demo': {A: [a.healthy]},
+		'_25._tcp.mx.dane.demo': {TLSA: [{usage: 3, selector: 1, matchingType: 1, data: createHash('sha256').update('a key nobody has').digest('hex')}]},
+		'mismatch.demo': {MX: [[10, 'mx1.healthy.demo']]},
+		[listed(a.relay)]: {A: ['127.0.0.2'], TXT: ['demo: an open relay, listed for the demo']},
+		'2.0.0.127.bl.demo': {A: ['127.0.0.2'], TXT: ['RFC 5782 test entry']},
 		'healthy.demo': {MX: [[10, 'mx1.healthy.demo'], [20, 'mx2.healthy.demo']]},
 		'mx1.healthy.demo': {A: [a.healthy]},
 		'mx2.healthy.demo': {A: [a.unreachable]},
@@ -79,7 +129,7 @@ function zone(): Zone {
 	};
 }
 
-async function closeQuietly(servers: Array<SmtpServer | DnsServer>): Promise<void> {
+async function closeQuietly(servers: Array<{close(): Promise<void>}>): Promise<void> {
 	await Promise.allSettled(servers.map(async server => server.close()));
 }
 
@@ -111,7 +161,7 @@ export async function startDemo(): Promise<Demo> {
 		['slow', {hostname: 'mx.slow.demo', tls: leaf('slow'), greetingDelayMs: slowGreetingMs, localDomains: ['slow.demo']}],
 	];
 
-	const started: Array<SmtpServer | DnsServer> = [];
+	const started: Array<SmtpServer | DnsServer | PolicyServer> = [];
 	const ports: Record<string, number> = {};
 	try {
 		for (const [name, behaviour] of behaviours) {
@@ -121,13 +171,21 @@ export async function startDemo(): Promise<Demo> {
 		}
 
 		ports[addresses.unreachable] = await closedPort(addresses.unreachable);
-		const dns = await startDnsServer(zone(), '127.0.0.1', 0);
+		const dns = await startDnsServer(zone({healthy: readPem(directory, 'healthy'), intermediate}), '127.0.0.1', 0, {authenticated: true});
 		started.push(dns);
+		const policyCert = {key: readPem(directory, 'policy-key'), cert: readPem(directory, 'policy')};
+		const policyServer = await startPolicyServer({
+			host: addresses.policy,
+			hosts: Object.fromEntries(Object.entries(policies).map(([domain, {mode, mx}]) => [`mta-sts.${domain}`, {...policyCert, body: policy(mode, mx)}])),
+		});
+		started.push(policyServer);
 		return {
-			domains: ['healthy.demo', 'expired.demo', 'relay.demo', 'plaintext.demo', 'slow.demo'],
+			domains: ['healthy.demo', 'expired.demo', 'relay.demo', 'plaintext.demo', 'slow.demo', 'dane.demo', 'mismatch.demo'],
 			resolvers: [dns.address],
 			ports,
-			ca: [readPem(directory, 'root-ca')],
+			ca: [readPem(directory, 'root-ca'), readPem(directory, 'policy-root')],
+			policyPort: policyServer.port,
+			dnsbl: ['bl.demo'],
 			async stop() {
 				await atMost(closeQuietly(started), 2000);
 			},

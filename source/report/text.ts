@@ -108,19 +108,56 @@ function addressLines(address: AddressReport, exchange: string, shown: Shown): s
 		`    ${statusWords[address.status].padEnd(8)} ${where}  (${facts})`,
 		`             ${stages}`,
 		...(address.banner ? bannerLines(address.banner) : []),
+		...policyLines(address),
 		...findingLines(shown(address.findings), `${safe(exchange)} ${address.ip}`, '             '),
 	];
+}
+
+/** What each sender would do, the blocklists and the TLS versions of one address. */
+function policyLines(address: AddressReport): string[] {
+	const lines: string[] = [];
+	const {delivery, dnsbl, tlsVersions} = address;
+	if (delivery) {
+		lines.push(`             delivery: opportunistic ${delivery.opportunistic}, MTA-STS ${delivery.mtaSts}, DANE ${delivery.dane}${address.dane?.checked ? ` (TLSA ${address.dane.match}${address.dane.depth === undefined ? '' : ` at depth ${address.dane.depth}`})` : ''}`);
+	}
+
+	const listed = (dnsbl ?? []).filter(item => item.listed).map(item => safe(item.zone));
+	if (dnsbl && dnsbl.length > 0) {
+		lines.push(`             blocklists: ${listed.length > 0 ? `listed on ${listed.join(', ')}` : `not listed on ${dnsbl.filter(item => !item.error).length} of ${dnsbl.length}`}`);
+	}
+
+	if (tlsVersions) {
+		lines.push(`             TLS versions: ${Object.entries(tlsVersions).map(([version, accepted]) => `${version} ${accepted ? 'yes' : 'no'}`).join(', ')}`);
+	}
+
+	return lines;
+}
+
+function domainPolicyLine(domain: DomainReport): string[] {
+	const {policy} = domain;
+	if (!policy) {
+		return [];
+	}
+
+	const {mtaSts, tlsRpt} = policy;
+	const sts = mtaSts.policy && !mtaSts.error
+		? `MTA-STS ${safe(mtaSts.policy.mode ?? '?')} (id ${safe(mtaSts.record?.id ?? '?')}, mx ${mtaSts.policy.mx.map(item => safe(item)).join(' ')}, max_age ${mtaSts.policy.maxAge ?? '?'})`
+		: (mtaSts.record || mtaSts.records.length > 0 ? `MTA-STS unusable (${safe(mtaSts.error ?? '?')})` : 'no MTA-STS');
+	const rpt = tlsRpt.record ? `TLS-RPT ${tlsRpt.error ? `invalid (${safe(tlsRpt.error)})` : tlsRpt.rua.map(item => safe(item)).join(' ')}` : 'no TLS-RPT';
+	return [`  ${sts}; ${rpt}`];
 }
 
 function domainBlock(domain: DomainReport, shown: Shown): string {
 	const addresses = domain.mx.reduce((sum, mx) => sum + mx.addresses.length, 0);
 	const lines = [
 		`${safe(domainLabel(domain.domain))}  ${statusWords[domain.status]}  (${domain.direct ? 'given directly, no MX lookup' : `${domain.mx.length} MX`}, ${counted(addresses, 'address', 'addresses')})`,
+		...domainPolicyLine(domain),
 		...findingLines(shown(domain.findings), '', '  '),
 	];
 	for (const mx of domain.mx) {
 		const alias = mx.cname ? ` (alias of ${mx.cname.map(name => safe(name)).join(' -> ')})` : '';
-		lines.push(domain.direct ? `  server ${safe(mx.exchange)} port ${mx.port ?? 25} (--server)` : `  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange)}${alias}`);
+		const dnssec = mx.dnssec ? `, DNSSEC ${mx.dnssec}${mx.tlsa && mx.tlsa.length > 0 ? `, ${counted(mx.tlsa.length, 'TLSA record')}` : ''}` : '';
+		lines.push(domain.direct ? `  server ${safe(mx.exchange)} port ${mx.port ?? 25} (--server)` : `  MX ${mx.implicit ? '(implicit)' : String(mx.preference)} ${safe(mx.exchange)}${alias}${dnssec}`);
 		lines.push(...findingLines(shown(mx.findings), safe(mx.exchange), '    '));
 		for (const address of mx.addresses) {
 			lines.push(...addressLines(address, mx.exchange, shown));

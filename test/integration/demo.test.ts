@@ -122,6 +122,8 @@ describe('the embedded demo', () => {
 			concurrency: 8,
 			warnDays: 21,
 			limits: defaultLimits,
+			policyPort: demo.policyPort,
+			dnsbl: demo.dnsbl,
 		});
 		roundMs = performance.now() - started;
 	}, 30_000);
@@ -133,7 +135,7 @@ describe('the embedded demo', () => {
 	});
 
 	it('serves only loopback addresses on unprivileged ports, and DNS on 127.0.0.1', () => {
-		expect(demo.domains).toEqual(['healthy.demo', 'expired.demo', 'relay.demo', 'plaintext.demo', 'slow.demo']);
+		expect(demo.domains).toEqual(['healthy.demo', 'expired.demo', 'relay.demo', 'plaintext.demo', 'slow.demo', 'dane.demo', 'mismatch.demo']);
 		expect(demo.resolvers).toHaveLength(1);
 		expect(demo.resolvers[0]).toMatch(/^127\.0\.0\.1:\d+$/);
 		expect(Object.keys(demo.ports)).toHaveLength(6);
@@ -179,6 +181,29 @@ describe('the embedded demo', () => {
 		expect(mx2.stages.connect.error).toBe('refused');
 		expect(mx2.ms).toBeLessThan(1000);
 		expect(domain('healthy.demo').status).toBe('critical');
+	});
+
+	it('shows the policy layer: one domain passes every policy, others fail MTA-STS, DANE and a blocklist in distinct ways', () => {
+		const delivery = (name: string, exchange: string): AddressReport['delivery'] => address(name, exchange).delivery;
+		const pick = (value: AddressReport['delivery']): unknown => value && {opportunistic: value.opportunistic, mtaSts: value.mtaSts, dane: value.dane};
+		expect(pick(delivery('healthy.demo', 'mx1.healthy.demo'))).toEqual({opportunistic: 'deliver', mtaSts: 'deliver', dane: 'deliver'});
+		expect(address('healthy.demo', 'mx1.healthy.demo').dane).toMatchObject({checked: true, match: 'matched', depth: 0});
+		expect(domain('healthy.demo').policy?.mtaSts).toMatchObject({record: {id: '20261201T000000'}, policy: {mode: 'enforce', mx: ['mx1.healthy.demo', 'mx2.healthy.demo']}, fetch: {status: 200}});
+		expect(domain('healthy.demo').policy?.tlsRpt.rua).toEqual(['mailto:tls-reports@healthy.demo']);
+		const policyIds = (name: string): string[] => everything(name).map(item => item.id).filter(id => /^(mta-sts|tlsrpt|dane|dnssec|dnsbl)/.test(id)).sort();
+		expect(policyIds('healthy.demo')).toEqual([]);
+		expect(pick(delivery('expired.demo', 'mx.expired.demo'))).toEqual({opportunistic: 'deliver', mtaSts: 'fail', dane: 'none'});
+		expect(policyIds('expired.demo')).toEqual(['dane-none', 'mta-sts-would-fail', 'tlsrpt-invalid']);
+		expect(pick(delivery('mismatch.demo', 'mx1.healthy.demo'))).toEqual({opportunistic: 'deliver', mtaSts: 'fail', dane: 'deliver'});
+		expect(policyIds('mismatch.demo')).toEqual(['mta-sts-mx-mismatch', 'tlsrpt-none']);
+		expect(pick(delivery('dane.demo', 'mx.dane.demo'))).toEqual({opportunistic: 'deliver', mtaSts: 'none', dane: 'fail'});
+		expect(policyIds('dane.demo')).toEqual(['dane-mismatch', 'dane-no-rollover', 'mta-sts-none', 'tlsrpt-none']);
+		expect(pick(delivery('plaintext.demo', 'mx.plaintext.demo'))).toEqual({opportunistic: 'deliver', mtaSts: 'deliver', dane: 'none'});
+		expect(policyIds('plaintext.demo')).toEqual(['dane-none', 'mta-sts-testing', 'mta-sts-would-fail', 'tlsrpt-none']);
+		const relay = address('relay.demo', 'mx.relay.demo');
+		expect(relay.dnsbl).toEqual([expect.objectContaining({zone: 'bl.demo', listed: true, codes: ['127.0.0.2']})]);
+		expect(policyIds('relay.demo')).toEqual(['dane-none', 'dnsbl-listed', 'mta-sts-none', 'tlsrpt-none']);
+		expect(report.findings.map(item => item.id)).toEqual([]);
 	});
 
 	it('expired.demo: an expired certificate for another name', () => {

@@ -24,6 +24,8 @@ describe('README', () => {
 			['MX hosts probed per domain', defaultLimits.maxMxHosts],
 			['addresses probed per host', defaultLimits.maxAddressesPerHost],
 			['transcript lines kept per session', defaultLimits.maxTranscriptLines],
+			['MTA-STS policy fetch, whole', defaultLimits.policyFetchMs],
+			['MTA-STS policy body', defaultLimits.maxPolicyBytes],
 		];
 		for (const [label, value] of expected) {
 			const row = readme.split('\n').find(line => line.startsWith(`| ${label}`));

@@ -1,5 +1,7 @@
 import type {Finding, MxHost, MxPlan, ProbeResult, ProtocolError, PtrInfo, Severity, StageName} from '../types.js';
 import {protocolErrors} from '../types.js';
+import type {StsState} from '../policy/sts-state.js';
+import type {DaneResult, Delivery, DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
 
 /** One catalogue entry: the contract scripts match on (ids are never renamed). */
 export type Entry = {
@@ -22,8 +24,29 @@ export type CheckContext = {
 	now: () => number;
 };
 
-export type AddressFacts = {result: ProbeResult; ptr?: PtrInfo};
-export type RunFacts = {results: ProbeResult[]};
+/** What the policy layer knows around a plan: its domain's policy, each MX host's TLSA set, the resolver. */
+export type PolicyFacts = {
+	domain?: DomainPolicy;
+	mx: (exchange: string) => MxPolicy | undefined;
+	validation?: ResolverValidation;
+};
+
+export type AddressFacts = {
+	result: ProbeResult;
+	ptr?: PtrInfo;
+	mxPolicy?: MxPolicy;
+	dane?: DaneResult;
+	validation?: ResolverValidation;
+	dnsbl?: DnsblAnswer[];
+	/** The blocklists that failed their self-test: their answers give no verdict. */
+	unusableLists?: string[];
+	tlsVersions?: TlsVersionScan;
+};
+
+/** One address as a sender of one domain sees it (MTA-STS depends on the domain). */
+export type DeliveryFacts = {result: ProbeResult; plan: MxPlan; sts?: StsState; delivery: Delivery};
+
+export type RunFacts = {results: ProbeResult[]; validation?: ResolverValidation; dnsblHealth?: DnsblHealth[]};
 
 /** What a finding may change from its entry: the severity (a policy, a flag), the advice, the stage. */
 export type Override = {severity?: Severity; advice?: string; stage?: StageName};
@@ -35,11 +58,13 @@ export type Check<Name extends string, Id extends string> = {
 	name: Name;
 	catalogue: Record<Id, Entry>;
 	/** The domain's plan: the MX query and what it found. */
-	domain?: (plan: MxPlan, context: CheckContext, report: Report<Id>) => void;
+	domain?: (plan: MxPlan, context: CheckContext, report: Report<Id>, policy: PolicyFacts) => void;
 	/** One MX host of the plan. */
-	mx?: (host: MxHost, plan: MxPlan, context: CheckContext, report: Report<Id>) => void;
+	mx?: (host: MxHost, plan: MxPlan, context: CheckContext, report: Report<Id>, policy: PolicyFacts) => void;
 	/** One session with one address, and its PTR. */
 	address?: (facts: AddressFacts, context: CheckContext, report: Report<Id>) => void;
+	/** One address as a sender of the plan's domain sees it. */
+	delivery?: (facts: DeliveryFacts, context: CheckContext, report: Report<Id>) => void;
 	/** Every latest session together (this machine's own trouble). */
 	run?: (facts: RunFacts, context: CheckContext, report: Report<Id>) => void;
 };

@@ -217,6 +217,17 @@ export class Dns {
 		return {names, loop: true};
 	}
 
+	/** A name's addresses (A and AAAA together), for the policy fetch: never the system's dns.lookup. */
+	async addresses(name: string): Promise<string[] | {message: string}> {
+		const answers = await Promise.all([
+			this.query(async resolver => resolver.resolve4(name)),
+			this.query(async resolver => resolver.resolve6(name)),
+		]);
+		const addresses = answers.flatMap(answer => (isFailure(answer) ? [] : answer));
+		const failure = answers.find(answer => isFailure(answer));
+		return addresses.length > 0 ? addresses : {message: `${name}: ${failure ? `${failureWords[failure.kind]} (${failure.message})` : 'no address'}`};
+	}
+
 	/** The PTR names of an address and whether the first resolves back to it (FCrDNS). */
 	async ptr(ip: string): Promise<PtrInfo> {
 		const names = await this.query(async resolver => resolver.reverse(ip));

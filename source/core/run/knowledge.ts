@@ -1,7 +1,9 @@
-import {countBySeverity, diagnoseAddress, diagnosePlan, diagnoseRun, worst} from '../checks/index.js';
-import type {CheckContext} from '../checks/index.js';
+import {countBySeverity, diagnoseAddress, diagnoseDelivery, diagnosePlan, diagnoseRun, worst} from '../checks/index.js';
+import type {CheckContext, PolicyFacts} from '../checks/index.js';
+import {daneResult, delivery} from '../policy/delivery.js';
+import {stsState} from '../policy/sts-state.js';
 import {egressBlocked} from '../checks/connection.js';
-import type {DaneResult, Delivery} from '../policy/types.js';
+import type {DaneResult, Delivery, DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
 import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from '../types.js';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
@@ -47,6 +49,12 @@ export class Knowledge {
 	private readonly sessions = new Map<string, ProbeResult>();
 	private readonly verdicts = new Map<string, AddressVerdict>();
 	private readonly ptrs = new Map<string, PtrInfo>();
+	private readonly policies = new Map<string, DomainPolicy>();
+	private readonly mxPolicies = new Map<string, MxPolicy>();
+	private readonly dnsblAnswers = new Map<string, DnsblAnswer[]>();
+	private readonly scans = new Map<string, TlsVersionScan>();
+	private health: DnsblHealth[] = [];
+	private resolver: ResolverValidation | undefined;
 	private run: Finding[] = [];
 	private blocked = false;
 
@@ -57,7 +65,61 @@ export class Knowledge {
 	}
 
 	setPlan(plan: MxPlan): void {
-		this.plans.set(plan.domain, {plan, ...diagnosePlan(plan, this.context)});
+		this.plans.set(plan.domain, {plan, ...diagnosePlan(plan, this.context, this.policyFacts(plan.domain))});
+	}
+
+	policy(domain: string): DomainPolicy | undefined {
+		return this.policies.get(domain);
+	}
+
+	mxPolicy(exchange: string): MxPolicy | undefined {
+		return this.mxPolicies.get(exchange);
+	}
+
+	dnsbl(ip: string): DnsblAnswer[] | undefined {
+		return this.dnsblAnswers.get(ip);
+	}
+
+	tlsVersions(key: string): TlsVersionScan | undefined {
+		return this.scans.get(key);
+	}
+
+	get validation(): ResolverValidation | undefined {
+		return this.resolver;
+	}
+
+	/** A domain's MTA-STS and TLS-RPT facts: its plan is judged again (its addresses' delivery follows). */
+	setDomainPolicy(domain: string, policy: DomainPolicy): void {
+		this.policies.set(domain, policy);
+		this.rediagnose(plan => plan.domain === domain);
+	}
+
+	/** An MX host's TLSA set; returns the keys whose verdicts it changed the facts of. */
+	setMxPolicy(policy: MxPolicy): string[] {
+		this.mxPolicies.set(policy.exchange, policy);
+		this.rediagnose(plan => plan.mx.some(host => host.exchange === policy.exchange));
+		return this.rejudgeWhere(result => result.target.exchange === policy.exchange);
+	}
+
+	setDnsbl(ip: string, answers: DnsblAnswer[]): string[] {
+		this.dnsblAnswers.set(ip, answers);
+		return this.rejudgeWhere(result => result.target.ip === ip);
+	}
+
+	setDnsblHealth(health: DnsblHealth[]): void {
+		this.health = health;
+	}
+
+	setTlsVersions(key: string, scan: TlsVersionScan): string[] {
+		this.scans.set(key, scan);
+		return this.rejudgeWhere((_result, other) => other === key);
+	}
+
+	/** Whether the resolver validates: every plan and address is judged again. */
+	setValidation(validation: ResolverValidation): string[] {
+		this.resolver = validation;
+		this.rediagnose(() => true);
+		return this.rejudgeWhere(() => true);
 	}
 
 	plan(domain: string): MxPlan | undefined {
@@ -70,6 +132,7 @@ export class Knowledge {
 		for (const domain of this.plans.keys()) {
 			if (!keep.has(domain)) {
 				this.plans.delete(domain);
+				this.policies.delete(domain);
 			}
 		}
 
@@ -107,18 +170,13 @@ export class Knowledge {
 	/** Record a PTR answer; returns the keys whose verdicts it changed the facts of. */
 	setPtr(ip: string, info: PtrInfo): string[] {
 		this.ptrs.set(ip, info);
-		const keys = [...this.sessions].filter(([, result]) => result.target.ip === ip).map(([key]) => key);
-		for (const key of keys) {
-			this.judge(key, this.sessions.get(key)!);
-		}
-
-		return keys;
+		return this.rejudgeWhere(result => result.target.ip === ip);
 	}
 
 	/** Judge the run itself from every latest session; true when that changed any address's verdict. */
 	judgeRun(): boolean {
 		const results = [...this.sessions.values()];
-		this.run = diagnoseRun({results}, this.context);
+		this.run = diagnoseRun({results, ...(this.resolver ? {validation: this.resolver} : {}), dnsblHealth: this.health}, this.context);
 		const blocked = egressBlocked(results);
 		if (blocked === this.blocked) {
 			return false;
@@ -157,9 +215,11 @@ export class Knowledge {
 			return undefined;
 		}
 
-		const verdicts = this.keysOf(domain).map(key => this.verdicts.get(key));
+		const keys = this.keysOf(domain);
+		const verdicts = keys.map(key => this.verdicts.get(key));
 		const known = verdicts.filter(verdict => verdict !== undefined);
-		const own = [...entry.findings, ...entry.mx.flat(), ...known.flatMap(verdict => verdict.findings)];
+		const addresses = this.addressPolicies(entry.plan, keys);
+		const own = [...entry.findings, ...entry.mx.flat(), ...known.flatMap(verdict => verdict.findings), ...Object.values(addresses).flatMap(item => item.findings)];
 		const all = [...this.run, ...own];
 		const unknown = entry.plan.unknown === true || (this.blocked && entry.plan.mx.length > 0);
 		const complete = known.length === verdicts.length;
@@ -168,16 +228,70 @@ export class Knowledge {
 			findings: entry.findings,
 			mx: entry.mx,
 			counts: countBySeverity(own),
-			addresses: {},
+			addresses,
 		};
+	}
+
+	/** Per address of a plan: what each sender would do, and the findings that depend on this domain. */
+	private addressPolicies(plan: MxPlan, keys: string[]): Record<string, AddressPolicyVerdict> {
+		const policy = this.policies.get(plan.domain);
+		const sts = policy ? stsState(policy.mtaSts) : undefined;
+		const result: Record<string, AddressPolicyVerdict> = {};
+		for (const key of keys) {
+			const session = this.sessions.get(key);
+			if (!session) {
+				continue;
+			}
+
+			const mxPolicy = this.mxPolicies.get(session.target.exchange);
+			const dane = this.verdicts.get(key)?.dane;
+			const verdict = delivery({result: session, ...(sts ? {sts} : {}), ...(mxPolicy ? {mxPolicy} : {}), ...(dane ? {dane} : {}), ...(this.resolver ? {validation: this.resolver} : {})});
+			result[key] = {findings: diagnoseDelivery({result: session, plan, ...(sts ? {sts} : {}), delivery: verdict}, this.context), delivery: verdict};
+		}
+
+		return result;
+	}
+
+	private policyFacts(domain: string): PolicyFacts {
+		const policy = this.policies.get(domain);
+		return {...(policy ? {domain: policy} : {}), mx: exchange => this.mxPolicies.get(exchange), ...(this.resolver ? {validation: this.resolver} : {})};
+	}
+
+	private rediagnose(which: (plan: MxPlan) => boolean): void {
+		for (const entry of this.plans.values()) {
+			if (which(entry.plan)) {
+				this.setPlan(entry.plan);
+			}
+		}
+	}
+
+	private rejudgeWhere(which: (result: ProbeResult, key: string) => boolean): string[] {
+		const keys = [...this.sessions].filter(([key, result]) => which(result, key)).map(([key]) => key);
+		for (const key of keys) {
+			this.judge(key, this.sessions.get(key)!);
+		}
+
+		return keys;
 	}
 
 	private judge(key: string, result: ProbeResult): AddressVerdict {
 		const timedOut = result.stages.connect.error === 'timeout';
 		// When this machine's port 25 is blocked, a connect timeout says nothing of the server.
-		const findings = diagnoseAddress({result, ...this.ptrOf(result)}, this.context)
-			.filter(item => !(this.blocked && item.id === 'tcp-timeout'));
-		const verdict: AddressVerdict = {status: this.blocked && timedOut ? 'unknown' : statusOf(findings), findings};
+		const mxPolicy = this.mxPolicies.get(result.target.exchange);
+		const dane = mxPolicy ? daneResult(result, mxPolicy, this.resolver, new Date(this.context.now())) : undefined;
+		const dnsbl = this.dnsblAnswers.get(result.target.ip);
+		const scan = this.scans.get(key);
+		const facts = {
+			result,
+			...this.ptrOf(result),
+			...(mxPolicy ? {mxPolicy} : {}),
+			...(dane ? {dane} : {}),
+			...(this.resolver ? {validation: this.resolver} : {}),
+			...(dnsbl ? {dnsbl, unusableLists: this.health.filter(item => !item.usable).map(item => item.zone)} : {}),
+			...(scan ? {tlsVersions: scan} : {}),
+		};
+		const findings = diagnoseAddress(facts, this.context).filter(item => !(this.blocked && item.id === 'tcp-timeout'));
+		const verdict: AddressVerdict = {status: this.blocked && timedOut ? 'unknown' : statusOf(findings), findings, ...(dane ? {dane} : {})};
 		this.verdicts.set(key, verdict);
 		return verdict;
 	}

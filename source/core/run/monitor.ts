@@ -1,16 +1,21 @@
 import {setMaxListeners} from 'node:events';
-import {Dns} from '../dns/resolver.js';
+import {Dns, directServer, normalizeDomain} from '../dns/resolver.js';
 import type {Limits} from '../limits.js';
 import {probeWithFallback} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
 import type {RelayMode} from '../smtp/relay-variants.js';
 import type {Finding, MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
-import type {DnsblAnswer, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
+import type {DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
 import {Knowledge} from './knowledge.js';
 import type {AddressVerdict, DomainVerdict} from './knowledge.js';
 import {buildReport} from './report-model.js';
 import type {Report} from './report-model.js';
 import {Slots} from './slots.js';
+import {PolicyDns} from '../policy/lookups.js';
+import {fetchPolicy} from '../policy/fetch.js';
+import {stsRecords} from '../policy/mta-sts.js';
+import {scanTlsVersions} from '../smtp/tls-versions.js';
+import type {ProbeOptions} from '../smtp/session.js';
 
 export type RoundOptions = {
 	version: string;
@@ -29,6 +34,14 @@ export type RoundOptions = {
 	signal?: AbortSignal;
 	/** Probe only these probe keys (re-probing one host), and addresses never probed yet. */
 	only?: string[];
+	/** MTA-STS, TLS-RPT and DANE (default on; --no-policy turns them off). */
+	policy?: boolean;
+	/** The IP blocklists to query (--dnsbl; empty: none). */
+	dnsbl?: string[];
+	/** One extra session per TLS version with every address (--tls-versions). */
+	tlsVersions?: boolean;
+	/** The policy hosts' HTTPS port (443; the demo serves its policies on a loopback port). */
+	policyPort?: number;
 };
 
 /** A finished session as it crosses to the dashboard: its transcript already came line by line. */
@@ -64,7 +77,11 @@ export type MonitorEvent =
 export class Monitor {
 	readonly knowledge: Knowledge;
 	private readonly dns: Dns;
+	private readonly policyDns: PolicyDns;
 	private readonly slots: Slots;
+	/** Asked once per run: whether the resolver validates, and each blocklist's self-test. */
+	private validation: Promise<void> | undefined;
+	private health: Promise<string[]> | undefined;
 	private readonly perIp = new Map<string, Promise<unknown>>();
 	private domains: string[] = [];
 	private startedAt = new Date();
@@ -73,6 +90,7 @@ export class Monitor {
 	constructor(private readonly options: Omit<RoundOptions, 'signal' | 'only'>, private readonly emit: (event: MonitorEvent) => void = () => undefined) {
 		this.knowledge = new Knowledge({warnDays: options.warnDays, bannerSlowMs: options.limits.bannerSlowMs, now: Date.now}, ip => this.portOf(ip));
 		this.dns = new Dns({...(options.resolvers ? {servers: options.resolvers} : {}), limits: options.limits});
+		this.policyDns = new PolicyDns({...(options.resolvers ? {servers: options.resolvers} : {}), limits: options.limits});
 		this.slots = new Slots(options.concurrency);
 	}
 
@@ -115,18 +133,52 @@ export class Monitor {
 			return lookup;
 		};
 
+		// The policy layer runs beside the sessions: no lookup here is on a session's critical path.
+		const policy = this.options.policy !== false;
+		const mxPolicies = new Map<string, Promise<void>>();
+		const lists = new Map<string, Promise<void>>();
+		const lookupMxPolicy = async (host: MxPlan['mx'][number]): Promise<void> => {
+			let lookup = mxPolicies.get(host.exchange);
+			if (!lookup) {
+				lookup = this.policyDns.mxPolicy(host).then((found: MxPolicy) => {
+					this.tellMxPolicy(found);
+				});
+				mxPolicies.set(host.exchange, lookup);
+			}
+
+			return lookup;
+		};
+
+		const lookupLists = async (ip: string): Promise<void> => {
+			let lookup = lists.get(ip);
+			if (!lookup) {
+				lookup = this.dnsbl(ip);
+				lists.set(ip, lookup);
+			}
+
+			return lookup;
+		};
+
+		const runChecks = policy ? this.validate() : Promise.resolve();
 		const domains = await Promise.all(inputs.map(async input => {
+			const domainPolicy = policy && !directServer(input) ? this.domainPolicy(input, signal) : undefined;
 			const plan = await this.dns.plan(input);
 			this.knowledge.setPlan(plan);
 			this.emit({type: 'plan', plan});
 			this.judgeDomain(plan.domain);
-			await Promise.all(plan.mx.flatMap(host => host.addresses
-				.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port)))
-				.map(async ip => {
-					await Promise.all([session({domain: plan.domain, exchange: host.exchange, ip, port: host.port ?? this.portOf(ip)}), lookupPtr(ip)]);
-				})));
+			await Promise.all([
+				domainPolicy?.then(found => this.tellDomainPolicy(plan.domain, found)),
+				...(policy ? plan.mx.filter(host => !host.ipLiteral).map(async host => lookupMxPolicy(host)) : []),
+				...plan.mx.flatMap(host => host.addresses
+					.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port)))
+					.map(async ip => {
+						const target = {domain: plan.domain, exchange: host.exchange, ip, port: host.port ?? this.portOf(ip)};
+						await Promise.all([session(target), lookupPtr(ip), lookupLists(ip)]);
+					})),
+			]);
 			return plan.domain;
 		}));
+		await runChecks;
 
 		this.domains = domains;
 		this.knowledge.retain(domains);
@@ -150,8 +202,16 @@ export class Monitor {
 	 * The dashboard's key: one extra session per TLS version with this address (one connection
 	 * per IP at a time, as always); tells a `tls-versions` event and the new verdicts.
 	 */
-	async scanTlsVersions(key: string): Promise<void> {
-		void key;
+	async scanTlsVersions(key: string, signal?: AbortSignal): Promise<void> {
+		const result = this.knowledge.session(key);
+		if (!result) {
+			return;
+		}
+
+		const {target} = result;
+		const scan = await this.onIp(target.ip, async () => scanTlsVersions(target, this.probeOptions(signal)));
+		this.emit({type: 'tls-versions', key, scan});
+		this.rejudge(this.knowledge.setTlsVersions(key, scan));
 	}
 
 	/** Everything known now, as the JSON contract has it. */
@@ -163,11 +223,17 @@ export class Monitor {
 		return this.options.ports?.[ip] ?? this.options.port;
 	}
 
-	private async session(key: string, target: ProbeTarget, signal: AbortSignal | undefined): Promise<void> {
-		this.emit({type: 'queued', key, target});
-		const previous = this.perIp.get(target.ip) ?? Promise.resolve();
+	/** Run `work` once every earlier connection to `ip` has ended, within the concurrency slots. */
+	private async onIp<T>(ip: string, work: () => Promise<T>): Promise<T> {
+		const previous = this.perIp.get(ip) ?? Promise.resolve();
+		const running = previous.then(async () => this.slots.run(work));
+		this.perIp.set(ip, running.catch(() => undefined));
+		return running;
+	}
+
+	private probeOptions(signal: AbortSignal | undefined): ProbeOptions {
 		const {options} = this;
-		const running = previous.then(async () => this.slots.run(async () => probeWithFallback(target, {
+		return {
 			ehloName: options.ehloName,
 			relay: options.relay,
 			mailFrom: options.mailFrom,
@@ -175,10 +241,12 @@ export class Monitor {
 			limits: options.limits,
 			...(options.ca ? {ca: options.ca} : {}),
 			...(signal ? {signal} : {}),
-			onEvent: event => this.emit({type: 'probe', key, event}),
-		})));
-		this.perIp.set(target.ip, running.catch(() => undefined));
-		const result = await running;
+		};
+	}
+
+	private async session(key: string, target: ProbeTarget, signal: AbortSignal | undefined): Promise<void> {
+		this.emit({type: 'queued', key, target});
+		const result = await this.onIp(target.ip, async () => probeWithFallback(target, {...this.probeOptions(signal), onEvent: event => this.emit({type: 'probe', key, event})}));
 		const {transcript, ...summary} = result;
 		void transcript;
 		this.emit({type: 'session', key, result: summary});
@@ -186,6 +254,73 @@ export class Monitor {
 		for (const domain of this.knowledge.domainsOf(key)) {
 			this.judgeDomain(domain);
 		}
+
+		if (this.options.tlsVersions && result.stages.starttls.outcome === 'ok' && !signal?.aborted) {
+			await this.scanTlsVersions(key, signal);
+		}
+	}
+
+	/** MTA-STS and TLS-RPT of one domain: both TXT lookups at once, then the policy fetch. */
+	private async domainPolicy(input: string, signal: AbortSignal | undefined): Promise<DomainPolicy> {
+		const domain = normalizeDomain(input);
+		const [sts, tlsRpt] = await Promise.all([this.policyDns.txt(`_mta-sts.${domain}`), this.policyDns.txt(`_smtp._tls.${domain}`)]);
+		const records = 'failure' in sts ? [] : stsRecords(sts.records);
+		const {limits, ca, policyPort} = this.options;
+		const fetch = records.length === 1 ? await fetchPolicy(domain, {
+			lookup: async (name: string) => this.dns.addresses(name),
+			...(ca ? {ca} : {}),
+			...(policyPort ? {port: policyPort} : {}),
+			timeoutMs: limits.policyFetchMs,
+			maxBytes: limits.maxPolicyBytes,
+			...(signal ? {signal} : {}),
+		}) : undefined;
+		return {mtaSts: {txt: sts, ...(fetch ? {fetch} : {})}, tlsRpt: {txt: tlsRpt}};
+	}
+
+	private tellDomainPolicy(domain: string, policy: DomainPolicy): void {
+		this.emit({type: 'policy', domain, policy});
+		this.knowledge.setDomainPolicy(domain, policy);
+		this.judgeDomain(domain);
+	}
+
+	private tellMxPolicy(policy: MxPolicy): void {
+		this.emit({type: 'mx-policy', exchange: policy.exchange, policy});
+		this.rejudge(this.knowledge.setMxPolicy(policy));
+		// The MX findings (dane-none, dnssec-bogus…) change even where no address was probed.
+		for (const domain of this.knowledge.domains) {
+			if (this.knowledge.plan(domain)?.mx.some(host => host.exchange === policy.exchange)) {
+				this.judgeDomain(domain);
+			}
+		}
+	}
+
+	/** Once per run: does the resolver validate DNSSEC? */
+	private async validate(): Promise<void> {
+		this.validation ??= this.policyDns.validation().then((validation: ResolverValidation) => {
+			this.emit({type: 'validation', validation});
+			this.rejudge(this.knowledge.setValidation(validation));
+			for (const domain of this.knowledge.domains) {
+				this.judgeDomain(domain);
+			}
+		});
+		return this.validation;
+	}
+
+	/** Every usable blocklist's answer for one address; each list's self-test once per run first. */
+	private async dnsbl(ip: string): Promise<void> {
+		const zones = this.options.dnsbl ?? [];
+		if (zones.length === 0) {
+			return;
+		}
+
+		this.health ??= Promise.all(zones.map(async zone => this.policyDns.dnsblHealth(zone))).then((health: DnsblHealth[]) => {
+			this.knowledge.setDnsblHealth(health);
+			return health.filter(item => item.usable).map(item => item.zone);
+		});
+		const usable = await this.health;
+		const answers = await Promise.all(usable.map(async zone => this.policyDns.dnsbl(ip, zone)));
+		this.emit({type: 'dnsbl', ip, answers});
+		this.rejudge(this.knowledge.setDnsbl(ip, answers));
 	}
 
 	/** Tell the new verdicts of these addresses and of the domains that contain them. */

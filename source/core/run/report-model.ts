@@ -2,6 +2,11 @@ import {bySeverity, countBySeverity, worst} from '../checks/index.js';
 import type {Finding, MxHost, ProbeResult, Severity, Stage, StageName} from '../types.js';
 import {stageNames} from '../types.js';
 import type {Knowledge, Status} from './knowledge.js';
+import {statusOf} from './knowledge.js';
+import {parseTlsRpt} from '../policy/tlsrpt.js';
+import {stsRecords} from '../policy/mta-sts.js';
+import {stsState} from '../policy/sts-state.js';
+import type {DaneResult, Delivery, DnssecStatus, DomainPolicy, PolicyFetch, TlsaRecord, TlsVersionName} from '../policy/types.js';
 
 export type {Status} from './knowledge.js';
 export {probeKey} from './knowledge.js';
@@ -19,12 +24,28 @@ export type AddressReport = Omit<ProbeResult, 'target' | 'startedAt' | 'stages'>
 	fcrdns: boolean | null;
 	status: Status;
 	findings: Finding[];
+	/** The policy layer (absent with --no-policy, or before its facts are in). */
+	dane?: Omit<DaneResult, 'records'> & {records?: DaneResult['records']};
+	dnsbl?: Array<{zone: string; listed: boolean; codes: string[]; meanings?: string[]; text?: string; error?: string}>;
+	tlsVersions?: Partial<Record<TlsVersionName, boolean>>;
+	delivery?: Delivery;
 };
 
-export type MxReport = Omit<MxHost, 'lookupFailures' | 'cnameLoop' | 'addresses'> & {findings: Finding[]; addresses: AddressReport[]};
+export type MxReport = Omit<MxHost, 'lookupFailures' | 'cnameLoop' | 'addresses'> & {
+	findings: Finding[];
+	dnssec?: DnssecStatus;
+	tlsa?: TlsaRecord[];
+	tlsaName?: string;
+	addresses: AddressReport[];
+};
+
+export type PolicyReport = {
+	mtaSts: {record: {raw: string; id: string} | null; records: string[]; error?: string; policy: {mode?: string; maxAge?: number; mx: string[]} | null; fetch: PolicyFetch | null};
+	tlsRpt: {record: string | null; rua: string[]; error?: string};
+};
 
 /** `direct`: the one server was given with --server; no MX query was made. */
-export type DomainReport = {domain: string; input: string; direct?: true; status: Status; findings: Finding[]; mx: MxReport[]};
+export type DomainReport = {domain: string; input: string; direct?: true; status: Status; findings: Finding[]; policy?: PolicyReport; mx: MxReport[]};
 
 export type Report = {
 	tool: 'mxdash';
@@ -104,20 +125,67 @@ function domainReport(knowledge: Knowledge, domain: string): DomainReport | unde
 		return undefined;
 	}
 
-	const mx = plan.mx.map((host, index): MxReport => ({
-		exchange: host.exchange,
-		preference: host.preference,
-		implicit: host.implicit,
-		ipLiteral: host.ipLiteral,
-		...(host.cname ? {cname: host.cname} : {}),
-		...(host.port === undefined ? {} : {port: host.port}),
-		findings: verdict.mx[index] ?? [],
-		addresses: host.addresses.flatMap(ip => addressReport(knowledge, knowledge.keyOf(host.exchange, ip, host.port))),
-	}));
-	return {domain, input: plan.input, ...(plan.query.answer === 'direct' ? {direct: true} : {}), status: verdict.status ?? 'unknown', findings: [...knowledge.runFindings, ...verdict.findings].sort(bySeverity), mx};
+	const mx = plan.mx.map((host, index): MxReport => {
+		const policy = knowledge.mxPolicy(host.exchange);
+		const validates = knowledge.validation?.validates !== false;
+		return {
+			exchange: host.exchange,
+			preference: host.preference,
+			implicit: host.implicit,
+			ipLiteral: host.ipLiteral,
+			...(host.cname ? {cname: host.cname} : {}),
+			...(host.port === undefined ? {} : {port: host.port}),
+			findings: verdict.mx[index] ?? [],
+			// A resolver that does not validate says nothing of DNSSEC: `unknown`, as the contract has it.
+			...(policy ? {dnssec: validates ? policy.dnssec : 'unknown', tlsa: policy.tlsa, tlsaName: policy.tlsaName} : {}),
+			addresses: host.addresses.flatMap(ip => {
+				const key = knowledge.keyOf(host.exchange, ip, host.port);
+				return addressReport(knowledge, key, verdict.addresses[key]);
+			}),
+		};
+	});
+	const policy = knowledge.policy(domain);
+	return {
+		domain,
+		input: plan.input,
+		...(plan.query.answer === 'direct' ? {direct: true} : {}),
+		status: verdict.status ?? 'unknown',
+		findings: [...knowledge.runFindings, ...verdict.findings].sort(bySeverity),
+		...(policy ? {policy: policyReport(policy)} : {}),
+		mx,
+	};
 }
 
-function addressReport(knowledge: Knowledge, key: string): AddressReport[] {
+/** The domain's MTA-STS and TLS-RPT as the contract has them: the record, the fetch and the parsed policy. */
+export function policyReport(policy: DomainPolicy): PolicyReport {
+	const state = stsState(policy.mtaSts);
+	const {txt, fetch} = policy.mtaSts;
+	const records = 'failure' in txt ? [] : stsRecords(txt.records);
+	const parsed = state.kind === 'ok' || state.kind === 'policy-invalid' ? state.policy : null;
+	const stsError = {
+		none: state.kind === 'none' ? state.lookupError : undefined,
+		multiple: 'several v=STSv1 records',
+		invalid: state.kind === 'invalid' ? state.errors.join('; ') : undefined,
+		unreachable: state.kind === 'unreachable' ? state.reason : undefined,
+		cert: state.kind === 'cert' ? state.reason : undefined,
+		'policy-invalid': state.kind === 'policy-invalid' ? state.errors.join('; ') : undefined,
+		ok: undefined,
+	}[state.kind];
+	const rpt = 'failure' in policy.tlsRpt.txt ? undefined : parseTlsRpt(policy.tlsRpt.txt.records);
+	const rptError = rpt?.multiple ? 'several v=TLSRPTv1 records' : (rpt && rpt.errors.length > 0 ? rpt.errors.join('; ') : undefined);
+	return {
+		mtaSts: {
+			record: 'id' in state && state.id ? {raw: state.raw, id: state.id} : null,
+			records,
+			...(stsError ? {error: stsError} : {}),
+			policy: parsed ? {...(parsed.mode ? {mode: parsed.mode} : {}), ...(parsed.maxAge === undefined ? {} : {maxAge: parsed.maxAge}), mx: parsed.mx} : null,
+			fetch: fetch ?? null,
+		},
+		tlsRpt: {record: rpt?.record ?? null, rua: rpt?.rua ?? [], ...(rptError ? {error: rptError} : {})},
+	};
+}
+
+function addressReport(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined): AddressReport[] {
 	const result = knowledge.session(key);
 	const verdict = knowledge.verdict(key);
 	if (!result || !verdict) {
@@ -126,16 +194,23 @@ function addressReport(knowledge: Knowledge, key: string): AddressReport[] {
 
 	const {target, stages, ...rest} = result;
 	const ptr = knowledge.ptr(target.ip);
+	const findings = [...verdict.findings, ...(policy?.findings ?? [])].sort(bySeverity);
+	const dnsbl = knowledge.dnsbl(target.ip);
+	const scan = knowledge.tlsVersions(key);
 	return [{
 		ip: target.ip,
 		port: target.port,
 		...rest,
-		stages: reportStages(stages, verdict.findings),
+		stages: reportStages(stages, findings),
 		ptr: ptr?.ptr ?? null,
 		ptrNames: ptr?.ptrNames ?? [],
 		fcrdns: ptr?.fcrdns ?? null,
-		status: verdict.status,
-		findings: verdict.findings,
+		status: verdict.status === 'unknown' ? 'unknown' : statusOf(findings),
+		findings,
+		...(verdict.dane ? {dane: verdict.dane} : {}),
+		...(dnsbl ? {dnsbl} : {}),
+		...(scan ? {tlsVersions: scan.accepted} : {}),
+		...(policy?.delivery ? {delivery: policy.delivery} : {}),
 	}];
 }
 
