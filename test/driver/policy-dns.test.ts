@@ -1,6 +1,7 @@
 // The policy layer's DNS lookups (source/core/policy/lookups.ts over source/core/dns/packet.ts)
 // against the scripted DNS peer and raw UDP servers on 127.0.0.1, port 0: no socket mocks.
 import dgram from 'node:dgram';
+import net from 'node:net';
 import * as packet from 'dns-packet';
 import type {DecodedPacket} from 'dns-packet';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -74,7 +75,7 @@ afterAll(async () => {
 });
 
 /** A raw UDP server on 127.0.0.1 that answers each query with `reply` (any number of datagrams). */
-async function rawServer(reply: (query: DecodedPacket, raw: Buffer) => Buffer[]): Promise<{address: string; queries: DecodedPacket[]; close(): Promise<void>}> {
+async function rawServer(reply: (query: DecodedPacket, raw: Buffer) => Buffer[]): Promise<{address: string; port: number; queries: DecodedPacket[]; close(): Promise<void>}> {
 	const socket = dgram.createSocket('udp4');
 	const queries: DecodedPacket[] = [];
 	socket.on('message', (message, remote) => {
@@ -89,6 +90,7 @@ async function rawServer(reply: (query: DecodedPacket, raw: Buffer) => Buffer[])
 	});
 	return {
 		address: `127.0.0.1:${socket.address().port}`,
+		port: socket.address().port,
 		queries,
 		async close() {
 			await new Promise<void>(resolve => {
@@ -160,6 +162,53 @@ describe('rawQuery', () => {
 	it('retries over TCP when the UDP answer is truncated', async () => {
 		const answer = await rawQuery([plain.address], 'trunc.test', 'TXT', {timeoutMs: dnsMs});
 		expect(answer).toMatchObject({rcode: 'NOERROR', answers: [{type: 'TXT', data: [Buffer.from('only over TCP')]}]});
+	});
+
+	it('fails cleanly on a TCP answer that stops short or answers another query', async () => {
+		for (const [send, message] of [
+			// A length prefix promising more than ever comes, then the end of the connection.
+			[(query: Buffer) => Buffer.concat([Buffer.from([0xFF, 0xFF]), query]), /closed after/],
+			// A whole message with another id: over TCP that is a broken server.
+			[(query: Buffer) => {
+				const copy = Buffer.from(query);
+				copy.writeUInt16BE((copy.readUInt16BE(0) + 1) % 65_536, 0);
+				copy[2]! |= 0x80;
+				return Buffer.concat([Buffer.from([copy.length >> 8, copy.length & 0xFF]), copy]);
+			}, /does not match/],
+		] as const) {
+			const udp = await rawServer(query => [response(query, {flags: packet.TRUNCATED_RESPONSE})]);
+			const tcp = net.createServer(socket => {
+				socket.once('data', chunk => {
+					socket.end(send(chunk.subarray(2)));
+				});
+			});
+			await new Promise<void>(resolve => {
+				tcp.listen(udp.port, '127.0.0.1', resolve);
+			});
+			try {
+				const answer = await rawQuery([udp.address], 'tcp.test', 'TXT', {timeoutMs: dnsMs});
+				expect(answer).toMatchObject({kind: 'other', message: expect.stringMatching(message) as unknown});
+			} finally {
+				await udp.close();
+				await new Promise(resolve => {
+					tcp.close(resolve);
+				});
+			}
+		}
+	});
+
+	it('ends at once when its signal is aborted', async () => {
+		const server = await rawServer(() => []);
+		try {
+			const controller = new AbortController();
+			const pending = rawQuery([server.address], 'silent.test', 'A', {timeoutMs: 10_000, signal: controller.signal});
+			controller.abort();
+			const started = Date.now();
+			expect(await pending).toMatchObject({kind: 'timeout', code: 'ECANCELLED'});
+			expect(Date.now() - started).toBeLessThan(500);
+		} finally {
+			await server.close();
+		}
 	});
 
 	it('returns NXDOMAIN and SERVFAIL as answers', async () => {
