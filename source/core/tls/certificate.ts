@@ -21,8 +21,8 @@ const signatureOids: Record<string, string> = {
 	'1.3.101.113': 'Ed448',
 };
 
-/** Read one DER tag-length header; returns where the content starts and ends. */
-function derItem(der: Uint8Array, at: number): {start: number; end: number} | undefined {
+/** Read one DER tag-length header at `at`; returns where its content starts and ends. */
+export function derItem(der: Uint8Array, at: number): {start: number; end: number} | undefined {
 	let length = der[at + 1];
 	let start = at + 2;
 	if (length === undefined) {
