@@ -226,7 +226,7 @@ function matchTrustAnchor(record: TlsaRecord, certs: X509Certificate[], names: s
 		const wanted = names.map(name => normalName(name));
 		const presented = presentedNames(leaf);
 		if (!presented.some(name => wanted.some(reference => nameMatches(name, reference)))) {
-			reason = `the trust anchor at depth ${depth} matches, but the leaf's names (${presented.join(', ') || 'none'}) match none of ${wanted.join(', ')}`;
+			reason = `the trust anchor at depth ${depth} matches, but the leaf's names (${presented.join(', ') || 'none'}) match none of ${wanted.join(', ') || '(no names given)'}`;
 			continue;
 		}
 
