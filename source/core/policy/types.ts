@@ -98,6 +98,8 @@ export type DaneResult = {
 	match: 'matched' | 'mismatch' | 'unusable' | 'none';
 	/** The depth in the chain as sent of the first certificate a usable record matched. */
 	depth?: number;
+	/** How many of the records are usable for SMTP (more than one: a key rollover, or both usages). */
+	usable?: number;
 	reason?: string;
 	records: DaneRecordMatch[];
 };

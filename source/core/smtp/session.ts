@@ -4,6 +4,7 @@ import {secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
 import type {Limits} from '../limits.js';
 import {initialState, start, step} from './machine.js';
 import type {MachineAction, MachineInput, MachineState} from './machine.js';
+import type {TlsVersionName} from '../policy/types.js';
 import type {RelayMode} from './relay-variants.js';
 import {relayPairs} from './relay-variants.js';
 import {ReplyReader} from './reply-reader.js';
@@ -36,6 +37,8 @@ export type ProbeOptions = {
 	onEvent?: (event: ProbeEvent) => void;
 	/** A plaintext retry after a failed TLS handshake: STARTTLS is not tried, even when offered. */
 	skipStartTls?: boolean;
+	/** A TLS-version scan: STARTTLS offers only this version, and no relay test is made. */
+	tlsVersion?: TlsVersionName;
 };
 
 const errorCodes: Record<string, StageError> = {
@@ -131,7 +134,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 	const serverName = target.exchange;
 	let state: MachineState = initialState({
 		ehloName: options.ehloName,
-		relay: relayPairs(options.relay, options.mailFrom, options.rcptTo, serverName, target.ip),
+		relay: relayPairs(options.tlsVersion ? 'off' : options.relay, options.mailFrom, options.rcptTo, serverName, target.ip),
 		deadlines: {banner: limits.bannerMs, command: limits.commandMs, tls: limits.tlsMs, quit: limits.quitMs},
 		...(options.skipStartTls ? {skipStartTls: true} : {}),
 	});
@@ -288,7 +291,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 				socket,
 				servername: serverNameFor(serverName),
 				rejectUnauthorized: false,
-				secureContext: secureContext(options.ca),
+				secureContext: secureContext(options.ca, options.tlsVersion),
 			});
 			socket = secure;
 			secure.on('error', onFailure);

@@ -21,8 +21,8 @@ const signatureOids: Record<string, string> = {
 	'1.3.101.113': 'Ed448',
 };
 
-/** Read one DER tag-length header; returns where the content starts and ends. */
-function derItem(der: Uint8Array, at: number): {start: number; end: number} | undefined {
+/** Read one DER tag-length header at `at`; returns where its content starts and ends. */
+export function derItem(der: Uint8Array, at: number): {start: number; end: number} | undefined {
 	let length = der[at + 1];
 	let start = at + 2;
 	if (length === undefined) {
@@ -113,19 +113,39 @@ function curveBits(curve: string): number | undefined {
 	return bits ? Number(bits) : undefined;
 }
 
+/** At most this many certificates of one chain are kept: a server may send hundreds. */
+const maxChain = 16;
+
 /**
- * The chain leaf first, as Node built it from what the server sent (plus the trusted root it
- * found, if any). A visited set stops the walk, since a self-signed certificate is its own issuer.
+ * The verified path, leaf first, as Node built it from what the server sent, completed from the
+ * trusted roots (so a root from --ca shows even when the server did not send it). A visited set
+ * stops the walk, since a self-signed certificate is its own issuer.
  */
 export function chainOf(leaf: DetailedPeerCertificate, now: Date): CertInfo[] {
 	const chain: CertInfo[] = [];
 	const seen = new Set<string>();
 	let cert: DetailedPeerCertificate | undefined = leaf;
-	while (cert?.raw && !seen.has(cert.fingerprint256) && chain.length < 16) {
+	while (cert?.raw && !seen.has(cert.fingerprint256) && chain.length < maxChain) {
 		seen.add(cert.fingerprint256);
 		chain.push(certInfo(cert.raw, now));
 		cert = cert.issuerCertificate;
 	}
 
 	return chain;
+}
+
+/**
+ * The certificates exactly as the server sent them, in its order, each with its DER (DANE
+ * matches it). Node's X509Certificate of the peer links each certificate to the next one of the
+ * sent stack through issuerCertificate, whatever they are: duplicates and strays stay.
+ */
+export function sentChainOf(leaf: X509Certificate, now: Date): CertInfo[] {
+	const sent: CertInfo[] = [];
+	let cert: X509Certificate | undefined = leaf;
+	while (cert && sent.length < maxChain) {
+		sent.push({...certInfo(cert.raw, now), der: cert.raw.toString('base64')});
+		cert = cert.issuerCertificate;
+	}
+
+	return sent;
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type {TlsInfo} from '../types.js';
-import {chainOf} from './certificate.js';
+import type {CertInfo, TlsInfo} from '../types.js';
+import {chainOf, sentChainOf} from './certificate.js';
 
 /**
  * The SNI to send: only a plain host name. An IP literal has none, and a name from hostile DNS
@@ -11,19 +11,22 @@ export function serverNameFor(name: string): string | undefined {
 	return /^[a-z\d](?:[a-z\d.-]{0,251}[a-z\d])?$/i.test(name) && !net.isIP(name) ? name : undefined;
 }
 
-// Keyed by the roots' text: a round from the worker brings a fresh copy of the same array.
+// Keyed by the roots' text (a round from the worker brings a fresh copy of the same array) and
+// the one version a TLS-version scan offers.
 const contexts = new Map<string, tls.SecureContext>();
 
 /**
- * One secure context per set of trusted roots, built once: building it parses every root
- * certificate (about 45 ms of blocked event loop), far too much to repeat per session.
+ * One secure context per set of trusted roots (and scanned version), built once: building it
+ * parses every root certificate (about 45 ms of blocked event loop), far too much to repeat per
+ * session. With `version`, only that protocol version is offered.
  */
-export function secureContext(ca: string[] | undefined): tls.SecureContext {
-	const key = ca?.join('\n') ?? '';
+export function secureContext(ca: string[] | undefined, version?: tls.SecureVersion): tls.SecureContext {
+	const key = `${version ?? ''}\n${ca?.join('\n') ?? ''}`;
 	let context = contexts.get(key);
 	if (!context) {
 		// See old protocols and weak ciphers to report them, rather than fail the handshake.
-		context = tls.createSecureContext({minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
+		const versions = version ? {minVersion: version, maxVersion: version} : {minVersion: 'TLSv1' as const};
+		context = tls.createSecureContext({...versions, ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
 		if (contexts.size > 16) {
 			contexts.clear();
 		}
@@ -34,11 +37,26 @@ export function secureContext(ca: string[] | undefined): tls.SecureContext {
 	return context;
 }
 
+/**
+ * The certificates as sent, or none when they cannot be read. Only after getPeerCertificate(true):
+ * getPeerX509Certificate rewrites OpenSSL's peer chain, and the verified path read later breaks.
+ */
+function sentOf(socket: tls.TLSSocket, now: Date): CertInfo[] {
+	try {
+		const leaf = socket.getPeerX509Certificate();
+		return leaf ? sentChainOf(leaf, now) : [];
+	} catch {
+		return [];
+	}
+}
+
 export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date): TlsInfo {
 	const cipher = socket.getCipher();
 	const key = socket.getEphemeralKeyInfo();
 	const leaf = socket.getPeerCertificate(true);
+	// The verified path (see chainOf); `sent` below is what the server sent, as it sent it.
 	const chain = leaf && 'raw' in leaf ? chainOf(leaf, now) : [];
+	const sent = sentOf(socket, now);
 	const identityError = chain.length > 0 ? tls.checkServerIdentity(serverName, leaf) : new Error('no certificate');
 	const last = chain.at(-1);
 	const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
@@ -52,6 +70,7 @@ export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date): T
 		hostnameMatch: !identityError,
 		...(identityError ? {hostnameError: identityError.message} : {}),
 		chain,
+		...(sent.length > 0 ? {sent} : {}),
 		chainIncomplete: last !== undefined && !last.selfSigned && !last.ca,
 	};
 }
