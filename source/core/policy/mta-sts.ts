@@ -37,12 +37,17 @@ export function parseStsRecord(raw: string): {id?: string; errors: string[]} {
 	let id: string | undefined;
 	let sawId = false;
 	for (const [index, field] of fields.entries()) {
-		if (index === 0) {
+		if (index === 0 && field.startsWith('v=')) {
 			if (field !== 'v=STSv1') {
-				errors.push(field.startsWith('v=') ? `the version is ${quote(field.slice(2))}, not "STSv1"` : `the record starts with ${quote(field)}, not "v=STSv1"`);
+				errors.push(`the version is ${quote(field.slice(2))}, not "STSv1"`);
 			}
 
 			continue;
+		}
+
+		if (index === 0) {
+			// Still read the misplaced field: the id may be there.
+			errors.push(`the record starts with ${quote(field)}, not "v=STSv1"`);
 		}
 
 		if (field === '') {
@@ -75,7 +80,7 @@ export function parseStsRecord(raw: string): {id?: string; errors: string[]} {
 				id = value;
 			}
 		} else if (name === 'v') {
-			errors.push('"v=" appears again after the start');
+			errors.push(`"v=" must be the first field, not field ${index + 1}`);
 		} else if (!extensionName.test(name)) {
 			errors.push(`field name ${quote(name)} is not 1–32 letters, digits, "_", "-" or "." starting with a letter or digit`);
 		} else if (!extensionValue.test(value)) {
