@@ -36,6 +36,8 @@ export type PolicyServerOptions = {
 export type PolicyServer = {
 	host: string;
 	port: number;
+	/** Every request served, oldest first (the tests look at what the client sent). */
+	requests: Array<{servername: string; host?: string; path?: string}>;
 	/** Destroy every open connection (the endless and hanging ones too), then stop listening. */
 	close(): Promise<void>;
 };
@@ -123,6 +125,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
 	}
 
 	const sockets = new Set<Socket>();
+	const requests: PolicyServer['requests'] = [];
 	const server = https.createServer({
 		key: first.key,
 		cert: first.cert,
@@ -133,6 +136,10 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
 	}, (request, response) => {
 		const socket = request.socket as tls.TLSSocket;
 		const servername = typeof socket.servername === 'string' ? socket.servername.toLowerCase() : '';
+		if (requests.length < 1000) {
+			requests.push({servername, ...(request.headers.host === undefined ? {} : {host: request.headers.host}), ...(request.url === undefined ? {} : {path: request.url})});
+		}
+
 		const route = options.hosts[names.find(name => name.toLowerCase() === servername) ?? ''];
 		if (!route || request.method !== 'GET' || request.url !== '/.well-known/mta-sts.txt') {
 			response.writeHead(404, {'content-type': 'text/plain', 'content-length': '10'});
@@ -164,6 +171,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
 	return {
 		host: options.host,
 		port: (server.address() as AddressInfo).port,
+		requests,
 		async close() {
 			for (const socket of sockets) {
 				socket.destroy();

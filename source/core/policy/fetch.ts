@@ -78,19 +78,27 @@ function certificateOf(socket: tls.TLSSocket, name: string): Certificate {
 		certificate.san = peer.subjectaltname.split(/,\s*/).filter(entry => entry.startsWith('DNS:')).map(entry => entry.slice(4)).slice(0, 100);
 	}
 
-	// The chain first (the more basic fault), then whether it names the policy host.
-	if (!socket.authorized) {
-		certificate.error = words(String(socket.authorizationError ?? 'not trusted'));
-		return certificate;
-	}
-
+	// Node checks the name only once the chain is good, so check it here too, for both faults' words.
 	const mismatch = tls.checkServerIdentity(name, peer);
-	if (mismatch) {
-		certificate.error = `the certificate is not for ${name}: ${mismatch.message}`;
-		return certificate;
+	const problems: string[] = [];
+	const code = String(socket.authorizationError ?? '');
+	if (!socket.authorized && code !== 'ERR_TLS_CERT_ALTNAME_INVALID') {
+		problems.push(words(code || 'not trusted'));
 	}
 
-	certificate.authorized = true;
+	if (mismatch) {
+		problems.push(`the certificate is not for ${name} (${mismatch.message})`);
+	}
+
+	if (problems.length > 0) {
+		certificate.error = problems.join('; and ');
+	} else {
+		certificate.authorized = socket.authorized;
+		if (!socket.authorized) {
+			certificate.error = words(code || 'not trusted');
+		}
+	}
+
 	return certificate;
 }
 
@@ -214,7 +222,7 @@ export async function fetchPolicy(domain: string, options: FetchOptions): Promis
 				port,
 				path: '/.well-known/mta-sts.txt',
 				method: 'GET',
-				agent: false,
+				// No agent: with one, Node would ignore createConnection and resolve the name itself.
 				createConnection: () => verified as Duplex as ReturnType<NonNullable<http.RequestOptions['createConnection']>>,
 				maxHeaderSize: 16_384,
 				headers: {host: port === 443 ? name : `${name}:${port}`, connection: 'close', 'user-agent': 'mxdash'},
