@@ -18,9 +18,10 @@ export type PolicyRoute = {
 	chunked?: boolean;
 	/**
 	 * endless: a 200 whose chunked body never ends; drip: a 200 whose body comes one byte every
-	 * 100 ms; hang: read the request, never answer; garbage: answer with bytes that are not HTTP.
+	 * 100 ms; hang: read the request, never answer; garbage: answer with bytes that are not HTTP;
+	 * cut: promise the body's length, send half of it and close.
 	 */
-	behaviour?: 'endless' | 'drip' | 'hang' | 'garbage';
+	behaviour?: 'endless' | 'drip' | 'hang' | 'garbage' | 'cut';
 };
 
 export type PolicyHost = PolicyRoute & {key: string; cert: string};
@@ -62,6 +63,16 @@ function respond(route: PolicyRoute, response: ServerResponse, socket: Socket): 
 
 		case 'garbage': {
 			socket.end('SMTP/2 what\r\n\0\0\0 not a response at all\r\n\r\n');
+			return;
+		}
+
+		case 'cut': {
+			const body = route.body ?? 'version: STSv1\n';
+			headers['content-length'] = String(Buffer.byteLength(body));
+			response.writeHead(route.status ?? 200, headers);
+			response.write(body.slice(0, Math.floor(body.length / 2)), () => {
+				socket.destroy();
+			});
 			return;
 		}
 

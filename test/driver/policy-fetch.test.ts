@@ -125,6 +125,13 @@ describe('HTTP answers that give no policy', () => {
 		expect(result.error?.kind).toBe('protocol');
 		expect(result.status).toBeUndefined();
 	});
+
+	it('reports a body cut short as a protocol error', async () => {
+		const server = await serve({behaviour: 'cut', body: policy});
+		const result = await fetchPolicy('healthy.demo', options(server));
+		expect(result).toMatchObject({status: 200, error: {kind: 'protocol'}});
+		expect(result.body).toBeUndefined();
+	});
 });
 
 describe('certificates', () => {
@@ -134,7 +141,7 @@ describe('certificates', () => {
 		expect(result.error?.kind).toBe('tls');
 		expect(result.error?.message).toContain('mta-sts.healthy.demo');
 		expect(result.certificate).toMatchObject({authorized: false, subject: 'wrong.name.demo', san: ['wrong.name.demo']});
-		expect(result.certificate?.error).toContain('mta-sts.healthy.demo');
+		expect(result.certificate?.error).toBe('the certificate is not for mta-sts.healthy.demo (it names wrong.name.demo)');
 		// No request is sent, so no body is read.
 		expect(result.status).toBeUndefined();
 		expect(result.body).toBeUndefined();
@@ -149,6 +156,17 @@ describe('certificates', () => {
 		expect(result.certificate?.error).toMatch(/not a trusted root|self-signed|issuer/);
 		expect(result.body).toBeUndefined();
 		expect(server.requests).toEqual([]);
+	});
+
+	it('refuses an expired certificate, in words', async () => {
+		// The SMTP demo's expired leaf (for www.elsewhere.demo), sent with its intermediate.
+		const expired = {key: pem('expired-key.pem'), cert: pem('expired.pem') + pem('intermediate.pem')};
+		const server = await serve({body: policy}, expired, 'mta-sts.healthy.demo');
+		const result = await fetchPolicy('healthy.demo', options(server, {ca: [pem('root-ca.pem')]}));
+		expect(result.error?.kind).toBe('tls');
+		expect(result.certificate).toMatchObject({authorized: false, subject: 'www.elsewhere.demo', validTo: '2021-01-01T00:00:00.000Z'});
+		expect(result.certificate?.error).toContain('the certificate has expired (CERT_HAS_EXPIRED)');
+		expect(result.certificate?.error).toContain('not for mta-sts.healthy.demo (it names www.elsewhere.demo)');
 	});
 
 	it('reports a failed handshake as a TLS error', async () => {

@@ -87,7 +87,8 @@ function certificateOf(socket: tls.TLSSocket, name: string): Certificate {
 	}
 
 	if (mismatch) {
-		problems.push(`the certificate is not for ${name} (${mismatch.message})`);
+		const names = certificate.san?.length ? certificate.san.join(', ') : certificate.subject ?? 'no name';
+		problems.push(`the certificate is not for ${name} (it names ${names})`);
 	}
 
 	if (problems.length > 0) {
