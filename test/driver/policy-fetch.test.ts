@@ -276,6 +276,29 @@ describe('lookup and connection failures', () => {
 		expect((await fetchPolicy('healthy.demo', {lookup: async () => Promise.reject(new Error('resolver gone')), timeoutMs: 1000})).error).toEqual({kind: 'dns', message: 'mta-sts.healthy.demo: resolver gone'});
 	});
 
+	it('refuses a name that is not a domain name, before any lookup', async () => {
+		const looked: string[] = [];
+		const result = await fetchPolicy('bad name/x', {
+			async lookup(name) {
+				looked.push(name);
+				return ['127.0.61.1'];
+			},
+			timeoutMs: 1000,
+		});
+		expect(result.error).toEqual({kind: 'dns', message: '"mta-sts.bad name/x" is not a domain name'});
+		expect(looked).toEqual([]);
+	});
+
+	it('reports a lookup that throws at once as dns', async () => {
+		const result = await fetchPolicy('healthy.demo', {
+			lookup() {
+				throw new Error('no resolver');
+			},
+			timeoutMs: 1000,
+		});
+		expect(result.error).toEqual({kind: 'dns', message: 'mta-sts.healthy.demo: no resolver'});
+	});
+
 	it('reports a refused connection on every address as connect', async () => {
 		const server = await serve({body: policy});
 		const result = await fetchPolicy('healthy.demo', options(server, {}, ['127.0.61.4', '127.0.61.5']));

@@ -152,7 +152,7 @@ export async function fetchPolicy(domain: string, options: FetchOptions): Promis
 		}
 
 		controller.signal.addEventListener('abort', onAbort);
-		run({
+		const settle: Parameters<Step<T>>[0] = {
 			resolve(value) {
 				if (!done) {
 					finish();
@@ -168,13 +168,24 @@ export async function fetchPolicy(domain: string, options: FetchOptions): Promis
 			cleanup(action) {
 				undo.push(action);
 			},
-		});
+		};
+		try {
+			run(settle);
+		} catch (error) {
+			settle.reject(new Failure('protocol', error instanceof Error ? error.message : String(error)));
+		}
 	});
 
 	let socket: tls.TLSSocket | undefined;
 	try {
+		// A name Node's TLS and HTTP code would refuse (or a hostile one) goes no further.
+		if (!/^[a-z\d_-]+(?:\.[a-z\d_-]+)*$/.test(name) || name.length > 253) {
+			throw new Failure('dns', `${JSON.stringify(name.slice(0, 80))} is not a domain name`);
+		}
+
 		const addresses = await step<string[]>(({resolve, reject}) => {
-			options.lookup(name).then(answer => {
+			// Through a promise, so that a lookup that throws at once is a dns failure too.
+			Promise.resolve().then(async () => options.lookup(name)).then(answer => {
 				if (Array.isArray(answer)) {
 					if (answer.length === 0) {
 						reject(new Failure('dns', `${name} has no address`));
