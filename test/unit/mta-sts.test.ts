@@ -96,6 +96,11 @@ describe('parsePolicy', () => {
 		['version: STSv1\nversion: STSv1\nmode: enforce\nmx: a\nmax_age: 1\n', '"version" appears more than once (again on line 2)'],
 		['version: STSv1\nmode: enforce\nmx: a\nmax_age: 1\nmax_age: 2\n', '"max_age" appears more than once (again on line 5)'],
 		['version: STSv1\nmode: enforce\nmx a\nmax_age: 1\n', 'line 3 is not "key: value": "mx a"'],
+		['version: STSv1\nmode: enforce\nmx: a\nmx:\nmax_age: 1\n', 'mx "" on line 4 is not a host name, nor "*." and a host name'],
+		['version: STSv1\nmode: enforce\nmx: *.*.example.com\nmax_age: 1\n', 'mx "*.*.example.com" on line 3 is not a host name, nor "*." and a host name'],
+		['version: STSv1\nmode: enforce\nmx: mx.example.com:25\nmax_age: 1\n', 'mx "mx.example.com:25" on line 3 is not a host name, nor "*." and a host name'],
+		['version: STSv1\nmode: enforce\nmx: mx..example.com\nmax_age: 1\n', 'mx "mx..example.com" on line 3 is not a host name, nor "*." and a host name'],
+		['version: STSv1\nmode: enforce\nmx: -mx.example.com\nmax_age: 1\n', 'mx "-mx.example.com" on line 3 is not a host name, nor "*." and a host name'],
 	])('%j: %s', (body, error) => {
 		expect(parsePolicy(body).errors).toContain(error);
 	});
@@ -106,6 +111,10 @@ describe('parsePolicy', () => {
 	])('max_age %s is in range', (value, maxAge) => {
 		const parsed = parsePolicy(`version: STSv1\nmode: enforce\nmx: a\nmax_age: ${value}\n`);
 		expect(parsed).toEqual({policy: {version: 'STSv1', mode: 'enforce', maxAge, mx: ['a']}, errors: []});
+	});
+
+	it.each(['mx.example.com', 'MX1.Example.COM.', '*.example.com', 'localhost', 'a-b.c'])('mx %j is a good pattern', pattern => {
+		expect(parsePolicy(`version: STSv1\nmode: enforce\nmx: ${pattern}\nmax_age: 1\n`)).toEqual({policy: {version: 'STSv1', mode: 'enforce', maxAge: 1, mx: [pattern]}, errors: []});
 	});
 
 	it('keeps the first value of a duplicated key', () => {

@@ -96,6 +96,8 @@ export function parseStsRecord(raw: string): {id?: string; errors: string[]} {
 }
 
 const singleKeys = new Set(['version', 'mode', 'max_age']);
+/** §3.2: `["*."] Domain`, labels of letters, digits and inner hyphens; a trailing dot is forgiven. */
+const mxPattern = /^(?:\*\.)?(?:[A-Za-z\d](?:[A-Za-z\d-]{0,61}[A-Za-z\d])?\.)*[A-Za-z\d](?:[A-Za-z\d-]{0,61}[A-Za-z\d])?\.?$/;
 
 /** An MTA-STS policy body (§3.2): `key: value` lines, CRLF or LF. Unknown keys are ignored. */
 export function parsePolicy(body: string): ParsedPolicy {
@@ -137,7 +139,9 @@ export function parsePolicy(body: string): ParsedPolicy {
 			maxAge = value;
 		} else if (key === 'mx') {
 			seen.add('mx');
-			if (policy.mx.length < maxMxPatterns) {
+			if (!mxPattern.test(value)) {
+				errors.push(`mx ${quote(value)} on line ${index + 1} is not a host name, nor "*." and a host name`);
+			} else if (policy.mx.length < maxMxPatterns) {
 				policy.mx.push(value);
 			}
 		}
