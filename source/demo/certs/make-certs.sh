@@ -6,6 +6,8 @@
 #
 # OpenSSL 3.0's `x509` and `req -x509` take no explicit dates, so every certificate, the root
 # included (-selfsign), is made by `openssl ca` with -startdate/-enddate.
+#
+# The MTA-STS policy hosts' certificates come from make-policy-certs.sh beside this one (their own CA).
 set -eu
 
 cd "$(dirname "$0")"
