@@ -3,7 +3,7 @@
 # colours, captures the grid, a host's Summary pane and its Transcript pane, and turns each
 # capture into an SVG (media/ansi-to-svg.mjs). Needs tmux and Node; no network, no root.
 #
-#   bash media/make-screenshots.sh        → media/grid.svg, media/detail.svg, media/transcript.svg
+#   bash media/make-screenshots.sh        → media/grid.svg, media/detail.svg, media/transcript.svg, media/policy.svg
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -73,13 +73,17 @@ press 2
 wait_for 'the Transcript pane' 10 -F '→ EHLO'
 capture transcript
 
+press 5
+wait_for 'the Policy pane' 10 -F '[5 Policy]'
+capture policy
+
 press q
 for ((tries = 200; tries > 0; tries--)); do
 	[[ $(tm display-message -p -t "$session" '#{pane_dead}') == 1 ]] && break
 	sleep 0.05
 done
 
-for name in grid detail transcript; do
+for name in grid detail transcript policy; do
 	node "$here/ansi-to-svg.mjs" "$work/$name.ans" "$here/$name.svg" --cols 80 --rows 24
 	echo "media/$name.svg"
 done

@@ -29,7 +29,7 @@ export const keymap: Binding[] = [
 	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back (ending a search first); in the grid, clear the filter', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
 	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host (on a domain row: its hosts)', screens: ['grid', 'detail'], match: input => input === 'r'},
 	{action: 'reprobeAll', keys: 'R', hint: '', description: 're-probe everything now', screens: ['grid', 'detail'], match: input => input === 'R'},
-	{action: 'scanTls', keys: 't', hint: 't tls', description: 'scan TLS versions of the selected host (one session per version; the result in the Policy pane)', screens: ['grid', 'detail'], match: input => input === 't'},
+	{action: 'scanTls', keys: 't', hint: '', description: 'scan TLS versions of the selected host (result: Policy pane)', screens: ['grid', 'detail'], match: input => input === 't'},
 	{action: 'add', keys: 'a', hint: 'a add', description: 'add a domain (to the saved list too)', screens: ['grid'], match: input => input === 'a'},
 	{action: 'remove', keys: 'd', hint: 'd del', description: 'remove the selected domain (from the saved list too)', screens: ['grid'], match: input => input === 'd'},
 	{action: 'filter', keys: '/', hint: '/ filter', description: 'filter rows by domain, host or address', screens: ['grid'], match: input => input === '/'},
