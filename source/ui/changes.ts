@@ -41,10 +41,10 @@ export function factChanges(before: RoundSummary, after: RoundSummary): string[]
 		changes.push(`greeting ${quoted(before.banner)} → ${quoted(after.banner)}`);
 	}
 
-	if (before.dane === 'matched' && after.dane !== undefined && after.dane !== 'matched') {
-		changes.push(`TLSA no longer matches the certificate (${after.dane}): leaf SPKI ${hex(before.spki)} → ${hex(after.spki)}`);
-	} else if (before.dane !== undefined && before.dane !== 'matched' && after.dane === 'matched') {
-		changes.push(`TLSA matches the certificate again: leaf SPKI ${hex(before.spki)} → ${hex(after.spki)}`);
+	if (before.dane === 'matched' && after.dane === 'mismatch') {
+		changes.push(`TLSA no longer matches the certificate: leaf SPKI ${hex(before.spki)} → ${hex(after.spki)}`);
+	} else if (before.dane !== undefined && after.dane !== undefined && before.dane !== after.dane) {
+		changes.push(`DANE ${before.dane} → ${after.dane}`);
 	}
 
 	return changes;

@@ -14,9 +14,10 @@ export type PolicyContext = {mxPolicy?: MxPolicy; validation?: ResolverValidatio
 const heading = (text: string): Line => ({text, bold: true});
 const muted = (text: string): Line => ({text, tone: 'muted'});
 
-/** Wrapped text as lines, continuation lines indented; all of it sanitized by wrap. */
+/** Wrapped text as lines (sanitized by wrap), its own leading spaces kept, continuation lines indented further. */
 function para(text: string, width: number, tone?: Tone, indent = '    '): Line[] {
-	return wrap(text, width, indent).map(line => ({text: line, ...(tone ? {tone} : {})}));
+	const lead = /^ */.exec(text)![0];
+	return wrap(text.slice(lead.length), width - lead.length, indent).map(line => ({text: lead + line, ...(tone ? {tone} : {})}));
 }
 
 function verdictTone(verdict: Verdict): Tone {
@@ -173,7 +174,7 @@ function dnsblLines(answers: DnsblAnswer[] | undefined, width: number, theme: Th
 		const codes = answer.codes.map((code, index) => (answer.meanings?.[index] ? `${code} (${answer.meanings[index]})` : code)).join(', ');
 		return [
 			...para(`  ${theme.glyph.critical} ${answer.zone}: LISTED ${codes}`, width, 'critical'),
-			...(answer.text ? para(`      TXT "${answer.text}"`, width, 'critical', '      ') : []),
+			...(answer.text ? para(`      TXT "${answer.text}"`, width, 'critical') : []),
 		];
 	});
 }
