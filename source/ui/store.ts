@@ -219,8 +219,11 @@ export class Store {
 			case 'verdict': {
 				this.addressFindings.set(event.key, event.verdict.findings);
 				this.updateHost(event.key, host => {
-					const {dane: _dane, ...rest} = host;
-					const judged = {...rest, status: event.verdict.status, findings: this.findingsOf(host), ...(event.verdict.dane ? {dane: event.verdict.dane} : {})};
+					const judged: HostState = {...host, status: event.verdict.status, findings: this.findingsOf(host), ...(event.verdict.dane ? {dane: event.verdict.dane} : {})};
+					if (!event.verdict.dane) {
+						// DANE is of the session judged: none now, none shown.
+						delete judged.dane;
+					}
 
 					// While a new session runs, a verdict is the previous session judged again (a late
 					// PTR): the latest knowledge, but not a session of its own in the history.

@@ -8,6 +8,7 @@ import base from '../../vitest.config.js';
 
 const standIn = fileURLToPath(new URL('mta-sts-stand-in.ts', import.meta.url));
 
+// eslint-disable-next-line no-restricted-syntax -- vitest reads a config file's default export.
 export default mergeConfig(base, defineConfig({
 	root: fileURLToPath(new URL('../..', import.meta.url)),
 	resolve: {alias: [{find: /^(\.\.\/)+core\/policy\/mta-sts\.js$/, replacement: standIn}]},

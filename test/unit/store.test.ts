@@ -5,9 +5,9 @@ import type {DaneResult, DnsblAnswer, TlsVersionScan} from '../../source/core/po
 import {probeKey} from '../../source/core/run/knowledge.js';
 import type {MonitorEvent} from '../../source/core/run/monitor.js';
 import {isTerminalSafe} from '../../source/core/sanitize.js';
-import type {CertInfo, Finding} from '../../source/core/types.js';
+import type {CertInfo} from '../../source/core/types.js';
 import {rowHost, Store} from '../../source/ui/store.js';
-import {delivery, domainPolicy, roundEvents} from '../helpers/fake-events.js';
+import {delivery, domainPolicy, policyFinding, roundEvents} from '../helpers/fake-events.js';
 
 const certificate: CertInfo = {
 	subject: 'CN=mx.a.test', issuer: 'CN=Test CA', serialNumber: '01', validFrom: '2025-01-01T00:00:00.000Z', validTo: '2099-01-01T00:00:00.000Z', daysLeft: 400,
@@ -112,7 +112,7 @@ describe('the dashboard store', () => {
 describe('the dashboard store\'s policy layer', () => {
 	const key = probeKey('mx.a.test', '127.0.0.1', 25);
 	const body = 'version: STSv1\nmode: enforce\nmax_age: 86400\nmx: mx.a.test\n';
-	const wouldFail: Finding = {id: 'mta-sts-would-fail', check: 'mta-sts', severity: 'critical', message: 'no STARTTLS', advice: 'offer STARTTLS'};
+	const wouldFail = policyFinding('mta-sts-would-fail', 'mta-sts', 'no STARTTLS');
 	const listed: DnsblAnswer = {zone: 'zen.example', listed: true, codes: ['127.0.0.2'], meanings: ['SBL'], text: 'listed'};
 	const policyHosts = {'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1', delivery: delivery('deliver', 'fail', 'none'), policyFindings: [wouldFail], dnsbl: [listed], mxPolicy: {tlsaName: '_25._tcp.mx.a.test', dnssec: 'secure' as const, tlsaDnssec: 'secure' as const, tlsa: []}}]};
 	const validation = {resolver: '127.0.0.53', validates: true};
