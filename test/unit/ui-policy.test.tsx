@@ -2,6 +2,7 @@ import {render} from 'ink-testing-library';
 import {describe, expect, it, vi} from 'vitest';
 import {probeKey} from '../../source/core/run/knowledge.js';
 import {App} from '../../source/ui/app.js';
+import {policyCell} from '../../source/ui/format.js';
 import {layout, policyNarrow, policyWide} from '../../source/ui/grid-layout.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import {delivery, domainPolicy, policyFinding} from '../helpers/fake-events.js';
@@ -61,6 +62,28 @@ describe('the Policy column', () => {
 		expect(frame).toMatch(/mx\.provider\.example +192\.0\.2\.9 .*closed *$/m);
 		// The domain's policy finding for the address makes its domain row name it.
 		expect(frame).toMatch(/good\.test .*mta-sts-would-fail/);
+		app.unmount();
+	});
+
+	it.each([
+		{name: 'Unicode', theme: makeTheme({noColor: true}), wide: '✓ ✗ ·B', narrow: '✓✗·B'},
+		{name: 'ASCII', theme: makeTheme({ascii: true}), wide: '+ x .B', narrow: '+x.B'},
+	])('draws the cell in $name, the glyph carrying the meaning', ({theme, wide, narrow}) => {
+		const store = storeAfterRound({'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1', delivery: delivery('deliver', 'fail', 'none'), dnsbl: [{zone: 'z.example', listed: true, codes: ['127.0.0.2']}]}]});
+		const snapshot = store.getSnapshot();
+		const host = [...snapshot.hosts.values()][0]!;
+		expect(policyCell(host, snapshot.domains[0], theme, 0, false)).toEqual({text: wide, tone: 'critical'});
+		expect(policyCell(host, snapshot.domains[0], theme, 0, true).text).toBe(narrow);
+		// Scanning: the spinner; no verdict for this domain: empty but for the listing.
+		expect(policyCell({...host, scanning: true}, snapshot.domains[0], theme, 0, true).tone).toBe('running');
+		expect(policyCell(host, {...snapshot.domains[0]!, addresses: {}}, theme, 0, true)).toEqual({text: '   B', tone: 'warning'});
+	});
+
+	it('counts a would-fail as a problem of its row: problems only keeps it', async () => {
+		const {app} = await appAt(100, 30, lines => lines.length > 2);
+		const frame = await press(app, 'p');
+		expect(frame).toContain('2001:db8::25');
+		expect(frame).not.toContain('192.0.2.1 ');
 		app.unmount();
 	});
 
