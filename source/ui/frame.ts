@@ -3,7 +3,7 @@ import {gridTop, selectedIndex} from './dashboard-state.js';
 import {helpLines} from './help.js';
 import type {Line, PaneName} from './panes.js';
 import {certificateLines, domainLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
-import {policyLines} from './policy-pane.js';
+import {domainPolicyLines, policyLines} from './policy-pane.js';
 import type {SearchView} from './pane-search.js';
 import {searchView} from './pane-search.js';
 import {problemRows, snapshotFacts, sortRows} from './row-order.js';
@@ -130,7 +130,7 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	const tableWidth = sideBySide ? table.width + 1 : 0;
 	const paneWidth = width - tableWidth;
 	const detailDomain = screen === 'detail' && selectedRow?.kind === 'domain' ? snapshot.domains.find(item => item.domain === selectedRow.domain) : undefined;
-	const lines = detailDomain ? domainLines(detailDomain, width, theme) : (screen === 'detail' && detailRow ? [
+	const lines = detailDomain ? [...domainLines(detailDomain, width, theme), {text: ''}, ...domainPolicyLines(detailDomain, width, theme)] : (screen === 'detail' && detailRow ? [
 		...paneLines(paneName, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
 		// Narrow or too many: the extensions go into the scrolling text; else a table beside it.
 		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),

@@ -202,6 +202,11 @@ function tlsScanLines(host: HostState, scan: TlsVersionScan | undefined, width: 
 	return lines;
 }
 
+/** The domain's own policy (MTA-STS, TLS-RPT), for the domain screen: it is the same for all its hosts. */
+export function domainPolicyLines(domain: DomainState, width: number, theme: Theme): Line[] {
+	return [heading('MTA-STS'), ...mtaStsLines(domain, width, theme), {text: ''}, heading('TLS-RPT'), ...tlsRptLines(domain, width)];
+}
+
 /**
  * The Policy pane: what each kind of sender would do with this address under this domain, then
  * the facts behind it: MTA-STS, TLS-RPT, DANE, blocklists and the TLS-version scan.

@@ -123,6 +123,16 @@ describe('the Policy pane and the t key', () => {
 		app.unmount();
 	});
 
+	it('shows the domain\'s own MTA-STS and TLS-RPT on the domain screen', async () => {
+		const {app} = await appAt(100, 60, lines => lines.length > 2);
+		const frame = await press(app, keys.enter, keys.end);
+		expect(frame).toContain('_mta-sts.good.test: "v=STSv1; id=20260101"');
+		expect(frame).toContain('  ✓ mx1.good.test: matches *.good.test');
+		expect(frame).toContain('  ✗ mx.provider.example: no pattern matches');
+		expect(frame).toContain('  rua: mailto:tls@good.test');
+		app.unmount();
+	});
+
 	it('t on a domain row asks for a host instead', async () => {
 		const scanTls = vi.fn();
 		const {app} = await appAt(100, 40, lines => lines.length > 2, {...idleController(), scanTls});
