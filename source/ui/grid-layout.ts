@@ -120,9 +120,13 @@ export function layout(width: number, given: Needs = defaultNeeds): Layout {
 	// Whole names where they fit beside every stage cell; else the domain header says the rest.
 	const elide = room() < given.fullHost;
 	const needs = elide ? given : {...given, host: given.fullHost};
+	// The Policy column squeezes first (its glyphs lose their spaces), then the stage cells.
+	if (room() < needs.host) {
+		policy = policyNarrow;
+	}
+
 	if (room() < needs.host) {
 		columns = columns.map(column => ({...column, ...compact[column.id]}));
-		policy = policyNarrow;
 	}
 
 	// The total goes before the host is cut; a stage column only for a host column under 16.
