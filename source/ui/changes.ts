@@ -72,8 +72,8 @@ export function leafSpki(tls: TlsInfo | undefined): string | undefined {
 
 /** The `id=` of the one `v=STSv1` record, if there is exactly one. */
 export function policyId(txt: TxtAnswer | undefined): string | undefined {
-	const records = txt && 'records' in txt ? txt.records.filter(record => /^v=STSv1\s*;/i.test(record)) : [];
-	return records.length === 1 ? /(?:^|;)\s*id=([^;\s]*)/i.exec(records[0]!)?.[1] : undefined;
+	const records = txt && 'records' in txt ? txt.records.filter(record => /^v=STSv1\s*;/.test(record)) : [];
+	return records.length === 1 ? /(?:^|;)\s*id=([^;\s]*)/.exec(records[0]!)?.[1] : undefined;
 }
 
 /**
