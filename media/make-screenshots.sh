@@ -3,7 +3,7 @@
 # colours, captures the grid, a host's Summary pane and its Transcript pane, and turns each
 # capture into an SVG (media/ansi-to-svg.mjs). Needs tmux and Node; no network, no root.
 #
-#   bash media/make-screenshots.sh        → media/grid.svg, media/detail.svg, media/transcript.svg
+#   bash media/make-screenshots.sh        → media/grid.svg, media/detail.svg, media/transcript.svg, media/policy.svg
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,7 +64,8 @@ wait_for 'the first round' 30 -E '^ mxdash .* last [0-9]'
 capture grid
 
 press Down
-wait_for 'the selection on mx1.healthy.demo' 10 -E '^› ([0-9]+ )?mx1\.he'
+# Under its domain row the host may be named by what the row leaves unsaid (`mx1`).
+wait_for 'the selection on mx1.healthy.demo' 10 -E '^› ([0-9]+ )?mx1( |\.he)'
 press Enter
 wait_for 'the Summary pane' 10 -F '[1 Summary]'
 capture detail
@@ -73,13 +74,17 @@ press 2
 wait_for 'the Transcript pane' 10 -F '→ EHLO'
 capture transcript
 
+press 5
+wait_for 'the Policy pane' 10 -F '[5 Policy]'
+capture policy
+
 press q
 for ((tries = 200; tries > 0; tries--)); do
 	[[ $(tm display-message -p -t "$session" '#{pane_dead}') == 1 ]] && break
 	sleep 0.05
 done
 
-for name in grid detail transcript; do
+for name in grid detail transcript policy; do
 	node "$here/ansi-to-svg.mjs" "$work/$name.ans" "$here/$name.svg" --cols 80 --rows 24
 	echo "media/$name.svg"
 done

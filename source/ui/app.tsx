@@ -52,7 +52,7 @@ export function App({store, controller, theme}: AppProps) {
 	if (screen === 'detail' && frame.detailDomain) {
 		body = <DomainScreen domain={frame.detailDomain} lines={lines} paneTop={paneTop} bodyHeight={bodyHeight} width={width} theme={theme} {...searched}/>;
 	} else if (screen === 'detail' && detailRow) {
-		body = <DetailScreen row={detailRow} host={snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={frame.tableWidth} bodyHeight={bodyHeight} width={width} theme={theme} {...searched}/>;
+		body = <DetailScreen row={detailRow} host={frame.detailHost ?? snapshot.hosts.get(detailRow.key)} pane={pane} lines={lines} paneTop={paneTop} extensions={frame.extensions} sideBySide={frame.sideBySide} paneWidth={frame.paneWidth} tableWidth={frame.tableWidth} bodyHeight={bodyHeight} width={width} theme={theme} {...searched}/>;
 	} else if (snapshot.domains.length === 0) {
 		body = <EmptyState width={width} bodyHeight={bodyHeight}/>;
 	} else {

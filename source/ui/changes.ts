@@ -1,6 +1,9 @@
+import {createHash, X509Certificate} from 'node:crypto';
+import {matchingPattern, parsePolicy} from '../core/policy/mta-sts.js';
+import type {DaneResult, DomainPolicy, TxtAnswer} from '../core/policy/types.js';
 import type {Status} from '../core/run/knowledge.js';
 import {sanitize} from '../core/sanitize.js';
-import type {MxPlan} from '../core/types.js';
+import type {MxPlan, TlsInfo} from '../core/types.js';
 
 /**
  * What changed since the previous round, as the store records it: each change says what it
@@ -8,7 +11,12 @@ import type {MxPlan} from '../core/types.js';
  */
 
 /** The key facts of one session of one host, kept to show what changed. */
-export type RoundSummary = {at: string; status: Status; fingerprint?: string; validTo?: string; tlsVersion?: string; banner?: string};
+export type RoundSummary = {
+	at: string; status: Status; fingerprint?: string; validTo?: string; tlsVersion?: string; banner?: string;
+	/** The DANE match, when DANE was judged; and the SHA-256 of the leaf's SPKI as sent, to say what changed. */
+	dane?: DaneResult['match'];
+	spki?: string;
+};
 
 /** What changed between two sessions, each as "what old → new" (server text sanitized, cut short). */
 export function factChanges(before: RoundSummary, after: RoundSummary): string[] {
@@ -31,6 +39,69 @@ export function factChanges(before: RoundSummary, after: RoundSummary): string[]
 
 	if (before.banner !== after.banner) {
 		changes.push(`greeting ${quoted(before.banner)} → ${quoted(after.banner)}`);
+	}
+
+	if (before.dane === 'matched' && after.dane === 'mismatch') {
+		changes.push(`TLSA no longer matches the certificate: leaf SPKI ${hex(before.spki)} → ${hex(after.spki)}`);
+	} else if (before.dane !== undefined && after.dane !== undefined && before.dane !== after.dane) {
+		changes.push(`DANE ${before.dane} → ${after.dane}`);
+	}
+
+	return changes;
+}
+
+function hex(value: string | undefined): string {
+	return value ? `${value.slice(0, 8)}…` : 'none';
+}
+
+/** The SHA-256 (hex) of the SPKI of the leaf as sent, what a `3 1 1` TLSA record pins; undefined without its DER. */
+export function leafSpki(tls: TlsInfo | undefined): string | undefined {
+	const der = tls?.sent?.[0]?.der;
+	if (!der) {
+		return undefined;
+	}
+
+	try {
+		const spki = new X509Certificate(Buffer.from(der, 'base64')).publicKey.export({type: 'spki', format: 'der'});
+		return createHash('sha256').update(spki).digest('hex');
+	} catch {
+		// A certificate Node cannot parse: no value, rather than a throw in the store.
+		return undefined;
+	}
+}
+
+/** The `id=` of the one `v=STSv1` record, if there is exactly one. */
+export function policyId(txt: TxtAnswer | undefined): string | undefined {
+	const records = txt && 'records' in txt ? txt.records.filter(record => /^v=STSv1\s*;/.test(record)) : [];
+	return records.length === 1 ? /(?:^|;)\s*id=([^;\s]*)/.exec(records[0]!)?.[1] : undefined;
+}
+
+/**
+ * Policy drift between two rounds of one domain: a body that changed under the same id (senders
+ * that cached it will not fetch it again), and an MX host the policy's `mx` patterns stopped
+ * covering (patterns old → new).
+ */
+export function policyChanges(before: DomainPolicy | undefined, after: DomainPolicy, exchanges: readonly string[]): string[] {
+	const oldBody = before?.mtaSts.fetch?.body;
+	const newBody = after.mtaSts.fetch?.body;
+	if (oldBody === undefined || newBody === undefined) {
+		return [];
+	}
+
+	const changes: string[] = [];
+	const id = policyId(after.mtaSts.txt);
+	if (oldBody !== newBody && id !== undefined && id === policyId(before?.mtaSts.txt)) {
+		changes.push(`MTA-STS policy changed but id stayed ${sanitize(id, 32)}: senders with a cached policy will not re-fetch it (RFC 8461 §3.1)`);
+	}
+
+	const oldMx = parsePolicy(oldBody).policy.mx;
+	const newMx = parsePolicy(newBody).policy.mx;
+	const patterns = (list: string[]): string => (list.length > 0 ? sanitize(list.join(', '), 60) : 'none');
+	for (const exchange of exchanges) {
+		const host = exchange.replace(/\.$/, '');
+		if (matchingPattern(oldMx, host) !== undefined && matchingPattern(newMx, host) === undefined) {
+			changes.push(`MTA-STS policy no longer covers ${sanitize(host)}: mx ${patterns(oldMx)} → ${patterns(newMx)}`);
+		}
 	}
 
 	return changes;

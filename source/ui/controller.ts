@@ -6,6 +6,8 @@ export type Controller = {
 	/** Re-probe these probe keys now. */
 	reprobe(keys: string[]): void;
 	reprobeAll(): void;
+	/** Scan the TLS versions of this probe key (the `t` key); the store shows it scanning meanwhile. */
+	scanTls?(key: string): void;
 	/** Returns an error message, or undefined when the domain was added. */
 	addDomain(input: string): string | undefined;
 	/** Removes it from the view, and from the saved list if it is there. */

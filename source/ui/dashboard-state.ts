@@ -63,6 +63,7 @@ export type View = {
 export type Effect =
 	| {type: 'reprobe'; keys: string[]}
 	| {type: 'reprobeAll'}
+	| {type: 'scanTls'; key: string}
 	| {type: 'add'; text: string}
 	| {type: 'remove'; domain: string}
 	| {type: 'quit'}
@@ -90,7 +91,7 @@ export type DashboardAction =
 
 export type Result = {state: DashboardState; effects: Effect[]};
 
-export const paneCount = 4;
+export const paneCount = paneNames.length;
 
 /** The longest name DNS allows: a prompt takes no more. */
 const maxPromptLength = 253;
@@ -304,6 +305,12 @@ function reduceAction(state: DashboardState, action: Exclude<DashboardAction, {t
 
 		case 'reprobeAll': {
 			return {state, effects: [{type: 'reprobeAll'}]};
+		}
+
+		case 'scanTls': {
+			// One address at a time: a domain row has no single session to scan.
+			const row = rows[selectedIndex(state, rows)];
+			return row?.kind === 'host' ? {state, effects: [{type: 'scanTls', key: row.key}]} : unchanged({...state, notice: 't scans one host\'s TLS versions: select a host'});
 		}
 
 		case 'add': {

@@ -54,6 +54,16 @@ export function createDashboardStore({controller, viewFor, exit, initial = initi
 				break;
 			}
 
+			case 'scanTls': {
+				if (controller.scanTls) {
+					controller.scanTls(effect.key);
+				} else {
+					dispatch({type: 'notice', text: 'TLS scans are not available here'});
+				}
+
+				break;
+			}
+
 			case 'add': {
 				const error = controller.addDomain(effect.text);
 				if (error) {

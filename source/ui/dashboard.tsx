@@ -60,6 +60,13 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		reprobeAll() {
 			watch.request();
 		},
+		scanTls(key) {
+			store.setScanning(key, true);
+			// Ended with or without a result: a failed scan must not spin for ever.
+			void engine.scanTlsVersions(key).finally(() => {
+				store.setScanning(key, false);
+			});
+		},
 		addDomain(input) {
 			let domain: string;
 			try {

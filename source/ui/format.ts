@@ -1,6 +1,7 @@
 import {worst} from '../core/checks/index.js';
 import type {Finding, Severity, Stage, StageError, StageName} from '../core/types.js';
-import type {HostState} from './store.js';
+import type {Verdict} from '../core/policy/types.js';
+import type {DomainState, HostState} from './store.js';
 import type {Theme, Tone} from './theme.js';
 import {toneOf} from './theme.js';
 
@@ -140,4 +141,41 @@ export function fit(text: string, width: number): string {
 
 	const chars = [...text];
 	return chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : text + ' '.repeat(width - chars.length);
+}
+
+/** One sender's verdict as one character: the glyph carries the meaning without colour. */
+export function verdictGlyph(verdict: Verdict, theme: Theme): string {
+	if (verdict === 'deliver') {
+		return theme.ascii ? '+' : '✓';
+	}
+
+	return verdict === 'fail' ? (theme.ascii ? 'x' : '✗') : (theme.ascii ? '.' : '·');
+}
+
+/** Listed on at least one blocklist (a refused or failed lookup is no listing). */
+export function blocklisted(host: HostState): boolean {
+	return host.dnsbl?.some(answer => answer.listed && !answer.error) ?? false;
+}
+
+/**
+ * The Policy cell: what an opportunistic, an MTA-STS and a DANE sender would each do with this
+ * address under the row's domain (`✓ ✗ ·`, or `✓✗·` when narrow), then `B` when the address is
+ * on a blocklist. A spinner while the session or a TLS scan runs; empty until it is known.
+ */
+export function policyCell(host: HostState, domain: DomainState | undefined, theme: Theme, frame: number, narrow: boolean): Cell {
+	const delivery = domain?.addresses[host.key]?.delivery;
+	const listed = blocklisted(host);
+	if (host.scanning || (!delivery && (host.phase === 'probing' || host.phase === 'queued'))) {
+		return {text: theme.spinner[frame % theme.spinner.length]!, tone: 'running'};
+	}
+
+	if (!delivery) {
+		return {text: listed ? `${narrow ? '   ' : '     '}B` : '', tone: listed ? 'warning' : 'muted'};
+	}
+
+	const verdicts = [delivery.opportunistic, delivery.mtaSts, delivery.dane];
+	const glyphs = verdicts.map(verdict => verdictGlyph(verdict, theme)).join(narrow ? '' : ' ');
+	// One tone for the cell: a sender that would fail is the worst news, then a listing.
+	const tone: Tone = verdicts.includes('fail') ? 'critical' : (listed ? 'warning' : (host.judged ? 'ok' : 'muted'));
+	return {text: `${glyphs}${listed ? 'B' : ''}`, tone};
 }

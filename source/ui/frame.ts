@@ -3,10 +3,12 @@ import {gridTop, selectedIndex} from './dashboard-state.js';
 import {helpLines} from './help.js';
 import type {Line, PaneName} from './panes.js';
 import {certificateLines, domainLines, extensionRows, findingLines, paneNames, summaryLines, transcriptLines} from './panes.js';
+import {domainPolicyLines, policyLines} from './policy-pane.js';
 import type {SearchView} from './pane-search.js';
 import {searchView} from './pane-search.js';
 import {problemRows, snapshotFacts, sortRows} from './row-order.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
+import {rowHost} from './store.js';
 import type {Theme} from './theme.js';
 
 export type Size = {columns: number; rows: number};
@@ -72,12 +74,14 @@ function filterRows(rows: GridRow[], snapshot: Snapshot, filter: string): GridRo
 }
 
 function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: string, width: number, theme: Theme): Line[] {
-	const host = snapshot.hosts.get(key);
-	if (!host) {
+	const probed = snapshot.hosts.get(key);
+	if (!probed) {
 		return [{text: 'This host is no longer probed.', tone: 'muted'}];
 	}
 
 	const domainState = snapshot.domains.find(item => item.domain === domain);
+	// As its domain's row shows it: with that domain's policy findings for the address.
+	const host = rowHost(probed, domainState);
 	switch (pane) {
 		case 'Summary': {
 			return summaryLines(host, domainState, width, theme);
@@ -93,6 +97,11 @@ function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: stri
 
 		case 'Findings': {
 			return findingLines([...host.findings, ...(domainState?.findings ?? []), ...snapshot.runFindings], width, theme);
+		}
+
+		case 'Policy': {
+			const mxPolicy = snapshot.mxPolicies.get(host.exchange);
+			return policyLines(host, domainState, {...(mxPolicy ? {mxPolicy} : {}), ...(snapshot.validation ? {validation: snapshot.validation} : {})}, width, theme);
 		}
 	}
 }
@@ -111,7 +120,8 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	const selectedRow = rows[selected];
 	const detailRow = selectedRow?.kind === 'host' ? selectedRow : undefined;
 	const paneName = paneNames[pane] ?? 'Summary';
-	const detailHost = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
+	const probed = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
+	const detailHost = probed ? rowHost(probed, snapshot.domains.find(item => item.domain === detailRow!.domain)) : undefined;
 	const extensions = paneName === 'Summary' && detailHost ? extensionRows(detailHost) : [];
 	// Beside the text only when the whole table fits below the tabs; else its rows scroll with the text.
 	const table = tableSize(extensions);
@@ -120,7 +130,7 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	const tableWidth = sideBySide ? table.width + 1 : 0;
 	const paneWidth = width - tableWidth;
 	const detailDomain = screen === 'detail' && selectedRow?.kind === 'domain' ? snapshot.domains.find(item => item.domain === selectedRow.domain) : undefined;
-	const lines = detailDomain ? domainLines(detailDomain, width, theme) : (screen === 'detail' && detailRow ? [
+	const lines = detailDomain ? [...domainLines(detailDomain, width, theme), {text: ''}, ...domainPolicyLines(detailDomain, width, theme)] : (screen === 'detail' && detailRow ? [
 		...paneLines(paneName, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
 		// Narrow or too many: the extensions go into the scrolling text; else a table beside it.
 		...(extensions.length > 0 && !sideBySide ? [{text: 'EHLO extensions (before TLS / after TLS)', bold: true}, ...extensions.map(row => ({text: `${row.Extension.padEnd(20)} ${row['Before TLS'].padEnd(14)} ${row['After TLS']}`}))] : []),

@@ -12,8 +12,15 @@ export type ExtraId = 'ptr' | 'software' | 'cipher' | 'days';
 
 export type ExtraColumn = {id: ExtraId; title: string; width: number};
 
-/** `elide`: host names without their domain's suffix (the rows' whole names do not fit). */
-export type Layout = {host: number; address: number; columns: StageColumn[]; total: boolean; extras: ExtraColumn[]; elide: boolean};
+/**
+ * `elide`: host names without their domain's suffix (the rows' whole names do not fit).
+ * `policy`: the Policy column's width, never dropped (the headline): `policyWide` or, narrow, `policyNarrow`.
+ */
+export type Layout = {host: number; address: number; columns: StageColumn[]; total: boolean; extras: ExtraColumn[]; elide: boolean; policy: number};
+
+/** The Policy column: `O S D` and a blocklist mark, or squeezed to `OSD` and the mark. */
+export const policyWide = 8;
+export const policyNarrow = 5;
 
 /** How wide the rows' identity is: the longest host name, whole and elided, and the longest address. */
 export type Needs = {host: number; fullHost: number; address: number; extras: Record<ExtraId, number>};
@@ -106,12 +113,18 @@ const minCut = 14;
 export function layout(width: number, given: Needs = defaultNeeds): Layout {
 	let columns: StageColumn[] = stageColumns;
 	let total = true;
+	let policy = policyWide;
 	const lead = 2;
-	const stages = (): number => columns.reduce((sum, column) => sum + column.width, 0) + (total ? totalWidth : 0);
+	const stages = (): number => columns.reduce((sum, column) => sum + column.width, 0) + (total ? totalWidth : 0) + policy;
 	const room = (): number => width - lead - given.address - stages();
 	// Whole names where they fit beside every stage cell; else the domain header says the rest.
 	const elide = room() < given.fullHost;
 	const needs = elide ? given : {...given, host: given.fullHost};
+	// The Policy column squeezes first (its glyphs lose their spaces), then the stage cells.
+	if (room() < needs.host) {
+		policy = policyNarrow;
+	}
+
 	if (room() < needs.host) {
 		columns = columns.map(column => ({...column, ...compact[column.id]}));
 	}
@@ -141,5 +154,5 @@ export function layout(width: number, given: Needs = defaultNeeds): Layout {
 		}
 	}
 
-	return {host, address: needs.address, columns, total, extras, elide};
+	return {host, address: needs.address, columns, total, extras, elide, policy};
 }

@@ -4,9 +4,10 @@ import {sanitize} from '../core/sanitize.js';
 import {domainLabel} from '../core/text.js';
 import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
-import {duration, fit, stageCell, totalWidth} from './format.js';
+import {duration, fit, policyCell, stageCell, totalWidth} from './format.js';
 import type {Layout} from './grid-layout.js';
-import {extraValue, hostName, layout, needsOf} from './grid-layout.js';
+import {extraValue, hostName, layout, needsOf, policyNarrow} from './grid-layout.js';
+import {rowHost} from './store.js';
 import type {Theme} from './theme.js';
 import {toneOf} from './theme.js';
 
@@ -18,8 +19,8 @@ function cell(text: string, width: number): string {
 }
 
 function Header({widths, theme}: {widths: Layout; theme: Theme}) {
-	const {host, address, columns, total, extras} = widths;
-	const text = `  ${cell('MX host', host)}${cell('Address', address)}${columns.map(column => cell(column.title, column.width)).join('')}${total ? cell('Total', totalWidth) : ''}${extras.map(column => cell(column.title, column.width)).join('')}`;
+	const {host, address, columns, total, extras, policy} = widths;
+	const text = `  ${cell('MX host', host)}${cell('Address', address)}${columns.map(column => cell(column.title, column.width)).join('')}${cell(policy === policyNarrow ? 'OSD' : 'O S D', policy)}${total ? cell('Total', totalWidth) : ''}${extras.map(column => cell(column.title, column.width)).join('')}`;
 	return <Text bold color={theme.color('muted')} wrap="truncate">{text}</Text>;
 }
 
@@ -33,7 +34,8 @@ function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: D
 	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width - 1).replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length))}</Text>;
 }
 
-function HostRow({row, host, selected, width, widths, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
+function HostRow({row, host, domain, selected, width, widths, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; domain: DomainState | undefined; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
+	const policy = policyCell(host, domain, theme, frame, widths.policy === policyNarrow);
 	// The preference only where there is room; the detail screen always shows it.
 	const name = hostName(row, widths.host, widths.elide);
 	const changed = host.changes.length > 0;
@@ -46,6 +48,7 @@ function HostRow({row, host, selected, width, widths, theme, frame}: {row: Extra
 				const value = stageCell(host, column, theme, frame);
 				return <Text key={column.id} inverse={selected} color={theme.color(value.tone)} wrap="truncate">{cell(value.text, column.width)}</Text>;
 			})}
+			<Text inverse={selected} color={theme.color(policy.tone)} wrap="truncate">{cell(policy.text, widths.policy)}</Text>
 			{widths.total ? <Text inverse={selected} color={theme.color('muted')} wrap="truncate">{cell(total, totalWidth)}</Text> : null}
 			{widths.extras.map(column => <Text key={column.id} inverse={selected} wrap="truncate">{cell(extraValue(host, column.id), column.width)}</Text>)}
 		</Box>
@@ -57,13 +60,15 @@ export function Grid({snapshot, rows, selected, top, height, width, theme, frame
 	const visible = rows.slice(top, top + height);
 	// Measured over all rows, not the visible ones, so that columns stay put while scrolling.
 	const widths = layout(width, needsOf(rows, snapshot.hosts));
+	const domainOf = (name: string): DomainState | undefined => snapshot.domains.find(item => item.domain === name);
 	const counts = new Map<string, number>();
 	const findings = new Map<string, Finding[]>();
 	for (const row of rows) {
 		if (row.kind === 'host') {
 			counts.set(row.domain, (counts.get(row.domain) ?? 0) + 1);
 			const list = findings.get(row.domain) ?? [];
-			list.push(...(snapshot.hosts.get(row.key)?.findings ?? []));
+			const host = snapshot.hosts.get(row.key);
+			list.push(...(host ? rowHost(host, domainOf(row.domain)).findings : []));
 			findings.set(row.domain, list);
 		}
 	}
@@ -79,7 +84,9 @@ export function Grid({snapshot, rows, selected, top, height, width, theme, frame
 				}
 
 				const host = snapshot.hosts.get(row.key);
-				return host ? <HostRow key={row.id} row={row} host={host} selected={isSelected} width={width} widths={widths} theme={theme} frame={frame}/> : null;
+				const domain = domainOf(row.domain);
+				// The row's findings include its domain's policy findings (would-fail) for this address.
+				return host ? <HostRow key={row.id} row={row} host={rowHost(host, domain)} domain={domain} selected={isSelected} width={width} widths={widths} theme={theme} frame={frame}/> : null;
 			})}
 		</Box>
 	);

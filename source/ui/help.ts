@@ -1,5 +1,5 @@
 import type {ColumnId} from './format.js';
-import {stageColumns} from './format.js';
+import {stageColumns, verdictGlyph} from './format.js';
 import {keymap} from './keymap.js';
 import type {Line} from './panes.js';
 import type {Theme, Tone} from './theme.js';
@@ -64,6 +64,11 @@ export function legendLines(theme: Theme): Line[] {
 		...entry('MX host', ['the MX host, after its preference where there is room']),
 		...entry('Address', ['the address probed (one row for each address of a host)']),
 		...stageColumns.flatMap(column => entry(column.title, columnMeanings[column.id])),
+		...entry('O S D', [
+			'Policy: what an opportunistic, an MTA-STS and a DANE sender would',
+			`do: ${verdictGlyph('deliver', theme)} deliver, ${verdictGlyph('fail', theme)} fail, ${verdictGlyph('none', theme)} no such policy (OSD when narrow);`,
+			'B: the address is on a blocklist (5: the Policy pane says why)',
+		]),
 		...entry('Total', ['the whole session, from connect to the end']),
 	];
 }

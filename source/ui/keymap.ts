@@ -5,7 +5,7 @@ export type Screen = 'grid' | 'detail';
 export type Action =
 	| 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end'
 	| 'open' | 'back' | 'nextPane' | 'previousPane' | 'pane'
-	| 'reprobe' | 'reprobeAll' | 'add' | 'remove' | 'filter' | 'help' | 'quit' | 'sort' | 'problems'
+	| 'reprobe' | 'reprobeAll' | 'scanTls' | 'add' | 'remove' | 'filter' | 'help' | 'quit' | 'sort' | 'problems'
 	| 'search' | 'nextMatch' | 'previousMatch'
 	| 'save' | 'saveReport' | 'copy';
 
@@ -25,10 +25,11 @@ export const keymap: Binding[] = [
 	{action: 'open', keys: 'Enter', hint: 'Enter open', description: 'open the selected host, or the domain (its MX plan and findings)', screens: ['grid'], match: (_input, key) => key.return},
 	{action: 'nextPane', keys: 'Tab', hint: 'Tab pane', description: 'next pane', screens: ['detail'], match: (_input, key) => key.tab && !key.shift},
 	{action: 'previousPane', keys: 'Shift-Tab', hint: '', description: 'previous pane', screens: ['detail'], match: (_input, key) => key.tab && key.shift},
-	{action: 'pane', keys: '1–4', hint: '1-4', description: 'Summary, Transcript, Certificates, Findings pane', screens: ['detail'], match: input => /^[1-4]$/.test(input)},
+	{action: 'pane', keys: '1–5', hint: '1-5', description: 'Summary, Transcript, Certificates, Findings, Policy pane', screens: ['detail'], match: input => /^[1-5]$/.test(input)},
 	{action: 'back', keys: 'Esc', hint: 'Esc back', description: 'back (ending a search first); in the grid, clear the filter', screens: ['grid', 'detail'], match: (_input, key) => key.escape},
 	{action: 'reprobe', keys: 'r', hint: 'r/R probe', description: 're-probe the selected host (on a domain row: its hosts)', screens: ['grid', 'detail'], match: input => input === 'r'},
 	{action: 'reprobeAll', keys: 'R', hint: '', description: 're-probe everything now', screens: ['grid', 'detail'], match: input => input === 'R'},
+	{action: 'scanTls', keys: 't', hint: '', description: 'scan TLS versions of the selected host (result: Policy pane)', screens: ['grid', 'detail'], match: input => input === 't'},
 	{action: 'add', keys: 'a', hint: 'a add', description: 'add a domain (to the saved list too)', screens: ['grid'], match: input => input === 'a'},
 	{action: 'remove', keys: 'd', hint: 'd del', description: 'remove the selected domain (from the saved list too)', screens: ['grid'], match: input => input === 'd'},
 	{action: 'filter', keys: '/', hint: '/ filter', description: 'filter rows by domain, host or address', screens: ['grid'], match: input => input === '/'},

@@ -13,7 +13,7 @@ import {toneOf} from './theme.js';
 /** One line of a pane: already sanitized and cut to the pane's width. */
 export type Line = {text: string; tone?: Tone; bold?: boolean};
 
-export const paneNames = ['Summary', 'Transcript', 'Certificates', 'Findings'] as const;
+export const paneNames = ['Summary', 'Transcript', 'Certificates', 'Findings', 'Policy'] as const;
 export type PaneName = (typeof paneNames)[number];
 
 /** Word-wrap `text` (sanitized first) into lines of at most `width`, cutting words that are too long. */
@@ -181,9 +181,30 @@ export function certificateLines(host: HostState, width: number, theme: Theme): 
 		{text: trusted ? `${theme.glyph.ok} chain verified: trusted` : `${theme.glyph.warning} chain not verified: ${sanitize(tls.authorizationError ?? 'unknown reason')}`, tone: trusted ? 'ok' : 'warning'},
 		{text: tls.hostnameMatch ? `${theme.glyph.ok} names cover ${sanitize(host.exchange)}` : `${theme.glyph.warning} names do not cover ${sanitize(host.exchange)}`, tone: tls.hostnameMatch ? 'ok' : 'warning'},
 		...(tls.chainIncomplete ? [{text: `${theme.glyph.warning} chain incomplete: an intermediate is missing`, tone: 'warning' as Tone}] : []),
-		{text: `${tls.chain.length} certificate(s), leaf to root:`},
+		{text: chainSummary(tls)},
 		{text: ''},
+		...(tls.sent ? [{text: 'As sent (the server\'s order):', bold: true}, ...tls.sent.flatMap((cert, index) => sentLines(cert, index, width)), {text: ''}] : []),
+		{text: 'Verified path, leaf to root:', bold: true},
 		...tls.chain.flatMap((cert, index) => certLines(cert, index, tls.chain.length, width, {expiring: index === 0 && host.findings.some(item => item.id === 'cert-expiring'), nameMismatch: index === 0 && !tls.hostnameMatch})),
+	];
+}
+
+/** The two chains in one sentence: how many were sent, how long the verified path is, and where its root came from. */
+export function chainSummary(tls: {chain: readonly CertInfo[]; sent?: readonly CertInfo[]}): string {
+	const path = tls.chain.length;
+	const root = tls.chain.at(-1);
+	// A root the server did not send came from the trust store (or --ca).
+	const rootFrom = root?.selfSigned ? (tls.sent?.some(cert => cert.fingerprint256 === root.fingerprint256) ? ' (root sent by the server)' : ' (root from the trust store)') : '';
+	const verified = `verified path ${path}${rootFrom}`;
+	return tls.sent ? `sent ${tls.sent.length} certificate${tls.sent.length === 1 ? '' : 's'}; ${verified}` : `${path} certificate(s), leaf to root; ${verified}`;
+}
+
+/** A certificate as sent: its place in the server's order, subject, issuer and fingerprint. */
+function sentLines(cert: CertInfo, index: number, width: number): Line[] {
+	return [
+		{text: sanitize(`#${index + 1} ${cert.subject}`, width)},
+		...wrap(`Issuer: ${cert.issuer}`, width, '      ').map(text => ({text: `   ${text.trimStart()}`, tone: 'muted' as Tone})),
+		{text: sanitize(`   SHA-256: ${cert.fingerprint256}`, width), tone: 'muted'},
 	];
 }
 

@@ -1,5 +1,6 @@
 import type {Status} from '../core/run/knowledge.js';
 import type {GridRow, Snapshot} from './store.js';
+import {rowHost} from './store.js';
 
 /**
  * The grid's order, pure: hosts are sorted within their domain, so every domain keeps its
@@ -22,7 +23,8 @@ export function nextSort(order: SortOrder): SortOrder {
 export type HostFacts = {status?: Status | undefined; daysLeft?: number | undefined; ms?: number | undefined};
 
 export type OrderFacts = {
-	host: (key: string) => HostFacts | undefined;
+	/** With its domain: a host as that domain's row shows it (its policy findings for the address). */
+	host: (key: string, domain?: string) => HostFacts | undefined;
 	domainStatus: (domain: string) => Status | undefined;
 };
 
@@ -51,17 +53,17 @@ function hostComparator(order: SortOrder, facts: OrderFacts): ((a: HostRow, b: H
 		}
 
 		case 'status': {
-			return (a, b) => rank(facts.host(a.key)?.status) - rank(facts.host(b.key)?.status);
+			return (a, b) => rank(facts.host(a.key, a.domain)?.status) - rank(facts.host(b.key, b.domain)?.status);
 		}
 
 		case 'cert': {
-			return (a, b) => compareMissingLast(facts.host(a.key)?.daysLeft, facts.host(b.key)?.daysLeft);
+			return (a, b) => compareMissingLast(facts.host(a.key, a.domain)?.daysLeft, facts.host(b.key, b.domain)?.daysLeft);
 		}
 
 		case 'time': {
 			// Slowest first: the negated time, ascending.
 			const negated = (row: HostRow): number | undefined => {
-				const ms = facts.host(row.key)?.ms;
+				const ms = facts.host(row.key, row.domain)?.ms;
 				return ms === undefined ? undefined : -ms;
 			};
 
@@ -97,7 +99,7 @@ export function sortRows(rows: GridRow[], order: SortOrder, facts: OrderFacts): 
 
 	const list = [...groups.entries()];
 	if (order === 'status') {
-		const worstOf = ([domain, group]: (typeof list)[number]): number => Math.min(rank(facts.domainStatus(domain)), ...group.hosts.map(row => rank(facts.host(row.key)?.status)));
+		const worstOf = ([domain, group]: (typeof list)[number]): number => Math.min(rank(facts.domainStatus(domain)), ...group.hosts.map(row => rank(facts.host(row.key, row.domain)?.status)));
 		list.sort((a, b) => worstOf(a) - worstOf(b));
 	}
 
@@ -112,7 +114,7 @@ export function sortRows(rows: GridRow[], order: SortOrder, facts: OrderFacts): 
  * does not swap the screen to another. `hidden` counts the hosts left out.
  */
 export function problemRows(rows: GridRow[], facts: OrderFacts, keep?: string): {rows: GridRow[]; hidden: number} {
-	const shown = rows.filter(row => row.kind === 'domain' || row.id === keep || facts.host(row.key)?.status !== 'ok');
+	const shown = rows.filter(row => row.kind === 'domain' || row.id === keep || facts.host(row.key, row.domain)?.status !== 'ok');
 	const withHosts = new Set(shown.flatMap(row => (row.kind === 'host' ? [row.domain] : [])));
 	const kept = shown.filter(row => row.kind === 'host' || row.id === keep || withHosts.has(row.domain) || facts.domainStatus(row.domain) !== 'ok');
 	return {rows: kept, hidden: rows.length - shown.length};
@@ -122,8 +124,9 @@ export function problemRows(rows: GridRow[], facts: OrderFacts, keep?: string): 
 export function snapshotFacts(snapshot: Pick<Snapshot, 'hosts' | 'domains'>): OrderFacts {
 	const statuses = new Map(snapshot.domains.map(domain => [domain.domain, domain.status]));
 	return {
-		host(key) {
-			const host = snapshot.hosts.get(key);
+		host(key, domain) {
+			const probed = snapshot.hosts.get(key);
+			const host = probed && domain ? rowHost(probed, snapshot.domains.find(item => item.domain === domain)) : probed;
 			return host ? {status: host.status, daysLeft: host.tls?.chain[0]?.daysLeft, ms: host.result?.ms} : undefined;
 		},
 		domainStatus: domain => statuses.get(domain),

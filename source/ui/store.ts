@@ -1,9 +1,11 @@
 import type {MonitorEvent, SessionSummary} from '../core/run/monitor.js';
-import type {Status} from '../core/run/knowledge.js';
+import type {AddressPolicyVerdict, Status} from '../core/run/knowledge.js';
+import {statusOf} from '../core/run/knowledge.js';
+import type {DaneResult, DnsblAnswer, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../core/policy/types.js';
 import {countBySeverity} from '../core/checks/index.js';
 import type {Finding, MxPlan, PtrInfo, Severity, Stage, StageName, TlsInfo, TranscriptLine} from '../core/types.js';
 import {stageNames} from '../core/types.js';
-import {addressChanges, factChanges} from './changes.js';
+import {addressChanges, factChanges, leafSpki, policyChanges} from './changes.js';
 import {nagiosCode} from './exit-code.js';
 import type {RoundSummary} from './changes.js';
 
@@ -30,6 +32,13 @@ export type HostState = {
 	history: RoundSummary[];
 	/** What changed since the previous session, for the grid's highlight and the detail screen. */
 	changes: string[];
+	/** DANE for this address's session, from its verdict (undefined until judged, or without DANE). */
+	dane?: DaneResult;
+	/** The blocklists' answers for the address (per ip: every host on it shares them). */
+	dnsbl?: DnsblAnswer[];
+	/** The latest TLS-version scan (the `t` key), and whether one runs now. */
+	tlsScan?: TlsVersionScan;
+	scanning?: boolean;
 };
 
 export type DomainState = {
@@ -42,6 +51,10 @@ export type DomainState = {
 	mxFindings: Finding[][];
 	counts: Record<Severity, number>;
 	changes: string[];
+	/** The domain's MTA-STS and TLS-RPT facts, once looked up this run. */
+	policy?: DomainPolicy;
+	/** Per probe key of the domain: its policy findings (would-fail…) and what each sender would do. */
+	addresses: Readonly<Record<string, AddressPolicyVerdict>>;
 };
 
 export type GridRow =
@@ -57,6 +70,10 @@ export type Snapshot = {
 	round: {running: boolean; count: number; startedAt?: string; finishedAt?: string; nextAt?: number; error?: string};
 	/** Derived from the latest verdicts: the run's findings and every domain's. */
 	counts: Record<Severity, number>;
+	/** Each MX host's TLSA set and DNSSEC status, by exchange. */
+	mxPolicies: ReadonlyMap<string, MxPolicy>;
+	/** Whether the resolver validates DNSSEC (asked once per run). */
+	validation?: ResolverValidation;
 };
 
 const historyLength = 10;
@@ -86,6 +103,10 @@ export class Store {
 	private runFindings: Finding[] = [];
 	/** Each domain's status when the last round finished: a round under way has partial verdicts. */
 	private readonly settled = new Map<string, Status>();
+	private mxPolicies = new Map<string, MxPolicy>();
+	private validation: ResolverValidation | undefined;
+	/** Blocklist answers by ip: a host queued later on the same ip gets them too. */
+	private readonly dnsbl = new Map<string, DnsblAnswer[]>();
 
 	constructor(domains: Array<{domain: string; input: string}>, private readonly flushMs = 80) {
 		for (const item of domains) {
@@ -106,7 +127,7 @@ export class Store {
 
 	addDomain(domain: string, input: string): void {
 		if (!this.domains.has(domain)) {
-			this.domains.set(domain, {domain, input, findings: [], mxFindings: [], counts: noCounts(), changes: []});
+			this.domains.set(domain, {domain, input, findings: [], mxFindings: [], counts: noCounts(), changes: [], addresses: {}});
 			this.order.push(domain);
 			this.rowsDirty = true;
 			this.changed();
@@ -164,6 +185,11 @@ export class Store {
 					changes: previous?.changes ?? [],
 					...(previous?.ptr ? {ptr: previous.ptr} : {}),
 					...(previous?.status ? {status: previous.status} : {}),
+					// Kept until the new session is judged: they are facts of the previous one (and of the ip).
+					...(previous?.dane ? {dane: previous.dane} : {}),
+					...(previous?.tlsScan ? {tlsScan: previous.tlsScan} : {}),
+					...(previous?.scanning ? {scanning: true} : {}),
+					...(this.dnsbl.has(event.target.ip) ? {dnsbl: this.dnsbl.get(event.target.ip)} : {}),
 				});
 				this.touch(event.key);
 				this.rowsDirty = true;
@@ -193,7 +219,12 @@ export class Store {
 			case 'verdict': {
 				this.addressFindings.set(event.key, event.verdict.findings);
 				this.updateHost(event.key, host => {
-					const judged = {...host, status: event.verdict.status, findings: this.findingsOf(host)};
+					const judged: HostState = {...host, status: event.verdict.status, findings: this.findingsOf(host), ...(event.verdict.dane ? {dane: event.verdict.dane} : {})};
+					if (!event.verdict.dane) {
+						// DANE is of the session judged: none now, none shown.
+						delete judged.dane;
+					}
+
 					// While a new session runs, a verdict is the previous session judged again (a late
 					// PTR): the latest knowledge, but not a session of its own in the history.
 					return host.phase === 'done' ? withHistory({...judged, judged: true}) : judged;
@@ -208,7 +239,7 @@ export class Store {
 					this.mxFindings.set(host.exchange, verdict.mx[index] ?? []);
 				}
 
-				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, mxFindings: verdict.mx, counts: verdict.counts}));
+				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, mxFindings: verdict.mx, counts: verdict.counts, addresses: verdict.addresses ?? {}}));
 				for (const host of this.hosts.values()) {
 					const findings = this.findingsOf(host);
 					// A domain judged again with the same facts must not touch its hosts (rows are memoised).
@@ -222,6 +253,39 @@ export class Store {
 
 			case 'run': {
 				this.runFindings = event.findings;
+				break;
+			}
+
+			case 'policy': {
+				const {policy} = event;
+				// Drift needs the MX hosts: the plan of this round came before the policy.
+				this.updateDomain(event.domain, domain => ({...domain, policy, changes: [...domain.changes, ...policyChanges(domain.policy, policy, domain.plan?.mx.map(mx => mx.exchange) ?? [])]}));
+				break;
+			}
+
+			case 'mx-policy': {
+				this.mxPolicies = new Map(this.mxPolicies).set(event.exchange, event.policy);
+				break;
+			}
+
+			case 'dnsbl': {
+				this.dnsbl.set(event.ip, event.answers);
+				for (const host of this.hosts.values()) {
+					if (host.ip === event.ip) {
+						this.updateHost(host.key, item => ({...item, dnsbl: event.answers}));
+					}
+				}
+
+				break;
+			}
+
+			case 'tls-versions': {
+				this.updateHost(event.key, host => ({...host, tlsScan: event.scan, scanning: false}));
+				break;
+			}
+
+			case 'validation': {
+				this.validation = event.validation;
 				break;
 			}
 
@@ -243,6 +307,14 @@ export class Store {
 		}
 
 		this.changed();
+	}
+
+	/** The `t` key asked for a scan (true) or it ended, with or without a result (false). */
+	setScanning(key: string, scanning: boolean): void {
+		if (this.hosts.get(key)?.scanning !== scanning) {
+			this.updateHost(key, host => ({...host, scanning}));
+			this.changed();
+		}
 	}
 
 	private onProbe(key: string, event: Extract<MonitorEvent, {type: 'probe'}>['event']): void {
@@ -339,7 +411,7 @@ export class Store {
 			}
 		}
 
-		return {revision, domains, hosts, rows, runFindings: this.runFindings, round: {...this.round}, counts};
+		return {revision, domains, hosts, rows, runFindings: this.runFindings, round: {...this.round}, counts, mxPolicies: this.mxPolicies, ...(this.validation ? {validation: this.validation} : {})};
 	}
 
 	private buildRows(domains: DomainState[]): GridRow[] {
@@ -369,6 +441,8 @@ function withHistory(host: HostState): HostState {
 		...(host.tls?.chain[0] ? {fingerprint: host.tls.chain[0].fingerprint256, validTo: host.tls.chain[0].validTo} : {}),
 		...(host.tls ? {tlsVersion: host.tls.version} : {}),
 		...(host.result?.banner ? {banner: host.result.banner.text} : {}),
+		...(host.dane?.checked ? {dane: host.dane.match} : {}),
+		...(leafSpki(host.tls) ? {spki: leafSpki(host.tls)} : {}),
 	};
 	const last = host.history.at(-1);
 	if (last?.at === summary.at) {
@@ -381,4 +455,34 @@ function withHistory(host: HostState): HostState {
 
 function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
 	return a.length === b.length && a.every((item, index) => item.id === b[index]!.id && item.severity === b[index]!.severity && item.message === b[index]!.message);
+}
+
+const rank: Record<Status, number> = {ok: 0, unknown: 1, warning: 2, critical: 3};
+const rowHosts = new WeakMap<HostState, WeakMap<DomainState, HostState>>();
+
+/**
+ * A host as its domain's row shows it: with the findings that depend on that domain's policy
+ * (an address shared by domains with different policies fails only under some). The same
+ * object while neither the host nor the domain changed, so rows stay memoised.
+ */
+export function rowHost(host: HostState, domain: DomainState | undefined): HostState {
+	const policy = domain?.addresses[host.key]?.findings ?? [];
+	if (!domain || policy.length === 0) {
+		return host;
+	}
+
+	let byDomain = rowHosts.get(host);
+	const cached = byDomain?.get(domain);
+	if (cached) {
+		return cached;
+	}
+
+	const own = statusOf(policy);
+	// Not judged yet stays so: a policy finding alone is no verdict of the session.
+	const status = host.status && rank[own] > rank[host.status] ? own : host.status;
+	const shown: HostState = {...host, findings: [...host.findings, ...policy], ...(status ? {status} : {})};
+	byDomain ??= new WeakMap();
+	byDomain.set(domain, shown);
+	rowHosts.set(host, byDomain);
+	return shown;
 }

@@ -3,7 +3,7 @@ import {vi} from 'vitest';
 import type {Controller} from '../../source/ui/app.js';
 import {Store} from '../../source/ui/store.js';
 import {roundEvents} from './fake-events.js';
-import type {FakeHost} from './fake-events.js';
+import type {FakeHost, FakePolicies} from './fake-events.js';
 
 export type InkApp = ReturnType<typeof render>;
 
@@ -34,9 +34,9 @@ export async function press(app: InkApp, ...sequence: string[]): Promise<string>
 }
 
 /** A store that has seen one finished round over `domains`. */
-export function storeAfterRound(domains: Record<string, FakeHost[]>): Store {
+export function storeAfterRound(domains: Record<string, FakeHost[]>, policies: FakePolicies = {}): Store {
 	const store = new Store(Object.keys(domains).map(domain => ({domain, input: domain})), 0);
-	for (const event of roundEvents(domains)) {
+	for (const event of roundEvents(domains, undefined, policies)) {
 		store.apply(event);
 	}
 

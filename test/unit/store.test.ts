@@ -1,8 +1,18 @@
+import {X509Certificate} from 'node:crypto';
+import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
+import type {DaneResult, DnsblAnswer, TlsVersionScan} from '../../source/core/policy/types.js';
+import {probeKey} from '../../source/core/run/knowledge.js';
 import type {MonitorEvent} from '../../source/core/run/monitor.js';
 import {isTerminalSafe} from '../../source/core/sanitize.js';
-import {Store} from '../../source/ui/store.js';
-import {roundEvents} from '../helpers/fake-events.js';
+import type {CertInfo} from '../../source/core/types.js';
+import {rowHost, Store} from '../../source/ui/store.js';
+import {delivery, domainPolicy, policyFinding, roundEvents} from '../helpers/fake-events.js';
+
+const certificate: CertInfo = {
+	subject: 'CN=mx.a.test', issuer: 'CN=Test CA', serialNumber: '01', validFrom: '2025-01-01T00:00:00.000Z', validTo: '2099-01-01T00:00:00.000Z', daysLeft: 400,
+	san: ['DNS:mx.a.test'], fingerprint256: 'AB:CD', keyType: 'ec', keyBits: 256, signatureAlgorithm: 'ecdsa-with-SHA256', selfSigned: false, ca: false,
+};
 
 const hosts = {'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1'}], 'b.test': [{exchange: 'mx.b.test', ip: '127.0.0.2', open: true}]};
 
@@ -96,5 +106,85 @@ describe('the dashboard store', () => {
 		expect(store.exitCode).toBe(0);
 		store.removeDomain('a.test');
 		expect(store.exitCode).toBe(0);
+	});
+});
+
+describe('the dashboard store\'s policy layer', () => {
+	const key = probeKey('mx.a.test', '127.0.0.1', 25);
+	const body = 'version: STSv1\nmode: enforce\nmax_age: 86400\nmx: mx.a.test\n';
+	const wouldFail = policyFinding('mta-sts-would-fail', 'mta-sts', 'no STARTTLS');
+	const listed: DnsblAnswer = {zone: 'zen.example', listed: true, codes: ['127.0.0.2'], meanings: ['SBL'], text: 'listed'};
+	const policyHosts = {'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1', delivery: delivery('deliver', 'fail', 'none'), policyFindings: [wouldFail], dnsbl: [listed], mxPolicy: {tlsaName: '_25._tcp.mx.a.test', dnssec: 'secure' as const, tlsaDnssec: 'secure' as const, tlsa: []}}]};
+	const validation = {resolver: '127.0.0.53', validates: true};
+
+	it('records each policy fact where it belongs: per domain, per exchange, per ip, per key, per run', () => {
+		const store = fed(roundEvents(policyHosts, undefined, {domains: {'a.test': domainPolicy('a.test', '20260101', body)}, validation}));
+		const snapshot = store.getSnapshot();
+		const domain = snapshot.domains.find(item => item.domain === 'a.test')!;
+		expect(domain.policy?.mtaSts.fetch?.body).toBe(body);
+		expect(domain.addresses[key]).toEqual({findings: [wouldFail], delivery: delivery('deliver', 'fail', 'none')});
+		expect(snapshot.mxPolicies.get('mx.a.test')?.tlsaName).toBe('_25._tcp.mx.a.test');
+		expect(snapshot.validation).toEqual(validation);
+		expect(snapshot.hosts.get(key)?.dnsbl).toEqual([listed]);
+		// The address's own verdict is not the domain's: the would-fail is that domain's.
+		expect(snapshot.hosts.get(key)?.findings.map(item => item.id)).not.toContain('mta-sts-would-fail');
+	});
+
+	it('gives a host row its domain\'s policy findings and their status, the same object while nothing changed', () => {
+		const store = fed(roundEvents(policyHosts, undefined, {domains: {'a.test': domainPolicy('a.test', '1', body)}}));
+		const snapshot = store.getSnapshot();
+		const host = snapshot.hosts.get(key)!;
+		const domain = snapshot.domains.find(item => item.domain === 'a.test')!;
+		const row = rowHost(host, domain);
+		expect(host.status).toBe('ok');
+		expect(row.status).toBe('critical');
+		expect(row.findings.map(item => item.id)).toContain('mta-sts-would-fail');
+		expect(rowHost(host, domain)).toBe(row);
+		// Another domain with no policy findings for the key sees the host as it is.
+		expect(rowHost(host, {...domain, addresses: {}})).toBe(host);
+		fed([], store);
+		expect(store.getSnapshot().hosts).toBe(snapshot.hosts);
+	});
+
+	it('keeps the blocklist answers of an ip for a host queued on it later, and a scan until the next one', () => {
+		const store = fed(roundEvents(policyHosts));
+		const scan: TlsVersionScan = {accepted: {TLSv1: false, 'TLSv1.2': true, 'TLSv1.3': true}, detail: {TLSv1: 'handshake refused'}, untried: ['SSLv3']};
+		store.setScanning(key, true);
+		store.flush();
+		expect(store.getSnapshot().hosts.get(key)?.scanning).toBe(true);
+		store.apply({type: 'tls-versions', key, scan});
+		store.flush();
+		expect(store.getSnapshot().hosts.get(key)).toMatchObject({scanning: false, tlsScan: scan});
+		store.apply({type: 'queued', key, target: {exchange: 'mx.a.test', ip: '127.0.0.1', port: 25}});
+		store.flush();
+		expect(store.getSnapshot().hosts.get(key)).toMatchObject({dnsbl: [listed], tlsScan: scan});
+	});
+
+	it('marks a TLSA set that stopped matching, with the leaf\'s SPKI old → new', () => {
+		const pem = (name: string): string => readFileSync(new URL(`../../source/demo/certs/${name}.pem`, import.meta.url), 'utf8');
+		const der = (name: string): string => new X509Certificate(pem(name)).raw.toString('base64');
+		const sentCert = (name: string): CertInfo => ({...certificate, der: der(name)});
+		const matched: DaneResult = {checked: true, match: 'matched', depth: 0, records: []};
+		const mismatch: DaneResult = {checked: true, match: 'mismatch', reason: 'no usable record matches', records: []};
+		const store = fed(roundEvents({'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1', dane: matched, sent: [sentCert('healthy')]}]}));
+		fed(roundEvents({'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1', dane: mismatch, sent: [sentCert('relay')]}]}, '2026-01-01T00:05:00.000Z'), store);
+		const [change, ...rest] = store.getSnapshot().hosts.get(key)!.changes;
+		expect(rest).toEqual([]);
+		expect(change).toMatch(/^TLSA no longer matches the certificate: leaf SPKI [\da-f]{8}… → [\da-f]{8}…$/);
+		const [before, after] = /SPKI (\w+)… → (\w+)…/.exec(change!)!.slice(1);
+		expect(before).not.toBe(after);
+	});
+
+	it('marks a policy body that changed under the same id, and an MX host the policy stopped covering', () => {
+		const store = fed(roundEvents(policyHosts, undefined, {domains: {'a.test': domainPolicy('a.test', '2026A', body)}}));
+		const changed = 'version: STSv1\nmode: enforce\nmax_age: 86400\nmx: *.other.test\n';
+		fed(roundEvents(policyHosts, '2026-01-01T00:05:00.000Z', {domains: {'a.test': domainPolicy('a.test', '2026A', changed)}}), store);
+		expect(store.getSnapshot().domains.find(item => item.domain === 'a.test')?.changes).toEqual([
+			'MTA-STS policy changed but id stayed 2026A: senders with a cached policy will not re-fetch it (RFC 8461 §3.1)',
+			'MTA-STS policy no longer covers mx.a.test: mx mx.a.test → *.other.test',
+		]);
+		// A new id with the same coverage is no drift.
+		fed(roundEvents(policyHosts, '2026-01-01T00:10:00.000Z', {domains: {'a.test': domainPolicy('a.test', '2026B', `${changed}mx: mx.a.test\n`)}}), store);
+		expect(store.getSnapshot().domains.find(item => item.domain === 'a.test')?.changes).toEqual([]);
 	});
 });

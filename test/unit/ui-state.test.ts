@@ -99,9 +99,14 @@ const cases: Case[] = [
 	{name: '2 opens the Transcript pane, scrolled to its top', state: detail(1, {paneTop: 5}), actions: [{type: 'pane', index: 1}], expected: {pane: 1, paneTop: 0}},
 	{name: '4 opens the Findings pane', state: detail(1), actions: [{type: 'pane', index: 3}], expected: {pane: 3, paneTop: 0}},
 	{name: 'Tab goes to the next pane, scrolled to its top', state: detail(1, {pane: 1, paneTop: 5}), actions: [{type: 'nextPane'}], expected: {pane: 2, paneTop: 0}},
-	{name: 'Tab after the last pane comes round to the first', state: detail(1, {pane: 3}), actions: [{type: 'nextPane'}], expected: {pane: 0}},
+	{name: 'Tab after the last pane (Policy) comes round to the first', state: detail(1, {pane: 4}), actions: [{type: 'nextPane'}], expected: {pane: 0}},
 	{name: 'Shift-Tab goes to the previous pane, scrolled to its top', state: detail(1, {pane: 2, paneTop: 5}), actions: [{type: 'previousPane'}], expected: {pane: 1, paneTop: 0}},
-	{name: 'Shift-Tab before the first pane comes round to the last', state: detail(1), actions: [{type: 'previousPane'}], expected: {pane: 3}},
+	{name: 'Shift-Tab before the first pane comes round to the last (Policy)', state: detail(1), actions: [{type: 'previousPane'}], expected: {pane: 4}},
+	{name: '5 opens the Policy pane', state: detail(1), actions: [{type: 'pane', index: 4}], expected: {pane: 4, paneTop: 0}},
+
+	// The TLS-version scan: a host row's key; a domain row says what t needs.
+	{name: 't on a host row scans that key', state: at(2), actions: [{type: 'scanTls'}], effects: [{type: 'scanTls', key: 'k2'}]},
+	{name: 't on a domain row scans nothing and says why', state: at(0), actions: [{type: 'scanTls'}], effects: [], expected: {notice: 't scans one host\'s TLS versions: select a host'}},
 
 	// Re-probe, quit.
 	{name: 'reprobe on a host row asks for that key', state: at(2), actions: [{type: 'reprobe'}], effects: [{type: 'reprobe', keys: ['k2']}]},

@@ -32,7 +32,7 @@ function statusBar(running: boolean, ascii = false): StatusBarProps {
 
 function domainWith(domain: string, addresses: string[]): DomainState {
 	const plan: MxPlan = {domain, input: domain, query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange: 'mx.shared.test', preference: 10, implicit: false, ipLiteral: false, addresses}]};
-	return {domain, input: domain, plan, findings: [], mxFindings: [], counts: {info: 0, warning: 0, critical: 0}, changes: []};
+	return {domain, input: domain, plan, findings: [], mxFindings: [], counts: {info: 0, warning: 0, critical: 0}, changes: [], addresses: {}};
 }
 
 function detail(phase: HostState['phase'], ascii = false): DetailScreenProps {

@@ -9,6 +9,8 @@ import type {WorkerOptions, WorkerReply, WorkerRequest} from './worker.js';
 export type EngineClient = {
 	/** Run one round (of every domain, or only some probe keys); resolves when it is over. */
 	run(domains: string[], only?: string[]): Promise<void>;
+	/** Scan the TLS versions of one probe key; resolves when the scan is over (its events came first). */
+	scanTlsVersions(key: string): Promise<void>;
 	/** The report of everything the engine knows now (latest session of every address). */
 	report(): Promise<Report>;
 	ready(): Promise<void>;
@@ -36,9 +38,23 @@ export function startEngine(round: WorkerOptions, onEvents: (events: MonitorEven
 
 	let finish: (() => void) | undefined;
 	let reported: ((report: Report) => void) | undefined;
+	const scans = new Map<string, Array<() => void>>();
+	const scanned = (key: string): void => {
+		for (const done of scans.get(key) ?? []) {
+			done();
+		}
+
+		scans.delete(key);
+	};
+
 	worker.on('message', (reply: WorkerReply) => {
 		if (reply.type === 'report') {
 			reported?.(reply.report);
+			return;
+		}
+
+		if (reply.type === 'scanned') {
+			scanned(reply.key);
 			return;
 		}
 
@@ -50,6 +66,9 @@ export function startEngine(round: WorkerOptions, onEvents: (events: MonitorEven
 	worker.on('error', error => {
 		onEvents([{type: 'round-error', message: error.message}]);
 		finish?.();
+		for (const key of [...scans.keys()]) {
+			scanned(key);
+		}
 	});
 	const post = (request: WorkerRequest): void => {
 		worker.postMessage(request);
@@ -60,6 +79,12 @@ export function startEngine(round: WorkerOptions, onEvents: (events: MonitorEven
 			await new Promise<void>(resolve => {
 				finish = resolve;
 				post({type: 'run', domains, ...(only ? {only} : {})});
+			});
+		},
+		async scanTlsVersions(key) {
+			await new Promise<void>(resolve => {
+				scans.set(key, [...scans.get(key) ?? [], resolve]);
+				post({type: 'scan', key});
 			});
 		},
 		async report() {

@@ -10,9 +10,12 @@ export type WorkerOptions = Omit<RoundOptions, 'signal' | 'only'>;
 export type WorkerRequest =
 	| {type: 'run'; domains: string[]; only?: string[]}
 	| {type: 'report'}
+	/** The dashboard's `t`: scan the TLS versions of one probe key. */
+	| {type: 'scan'; key: string}
 	| {type: 'abort'};
 
-export type WorkerReply = {type: 'events'; events: MonitorEvent[]} | {type: 'report'; report: Report};
+/** `scanned`: a scan is over (its events were sent before it), with why it failed if it did. */
+export type WorkerReply = {type: 'events'; events: MonitorEvent[]} | {type: 'report'; report: Report} | {type: 'scanned'; key: string; error?: string};
 
 // Events go in batches: one message per event would cost the main thread thousands of
 // messages a round; the dashboard coalesces renders at about this rate anyway.
@@ -48,6 +51,16 @@ parentPort?.on('message', (request: WorkerRequest) => {
 
 	if (request.type === 'report') {
 		parentPort?.postMessage({type: 'report', report: monitor.report()} satisfies WorkerReply);
+		return;
+	}
+
+	if (request.type === 'scan') {
+		const {key} = request;
+		monitor.scanTlsVersions(key).then(() => undefined, (error: unknown) => (error instanceof Error ? error.message : String(error))).then(error => {
+			// Its events first, then that it is over.
+			flush();
+			parentPort?.postMessage({type: 'scanned', key, ...(error === undefined ? {} : {error})} satisfies WorkerReply);
+		}, () => undefined);
 		return;
 	}
 

@@ -41,9 +41,9 @@ function TableHeading({children}: {children?: ReactNode}) {
 /** One host: a title line, the pane tabs, and the open pane scrolled to `paneTop`. */
 export function DetailScreen({row, host, pane, lines, paneTop, extensions, sideBySide, paneWidth, tableWidth, bodyHeight, width, theme, search}: DetailScreenProps) {
 	const tabs = paneNames.map((name, index) => (index === pane ? `[${index + 1} ${name}]` : ` ${index + 1} ${name} `)).join(' ');
-	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(domainLabel(row.domain, theme.ascii))}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}`;
-	// Still being probed: a spinner after the title, the title cut to leave it room.
-	const probing = host?.phase === 'queued' || host?.phase === 'probing';
+	const title = ` ${sanitize(row.exchange)} [${host?.ip ?? ''}]${host && host.port !== 25 ? `:${host.port}` : ''}  ${sanitize(domainLabel(row.domain, theme.ascii))}  ${host?.status?.toUpperCase() ?? host?.phase ?? ''}${host?.scanning ? '  scanning TLS versions' : ''}`;
+	// Still being probed (or scanned): a spinner after the title, the title cut to leave it room.
+	const probing = host?.phase === 'queued' || host?.phase === 'probing' || host?.scanning === true;
 	const text = <Lines lines={lines} top={paneTop} height={bodyHeight - 1} width={sideBySide ? paneWidth : width} theme={theme} {...(search ? {search} : {})}/>;
 	return (
 		<Box flexDirection="column" height={bodyHeight + 1}>
