@@ -18,7 +18,7 @@ function cert(overrides: Partial<CertInfo> = {}): CertInfo {
 	};
 }
 
-function session(exchange: string, tls: Partial<TlsInfo> | undefined = {}): ProbeResult {
+function session(exchange: string, tls: Partial<TlsInfo> | null = {}): ProbeResult {
 	const stages = Object.fromEntries(stageNames.map(name => [name, {state: 'done', outcome: 'ok', startedAt: 0, ms: 1}])) as Record<StageName, Stage>;
 	if (!tls) {
 		stages.starttls = {state: 'done', outcome: 'failed', error: 'missing', detail: 'not advertised'};
@@ -77,7 +77,7 @@ describe('MTA-STS verdicts', () => {
 
 	it.each([
 		['an expired certificate', session('mx.a.test', {authorized: false, authorizationError: 'CERT_HAS_EXPIRED', chain: [cert({daysLeft: -2, validTo: '2026-11-29T00:00:00.000Z'})]}), 'expired'],
-		['no STARTTLS', session('mx.a.test', undefined), 'no STARTTLS'],
+		['no STARTTLS', session('mx.a.test', null), 'no STARTTLS'],
 		['TLS 1.1', session('mx.a.test', {version: 'TLSv1.1'}), 'under TLS 1.2'],
 		['a certificate for another name', session('mx.a.test', {hostnameMatch: false}), 'does not name mx.a.test'],
 	])('fails an enforce sender on %s, only warns in testing', (_label, result, why) => {
@@ -145,7 +145,7 @@ describe('DANE verdicts', () => {
 		const withTls = judge({mx: unusable});
 		expect(withTls.ids).toContain('dane-tlsa-unusable');
 		expect(withTls.address.delivery?.dane).toBe('deliver');
-		expect(judge({mx: unusable, result: session('mx.a.test', undefined)}).address.delivery?.dane).toBe('fail');
+		expect(judge({mx: unusable, result: session('mx.a.test', null)}).address.delivery?.dane).toBe('fail');
 	});
 
 	it('a signed zone without TLSA is dane-none, and DANE does not apply', () => {

@@ -38,14 +38,14 @@ export function daneResult(result: ProbeResult, policy: MxPolicy | undefined, va
 		return {checked: false, match: 'none', reason: applies.reason, records: []};
 	}
 
-	const sent = result.tls?.sent ?? [];
-	const names = [...new Set([result.target.exchange, policy.tlsaName.replace(/^_25\._tcp\./, '')])];
-	const judged = matchTlsa(policy.tlsa, sent.flatMap(cert => (cert.der ? [{der: cert.der}] : [])), names, now);
-	if (!result.tls && judged.match !== 'none') {
-		return {...judged, match: judged.match === 'unusable' ? 'unusable' : 'mismatch', reason: 'no TLS session to match the TLSA records against (STARTTLS or the handshake failed)'};
+	// Without a TLS session there is nothing to match: the STARTTLS findings say why, and the
+	// delivery verdict says that a DANE sender defers (TLS is mandatory once TLSA is published).
+	if (!result.tls) {
+		return {checked: false, match: 'none', reason: 'no TLS session to match the TLSA records against', records: []};
 	}
 
-	return judged;
+	const names = [...new Set([result.target.exchange, policy.tlsaName.replace(/^_25\._tcp\./, '')])];
+	return matchTlsa(policy.tlsa, (result.tls.sent ?? []).flatMap(cert => (cert.der ? [{der: cert.der}] : [])), names, now);
 }
 
 export type DeliveryFacts = {
