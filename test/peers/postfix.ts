@@ -217,6 +217,8 @@ smtpd_banner = $myhostname ESMTP Postfix
 smtpd_peername_lookup = no
 smtpd_error_sleep_time = 0s
 smtpd_tls_security_level = none
+# TLS 1.2 and up (OpenSSL at SECLEVEL=0 would get TLS 1.0 from Postfix's defaults): only tls10 offers less.
+smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_loglevel = 0
 smtp_tls_security_level = none
 biff = no
