@@ -1,6 +1,9 @@
 // Self-checks of the policy layer's fixtures with independent tools (dig, openssl s_client),
 // so no mxdash test can pass against a wrong fixture.
 import {spawn} from 'node:child_process';
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {describe, expect, inject, it} from 'vitest';
 
 const postfix = inject('postfix');
@@ -95,6 +98,24 @@ describe.skipIf(!policy || !postfix)(`policy layer peers${missing ? ` (skipped: 
 		}
 
 		expect((await dig(forwarding, 'mx.good.test', 'RRSIG')).answers.length).toBeGreaterThan(0);
+	});
+
+	it('delv, with the private root as its own anchor, agrees: secure, insecure, bogus (expired signatures)', async () => {
+		// delv validates by itself (through dnsmasq, which passes the signatures on): independent of Unbound.
+		const [owner, , , tag, algorithm, digestType, ...digest] = (await readFile(policy!.rootAnchorFile, 'utf8')).trim().split(/\s+/);
+		expect(owner).toBe('.');
+		const dir = await mkdtemp(path.join(tmpdir(), 'mxdash-delv-'));
+		try {
+			const anchors = path.join(dir, 'anchors.conf');
+			await writeFile(anchors, `trust-anchors { "." static-ds ${tag!} ${algorithm!} ${digestType!} "${digest.join('')}"; };\n`);
+			const delv = async (name: string, type: string) => (await tool('delv', [`@${forwarding}`, '-a', anchors, '+root=.', name, type])).out;
+			expect(await delv('mx.good.test', 'A')).toMatch(/^; fully validated$/m);
+			expect(await delv('_25._tcp.single.dane.test', 'TLSA')).toMatch(/^; fully validated$/m);
+			expect(await delv('mx.unsigned.test', 'A')).toMatch(/^; unsigned answer$/m);
+			expect(await delv('mx.bogus.test', 'A')).toMatch(/RRSIG has expired/);
+		} finally {
+			await rm(dir, {recursive: true, force: true});
+		}
 	});
 
 	it('PTR of every listener names its MX host (and that name points back)', async () => {
