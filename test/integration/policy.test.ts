@@ -4,6 +4,7 @@
 import {beforeAll, describe, expect, inject, it} from 'vitest';
 import {runCli} from '../helpers/run-cli.js';
 import type {CliRun} from '../helpers/run-cli.js';
+import {POLICY_DOMAINS} from '../peers/policy.js';
 
 const postfix = inject('postfix');
 const policy = inject('policy');
@@ -102,6 +103,10 @@ describe.skipIf(!policy || !postfix)(`mxdash --json: the policy layer against re
 	beforeAll(async () => {
 		[validated, forwarded] = await Promise.all([runCli(cli(policy!.ips.validating)), runCli(cli(policy!.ips.forwarding))]);
 	}, 120_000);
+
+	it('expects a result for every domain the peers publish, and only for those', () => {
+		expect([...DOMAINS].sort()).toEqual([...POLICY_DOMAINS].sort());
+	});
 
 	describe('through the validating resolver (Unbound)', () => {
 		it('exits 2 (critical findings) with one run-level finding: the refusing blocklist', () => {

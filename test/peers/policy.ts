@@ -3,7 +3,7 @@
 // and nginx serving the MTA-STS policy hosts. Private instances only: config, pid and log under RUN_DIR.
 import {execFile, spawn} from 'node:child_process';
 import {accessSync, constants} from 'node:fs';
-import {mkdir, readFile, readdir, rm, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import {promisify} from 'node:util';
@@ -116,21 +116,21 @@ const POLICY_HOSTS: Record<string, PolicyHost> = {
 	'sts-expired.test': {policy: {mode: 'enforce', mx: ['mx.expired.test']}},
 };
 
-const STS_RECORD = 'v=STSv1; id=2026120101;';
-// Domain → [MX host, extra records (owner relative to the domain, or absolute with a trailing dot)].
-const DOMAINS: Record<string, {mx: string; records?: string[]}> = {
-	'sts-good.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`, '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:tlsrpt@sts-good.test"']},
-	'sts-mismatch.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'sts-testing.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'sts-multiple.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`, '_mta-sts TXT "v=STSv1; id=2026120102;"']},
-	'sts-badid.test': {mx: 'mx.good.test', records: ['_mta-sts TXT "v=STSv1; id=bad-id!;"']},
-	'sts-redirect.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'sts-badcert.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'sts-ctype.test': {mx: 'mx.good.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'sts-wildcard.test': {mx: 'mx.deep.wild.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'sts-expired.test': {mx: 'mx.expired.test', records: [`_mta-sts TXT "${STS_RECORD}"`]},
-	'tlsrpt-bad.test': {mx: 'mx.good.test', records: ['_smtp._tls TXT "v=TLSRPTv1; rua=ftp://x.test/r"']},
-	'tlsrpt-multiple.test': {mx: 'mx.good.test', records: ['_smtp._tls TXT "v=TLSRPTv1; rua=mailto:a@tlsrpt-multiple.test"', '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:b@tlsrpt-multiple.test"']},
+const STS = 'v=STSv1; id=2026120101;';
+// Domain → its MX host and the TXT records at _mta-sts.<domain> (sts) and _smtp._tls.<domain> (rpt).
+const DOMAINS: Record<string, {mx: string; sts?: string[]; rpt?: string[]}> = {
+	'sts-good.test': {mx: 'mx.good.test', sts: [STS], rpt: ['v=TLSRPTv1; rua=mailto:tlsrpt@sts-good.test']},
+	'sts-mismatch.test': {mx: 'mx.good.test', sts: [STS]},
+	'sts-testing.test': {mx: 'mx.good.test', sts: [STS]},
+	'sts-multiple.test': {mx: 'mx.good.test', sts: [STS, 'v=STSv1; id=2026120102;']},
+	'sts-badid.test': {mx: 'mx.good.test', sts: ['v=STSv1; id=bad-id!;']},
+	'sts-redirect.test': {mx: 'mx.good.test', sts: [STS]},
+	'sts-badcert.test': {mx: 'mx.good.test', sts: [STS]},
+	'sts-ctype.test': {mx: 'mx.good.test', sts: [STS]},
+	'sts-wildcard.test': {mx: 'mx.deep.wild.test', sts: [STS]},
+	'sts-expired.test': {mx: 'mx.expired.test', sts: [STS]},
+	'tlsrpt-bad.test': {mx: 'mx.good.test', rpt: ['v=TLSRPTv1; rua=ftp://x.test/r']},
+	'tlsrpt-multiple.test': {mx: 'mx.good.test', rpt: ['v=TLSRPTv1; rua=mailto:a@tlsrpt-multiple.test', 'v=TLSRPTv1; rua=mailto:b@tlsrpt-multiple.test']},
 	'dane-rollover.test': {mx: 'rollover.dane.test'},
 	'dane-single.test': {mx: 'single.dane.test'},
 	'dane-mismatch.test': {mx: 'mismatch.dane.test'},
@@ -158,8 +158,8 @@ function testZone(postfix: Pick<PostfixPeer, 'listeners'>, tlsa: Record<string, 
 		lines.push(`${host}. A ${healthy}`, ...tlsaLines(host, tlsa[host] ?? []));
 	}
 
-	for (const [domain, {mx, records = []}] of Object.entries(DOMAINS)) {
-		lines.push(`${domain}. MX 10 ${mx}.`, ...records.map(record => `${record.startsWith('_') ? `${record.split(' ')[0]}.${domain}.` : ''} ${record.split(' ').slice(1).join(' ')}`));
+	for (const [domain, {mx, sts = [], rpt = []}] of Object.entries(DOMAINS)) {
+		lines.push(`${domain}. MX 10 ${mx}.`, ...sts.map(text => `_mta-sts.${domain}. TXT "${text}"`), ...rpt.map(text => `_smtp._tls.${domain}. TXT "${text}"`));
 	}
 
 	for (const domain of Object.keys(POLICY_HOSTS)) lines.push(`mta-sts.${domain}. A ${POLICY_IPS.policyHost}`);
@@ -439,11 +439,4 @@ export async function startPolicyPeers(postfix: Pick<PostfixPeer, 'listeners' | 
 	}
 
 	return {ips: POLICY_IPS, rootAnchorFile, tlsa, stop: stopAll};
-}
-
-/** The files a failing fixture leaves for a human to read. */
-export async function policyLogs(): Promise<string[]> {
-	const dirs = [KNOT_DIR, UNBOUND_DIR, DNSMASQ_DIR, NGINX_DIR];
-	const files = await Promise.all(dirs.map(async dir => (await readdir(dir).catch(() => [])).filter(name => name.endsWith('.log')).map(name => path.join(dir, name))));
-	return files.flat();
 }
