@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the test peers' packages (Postfix, openssl, tmux) on Debian. Idempotent and non-interactive.
-# Postfix is installed unconfigured and NOT started: test/peers/postfix.ts runs its own instance.
+# Installs the test peers' packages on Debian. Idempotent and non-interactive.
+# Postfix, openssl, tmux; for the policy layer (test/peers/policy.ts): Knot DNS, Unbound, BIND's
+# dnssec-keygen/dnssec-signzone/dig/delv, nginx and dnsmasq. None is configured or started here:
+# the tests run private instances of each (config, pid and logs under /var/tmp/mxdash-*).
 set -euo pipefail
 
 packages=(postfix openssl tmux unbound knot bind9-utils bind9-dnsutils nginx-light dnsmasq-base)

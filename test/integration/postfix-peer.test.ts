@@ -102,7 +102,7 @@ function chainLength(certificate: tls.DetailedPeerCertificate): number {
 }
 
 type Key = keyof PostfixPeer['listeners'];
-const STARTTLS: Record<Key, boolean> = {healthy: true, plain: false, relay: true, expired: true, mismatch: true, leafOnly: true};
+const STARTTLS: Record<Key, boolean> = {healthy: true, plain: false, relay: true, expired: true, mismatch: true, leafOnly: true, tls10: true};
 const KEYS = Object.keys(STARTTLS) as Key[];
 
 const missing = postfixMissing();

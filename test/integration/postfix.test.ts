@@ -4,6 +4,7 @@ import type {DnsServer, Zone} from '../../source/peers/dns-server.js';
 import type {AddressReport, DomainReport, Report} from '../../source/core/run/report-model.js';
 import {isTerminalSafe} from '../../source/core/sanitize.js';
 import {runCli} from '../helpers/run-cli.js';
+import {HEALTHY_EXTRA_NAMES} from '../peers/postfix.js';
 
 const postfix = inject('postfix');
 const missing = inject('postfixMissing');
@@ -92,7 +93,9 @@ describe.skipIf(!postfix)(`mxdash --json against a real Postfix${missing ? ` (${
 		expect(address.tls).toMatchObject({authorized: true, hostnameMatch: true, chainIncomplete: false});
 		expect(address.tls?.version).toMatch(/^TLSv1\.[23]$/);
 		const [leaf, intermediate] = address.tls!.chain;
-		expect(leaf).toMatchObject({selfSigned: false, ca: false, san: [`DNS:${postfix!.listeners.healthy.name}`]});
+		// The extra names are the policy layer's MX hosts (test/peers/policy.ts).
+		const san = [postfix!.listeners.healthy.name, ...HEALTHY_EXTRA_NAMES].map(name => `DNS:${name}`);
+		expect(leaf).toMatchObject({selfSigned: false, ca: false, san});
 		expect(leaf!.daysLeft).toBeGreaterThan(21);
 		expect(leaf!.fingerprint256).toMatch(/^([\dA-F]{2}:){31}[\dA-F]{2}$/);
 		expect(leaf!.signatureAlgorithm).toMatch(/SHA256/i);

@@ -1,4 +1,4 @@
-// A real Postfix on loopback that plays six mail servers, one per address in 127.0.25.0/24.
+// A real Postfix on loopback that plays seven mail servers, one per address in 127.0.25.0/24.
 // It runs as its own instance (config, queue and data under RUN_DIR), so /etc/postfix is never touched.
 import {execFile} from 'node:child_process';
 import {generateKeyPairSync} from 'node:crypto';
@@ -18,7 +18,10 @@ export type PostfixPeer = {
 		expired: PostfixListener;
 		mismatch: PostfixListener;
 		leafOnly: PostfixListener;
+		tls10: PostfixListener;
 	};
+	/** Where each TLS listener's leaf certificate is (PEM), and the intermediate that signed them all. */
+	certFiles: Partial<Record<ListenerKey | 'intermediate', string>>;
 	stop(): Promise<void>;
 };
 type ListenerKey = keyof PostfixPeer['listeners'];
@@ -31,16 +34,23 @@ const LOG_FILE = path.join(RUN_DIR, 'maillog');
 const POSTFIX = '/usr/sbin/postfix';
 const READY_TIMEOUT_MS = 15_000;
 const UNUSED_NETWORK = '192.0.2.1/32'; // TEST-NET-1: a config value only, never contacted
+export const HEALTHY_EXTRA_NAMES = ['*.dane.test', 'mx.unsigned.test', 'mx.deep.wild.test'];
 
-type Tls = {certName: string; expired?: boolean; sendIntermediate: boolean};
+type Tls = {certName: string; extraNames?: string[]; expired?: boolean; sendIntermediate: boolean};
 type Spec = {ip: string; name: string; tls?: Tls; options?: string[]};
 const SPECS: Record<ListenerKey, Spec> = {
-	healthy: {ip: '127.0.25.10', name: 'mx.good.test', tls: {certName: 'mx.good.test', sendIntermediate: true}},
+	// The extra names are the MX hosts of the policy layer's DANE and MTA-STS domains (test/peers/policy.ts).
+	healthy: {ip: '127.0.25.10', name: 'mx.good.test', tls: {certName: 'mx.good.test', extraNames: HEALTHY_EXTRA_NAMES, sendIntermediate: true}},
 	plain: {ip: '127.0.25.11', name: 'mx.plain.test'},
 	relay: {ip: '127.0.25.12', name: 'mx.relay.test', tls: {certName: 'mx.relay.test', sendIntermediate: true}, options: ['mynetworks=0.0.0.0/0']},
 	expired: {ip: '127.0.25.13', name: 'mx.expired.test', tls: {certName: 'mx.expired.test', expired: true, sendIntermediate: true}},
 	mismatch: {ip: '127.0.25.14', name: 'mx.mismatch.test', tls: {certName: 'other.name.test', sendIntermediate: true}},
 	leafOnly: {ip: '127.0.25.15', name: 'mx.leafonly.test', tls: {certName: 'mx.leafonly.test', sendIntermediate: false}},
+	// TLS 1.0 only: the other versions are off and SECLEVEL=0 lets OpenSSL 3 offer its SHA-1 suites.
+	tls10: {
+		ip: '127.0.25.16', name: 'mx.tls10.test', tls: {certName: 'mx.tls10.test', sendIntermediate: true},
+		options: ['smtpd_tls_protocols=!SSLv2:!SSLv3:!TLSv1.1:!TLSv1.2:!TLSv1.3', 'tls_medium_cipherlist=DEFAULT:@SECLEVEL=0'],
+	},
 };
 
 const run = promisify(execFile);
@@ -99,10 +109,10 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 `;
 
-const LEAF_EXTENSIONS = (dnsName: string) => `basicConstraints = critical, CA:FALSE
+const LEAF_EXTENSIONS = (dnsNames: string[]) => `basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:${dnsName}
+subjectAltName = ${dnsNames.map(name => `DNS:${name}`).join(', ')}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 `;
@@ -133,25 +143,43 @@ async function issue(id: string, commonName: string, extensions: string, validit
 	return issued;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+const validFromNow = (): Validity => ({start: new Date(Date.now() - DAY_MS), end: new Date(Date.now() + (365 * DAY_MS))});
+
+/**
+ * Issues one more leaf from the test intermediate, for other peers (the MTA-STS policy hosts):
+ * call it after startPostfix, one call at a time (`openssl ca` shares one index file).
+ * `chain` is the leaf followed by the intermediate, as a server should send it.
+ */
+export async function issueLeaf(id: string, dnsNames: string[]): Promise<{key: string; cert: string; chain: string}> {
+	const intermediate = {key: path.join(TLS_DIR, 'intermediate.key'), cert: path.join(TLS_DIR, 'intermediate.crt')};
+	const leaf = await issue(id, dnsNames[0] ?? id, LEAF_EXTENSIONS(dnsNames), validFromNow(), intermediate);
+	const chain = path.join(TLS_DIR, `${id}.fullchain.pem`);
+	await writeFile(chain, `${await readFile(leaf.cert, 'utf8')}${await readFile(intermediate.cert, 'utf8')}`);
+	return {...leaf, chain};
+}
+
 // Returns the root CA file and, per TLS listener, the file given to smtpd_tls_chain_files (key, leaf, maybe intermediate).
-async function makeCertificates(): Promise<{caFile: string; chainFiles: Map<ListenerKey, string>}> {
+async function makeCertificates(): Promise<{caFile: string; chainFiles: Map<ListenerKey, string>; certFiles: PostfixPeer['certFiles']}> {
 	await mkdir(path.join(TLS_DIR, 'issued'), {recursive: true});
 	await writeFile(path.join(TLS_DIR, 'index.txt'), '');
 	await writeFile(path.join(TLS_DIR, 'serial'), '01\n');
 	await writeFile(path.join(TLS_DIR, 'openssl.cnf'), OPENSSL_CNF);
-	const day = 24 * 60 * 60 * 1000;
+	const day = DAY_MS;
 	const now = Date.now();
-	const valid = {start: new Date(now - day), end: new Date(now + (365 * day))};
+	const valid = validFromNow();
 	const expired = {start: new Date('2020-01-01T00:00:00Z'), end: new Date('2021-01-01T00:00:00Z')};
 
 	const root = await issue('root', 'mxdash test root CA', CA_EXTENSIONS(1), {start: valid.start, end: new Date(now + (3650 * day))});
 	const intermediate = await issue('intermediate', 'mxdash test intermediate CA', CA_EXTENSIONS(0), valid, root);
 	const intermediatePem = await readFile(intermediate.cert, 'utf8');
 	const chainFiles = new Map<ListenerKey, string>();
+	const certFiles: PostfixPeer['certFiles'] = {intermediate: intermediate.cert};
 	for (const [key, spec] of Object.entries(SPECS) as Array<[ListenerKey, Spec]>) {
 		if (spec.tls === undefined) continue;
 		// `openssl ca` shares one index file, so leaves are issued one after the other.
-		const leaf = await issue(key, spec.tls.certName, LEAF_EXTENSIONS(spec.tls.certName), spec.tls.expired ? expired : valid, intermediate);
+		const leaf = await issue(key, spec.tls.certName, LEAF_EXTENSIONS([spec.tls.certName, ...(spec.tls.extraNames ?? [])]), spec.tls.expired ? expired : valid, intermediate);
+		certFiles[key] = leaf.cert;
 		const parts = [await readFile(leaf.key, 'utf8'), await readFile(leaf.cert, 'utf8')];
 		if (spec.tls.sendIntermediate) parts.push(intermediatePem);
 		const chainFile = path.join(TLS_DIR, `${key}.chain.pem`);
@@ -159,7 +187,7 @@ async function makeCertificates(): Promise<{caFile: string; chainFiles: Map<List
 		chainFiles.set(key, chainFile);
 	}
 
-	return {caFile: root.cert, chainFiles};
+	return {caFile: root.cert, chainFiles, certFiles};
 }
 
 // --- Postfix configuration -----------------------------------------------------------------
@@ -189,6 +217,8 @@ smtpd_banner = $myhostname ESMTP Postfix
 smtpd_peername_lookup = no
 smtpd_error_sleep_time = 0s
 smtpd_tls_security_level = none
+# TLS 1.2 and up (OpenSSL at SECLEVEL=0 would get TLS 1.0 from Postfix's defaults): only tls10 offers less.
+smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_loglevel = 0
 smtp_tls_security_level = none
 biff = no
@@ -357,7 +387,7 @@ export async function startPostfix(): Promise<PostfixPeer> {
 	await rm(RUN_DIR, {recursive: true, force: true});
 	await mkdir(CONFIG_DIR, {recursive: true});
 	await mkdir(path.join(RUN_DIR, 'spool'));
-	const {caFile, chainFiles} = await makeCertificates();
+	const {caFile, chainFiles, certFiles} = await makeCertificates();
 	await writeConfig(path.join(CONFIG_DIR, 'main.cf'), mainCf());
 	await writeConfig(path.join(CONFIG_DIR, 'master.cf'), masterCf(chainFiles));
 
@@ -372,5 +402,5 @@ export async function startPostfix(): Promise<PostfixPeer> {
 
 	const listeners = Object.fromEntries((Object.entries(SPECS) as Array<[ListenerKey, Spec]>)
 		.map(([key, {ip, name}]) => [key, {ip, name}])) as PostfixPeer['listeners'];
-	return {caFile, listeners, stop: stopInstance};
+	return {caFile, listeners, certFiles, stop: stopInstance};
 }
