@@ -50,6 +50,8 @@ function firstAddress(report: Report, name: string): AddressReport {
 }
 
 const ids = (items: Array<{id: string}>): string[] => items.map(item => item.id);
+/** A domain's own finding ids: the run's (repeated in every domain's list) aside. */
+const ownIds = (report: Report, items: Array<{id: string}>): string[] => ids(items).filter(id => !ids(report.findings).includes(id));
 
 describe.skipIf(!postfix)(`mxdash --json against a real Postfix${missing ? ` (${missing})` : ''}`, () => {
 	let dns: DnsServer;
@@ -131,7 +133,7 @@ describe.skipIf(!postfix)(`mxdash --json against a real Postfix${missing ? ` (${
 	});
 
 	it('DNS cases: null MX, implicit MX, CNAME, dangling, IP literal, NXDOMAIN, SERVFAIL, IDN', () => {
-		expect(ids(domain(report, 'null.test').findings)).toEqual(['mx-null']);
+		expect(ownIds(report, domain(report, 'null.test').findings)).toEqual(['mx-null']);
 		expect(domain(report, 'null.test').mx).toEqual([]);
 		const implicit = domain(report, 'implicit.test');
 		expect(ids(implicit.findings)).toContain('mx-implicit');
@@ -143,9 +145,9 @@ describe.skipIf(!postfix)(`mxdash --json against a real Postfix${missing ? ` (${
 		expect(ids(cname.mx[0]!.addresses[0]!.findings)).toContain('cert-hostname-mismatch');
 		expect(ids(domain(report, 'dangling.test').mx[0]!.findings)).toEqual(['mx-unresolvable']);
 		expect(ids(domain(report, 'literal.test').mx[0]!.findings)).toContain('mx-ip-literal');
-		expect(ids(domain(report, 'nothere.test').findings)).toEqual(['dns-nxdomain']);
+		expect(ownIds(report, domain(report, 'nothere.test').findings)).toEqual(['dns-nxdomain']);
 		const servfail = domain(report, 'servfail.test');
-		expect(ids(servfail.findings)).toEqual(['dns-error']);
+		expect(ownIds(report, servfail.findings)).toEqual(['dns-error']);
 		expect(servfail.findings[0]?.message).toContain('SERVFAIL');
 		expect(servfail.mx).toEqual([]);
 		expect(domain(report, 'xn--bcher-kva.test').input).toBe('bücher.test.');

@@ -64,7 +64,7 @@ export const dane = defineCheck({
 		}
 	},
 	run({validation}, _context, report) {
-		if (validation && !validation.validates) {
+		if (validation && !validation.validates && !validation.failed) {
 			report('dnssec-resolver-not-validating', `The resolver ${validation.resolver} does not validate DNSSEC (${validation.detail ?? 'no AD bit'}): DANE was not judged; no DANE verdict is given.`);
 		}
 	},

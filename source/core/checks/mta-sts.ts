@@ -2,9 +2,12 @@ import {stsFailure} from '../policy/delivery.js';
 import {matchingPattern} from '../policy/mta-sts.js';
 import {stsState} from '../policy/sts-state.js';
 import type {StsState} from '../policy/sts-state.js';
+import type {TxtAnswer} from '../policy/types.js';
 import type {Severity} from '../types.js';
 import {defineCheck} from './registry.js';
 
+/** The lookup got no answer at all (timeout, unreachable resolver): nothing to judge. */
+export const silent = (txt: TxtAnswer): boolean => 'failure' in txt && (txt.failure.kind === 'timeout' || txt.failure.kind === 'unreachable');
 const enforced = (state: StsState): state is Extract<StsState, {kind: 'ok'}> => state.kind === 'ok' && state.policy.mode !== 'none';
 const bySender = (mode: string): Severity => (mode === 'enforce' ? 'critical' : 'warning');
 const fetchAdvice = 'Serve the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt, status 200, Content-Type text/plain, no redirect, with a WebPKI certificate for mta-sts.<domain>.';
@@ -26,6 +29,12 @@ export const mtaSts = defineCheck({
 	},
 	domain(plan, _context, report, {domain}) {
 		if (!domain) {
+			return;
+		}
+
+		// A resolver that never answered is said once, by dns-error; no policy verdict rests on it.
+		// A domain that takes no mail (null MX, NXDOMAIN, no host) needs no transport policy.
+		if (silent(domain.mtaSts.txt) || plan.mx.length === 0) {
 			return;
 		}
 

@@ -1,4 +1,5 @@
 import {parseTlsRpt} from '../policy/tlsrpt.js';
+import {silent} from './mta-sts.js';
 import {defineCheck} from './registry.js';
 
 /** SMTP TLS reporting (RFC 8460): who hears of the TLS failures senders see. */
@@ -10,7 +11,7 @@ export const tlsRpt = defineCheck({
 		'tlsrpt-multiple': {severity: 'warning', when: 'more than one `v=TLSRPTv1` record: senders may ignore them all', advice: 'Keep exactly one `v=TLSRPTv1` TXT record at `_smtp._tls.<domain>`.'},
 	},
 	domain(plan, _context, report, {domain}) {
-		if (!domain) {
+		if (!domain || silent(domain.tlsRpt.txt) || plan.mx.length === 0) {
 			return;
 		}
 

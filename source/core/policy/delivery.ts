@@ -13,7 +13,7 @@ export function daneApplies(policy: MxPolicy | undefined, validation: ResolverVa
 	}
 
 	if (validation && !validation.validates) {
-		return {applies: false, reason: `the resolver ${validation.resolver} does not validate DNSSEC: DANE not judged`};
+		return {applies: false, reason: validation.failed ? `no answer from the resolver (${validation.detail ?? 'no answer'}): DANE not judged` : `the resolver ${validation.resolver} does not validate DNSSEC: DANE not judged`};
 	}
 
 	if (policy.dnssec === 'bogus' || policy.tlsaDnssec === 'bogus') {
@@ -31,17 +31,22 @@ export function daneApplies(policy: MxPolicy | undefined, validation: ResolverVa
 	return {applies: true, reason: `${policy.tlsa.length} TLSA record(s) at ${policy.tlsaName}`};
 }
 
-/** The TLSA set of the MX host against the chain this address sent; `checked: false` where DANE does not apply. */
+/**
+ * The TLSA set of the MX host against the chain this address sent. `checked`: DANE could be
+ * judged at all (a validating resolver, a known DNSSEC status); `match` is `none` where it
+ * does not apply (unsigned, no TLSA, bogus) or there was no TLS session to match.
+ */
 export function daneResult(result: ProbeResult, policy: MxPolicy | undefined, validation: ResolverValidation | undefined, now: Date): DaneResult {
 	const applies = daneApplies(policy, validation);
+	const judged = policy !== undefined && validation?.validates === true && policy.dnssec !== 'unknown';
 	if (!applies.applies || !policy) {
-		return {checked: false, match: 'none', reason: applies.reason, records: []};
+		return {checked: judged, match: 'none', reason: applies.reason, records: []};
 	}
 
 	// Without a TLS session there is nothing to match: the STARTTLS findings say why, and the
 	// delivery verdict says that a DANE sender defers (TLS is mandatory once TLSA is published).
 	if (!result.tls) {
-		return {checked: false, match: 'none', reason: 'no TLS session to match the TLSA records against', records: []};
+		return {checked: true, match: 'none', reason: 'no TLS session to match the TLSA records against', records: []};
 	}
 
 	const names = [...new Set([result.target.exchange, policy.tlsaName.replace(/^_25\._tcp\./, '')])];

@@ -181,7 +181,7 @@ export class PolicyDns {
 	async validation(): Promise<ResolverValidation> {
 		const raw = await this.query('.', 'DNSKEY', {dnssec: true});
 		if (isDnsFailure(raw)) {
-			return {resolver: this.servers.join(', '), validates: false, detail: `the root's DNSKEY query failed: ${inWords(raw)}`};
+			return {resolver: this.servers.join(', '), validates: false, detail: `the root's DNSKEY query failed: ${inWords(raw)}`, failed: true};
 		}
 
 		if (raw.rcode !== 'NOERROR') {

@@ -52,7 +52,8 @@ export type MxPolicy = {
 };
 
 /** Whether the resolver validates: asked once per run (the root's DNSKEY with DO set must come back with AD). */
-export type ResolverValidation = {resolver: string; validates: boolean; detail?: string};
+/** `failed`: the query itself got no answer (a mute or unreachable resolver): nothing is said of validation then. */
+export type ResolverValidation = {resolver: string; validates: boolean; detail?: string; failed?: true};
 
 /** One blocklist's answer for one address. */
 export type DnsblAnswer = {

@@ -1,5 +1,5 @@
 import {setMaxListeners} from 'node:events';
-import {Dns, directServer, normalizeDomain} from '../dns/resolver.js';
+import {Dns, directServer, inputKey, normalizeDomain} from '../dns/resolver.js';
 import type {Limits} from '../limits.js';
 import {probeWithFallback} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
@@ -81,7 +81,7 @@ export class Monitor {
 	private readonly slots: Slots;
 	/** Asked once per run: whether the resolver validates, and each blocklist's self-test. */
 	private validation: Promise<void> | undefined;
-	private health: Promise<string[]> | undefined;
+	private health: Promise<DnsblHealth[]> | undefined;
 	private readonly perIp = new Map<string, Promise<unknown>>();
 	private domains: string[] = [];
 	private startedAt = new Date();
@@ -161,14 +161,16 @@ export class Monitor {
 
 		const runChecks = policy ? this.validate() : Promise.resolve();
 		const domains = await Promise.all(inputs.map(async input => {
-			const domainPolicy = policy && !directServer(input) ? this.domainPolicy(input, signal) : undefined;
+			// A re-probe of some hosts looks again only at what concerns them.
+			const touched = !only || this.knowledge.keysOf(inputKey(input)).some(key => only.includes(key));
+			const domainPolicy = policy && touched && !directServer(input) ? this.domainPolicy(input, signal) : undefined;
 			const plan = await this.dns.plan(input);
 			this.knowledge.setPlan(plan);
 			this.emit({type: 'plan', plan});
 			this.judgeDomain(plan.domain);
 			await Promise.all([
 				domainPolicy?.then(found => this.tellDomainPolicy(plan.domain, found)),
-				...(policy ? plan.mx.filter(host => !host.ipLiteral).map(async host => lookupMxPolicy(host)) : []),
+				...(policy ? plan.mx.filter(host => !host.ipLiteral && (!only || host.addresses.some(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port))))).map(async host => lookupMxPolicy(host)) : []),
 				...plan.mx.flatMap(host => host.addresses
 					.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port)))
 					.map(async ip => {
@@ -315,10 +317,12 @@ export class Monitor {
 
 		this.health ??= Promise.all(zones.map(async zone => this.policyDns.dnsblHealth(zone))).then((health: DnsblHealth[]) => {
 			this.knowledge.setDnsblHealth(health);
-			return health.filter(item => item.usable).map(item => item.zone);
+			return health;
 		});
-		const usable = await this.health;
-		const answers = await Promise.all(usable.map(async zone => this.policyDns.dnsbl(ip, zone)));
+		// A list that failed its self-test is not asked: every address still shows it, without a verdict.
+		const answers = await Promise.all((await this.health).map(async ({zone, usable, detail}) => (usable
+			? this.policyDns.dnsbl(ip, zone)
+			: {zone, listed: false, codes: [], error: `not asked: the list failed its self-test (${detail ?? 'RFC 5782 test entries'})`})));
 		this.emit({type: 'dnsbl', ip, answers});
 		this.rejudge(this.knowledge.setDnsbl(ip, answers));
 	}
