@@ -244,7 +244,7 @@ async function main(): Promise<number> {
 	const demo = flags.demo ? await startDemoInWorker() : undefined;
 	try {
 		if (demo) {
-			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca], policyPort: demo.policyPort, ...(flags.dnsbl === undefined ? {dnsbl: demo.dnsbl} : {})});
+			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca], policyPort: demo.policyPort, ...((flags.dnsbl ?? []).length === 0 ? {dnsbl: demo.dnsbl} : {})});
 		}
 
 		const saved = store.settings.domains === undefined ? [] : checkStored('domains', store.settings.domains, store.path);

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {Knowledge} from '../../source/core/run/knowledge.js';
+import {defaultDnsbl, policyOptions} from '../../source/options.js';
 import {buildReport} from '../../source/core/run/report-model.js';
 import type {AddressReport} from '../../source/core/run/report-model.js';
 import type {DomainPolicy, MxPolicy} from '../../source/core/policy/types.js';
@@ -152,5 +153,20 @@ describe('DANE verdicts', () => {
 		const {ids, address} = judge({mx: {}});
 		expect(ids).toContain('dane-none');
 		expect(address.delivery?.dane).toBe('none');
+	});
+});
+
+describe('the policy flags', () => {
+	it.each([
+		[{dnsbl: []}, defaultDnsbl, true, false],
+		[{dnsbl: [false]}, [], true, false],
+		[{dnsbl: ['BL.Example.', 'bl.example']}, ['bl.example'], true, false],
+		[{dnsbl: [], policy: false, tlsVersions: true}, defaultDnsbl, false, true],
+	])('%j', (flags, dnsbl, policy, tlsVersions) => {
+		expect(policyOptions(flags)).toEqual({dnsbl, policy, tlsVersions});
+	});
+
+	it('refuses a zone that is not a domain name in one line', () => {
+		expect(() => policyOptions({dnsbl: ['bad zone!']})).toThrow('--dnsbl needs a blocklist\'s DNS zone, like zen.spamhaus.org, not "bad zone!"');
 	});
 });

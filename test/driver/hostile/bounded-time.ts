@@ -5,7 +5,10 @@ import net from 'node:net';
 import {describe, it} from 'vitest';
 import {runRound} from '../../../source/core/run/monitor.js';
 import type {RoundOptions} from '../../../source/core/run/monitor.js';
+import {readFileSync} from 'node:fs';
 import {startDnsServer} from '../../../source/peers/dns-server.js';
+import {closedPort} from '../../../source/peers/listener.js';
+import {startPolicyServer} from '../../../source/peers/policy-server.js';
 import type {Zone} from '../../../source/peers/dns-server.js';
 import {bounded, hostileAddress} from '../../helpers/hostile-servers.js';
 import {drip, ehloDrip, mute, tlsStall} from './behaviours.js';
@@ -147,6 +150,47 @@ describe.concurrent('2. bounded time', () => {
 		// The CNAME lookup and then the A/AAAA lookups, each bounded by dnsMs: two in a row; then
 		// the MX host's TLSA set and DNSSEC status (they need its alias chain): one more.
 		expect(elapsed).toBeLessThanOrEqual(3 * limits.dnsMs + 500);
+	});
+
+	it('hostile policy hosts (an endless body, a slow drip, a redirect loop, a huge TXT answer) each end by the fetch deadline with a finding [guards fetchPolicy and PolicyDns bounds, through the Monitor]', async ({expect}) => {
+		const pem = (name: string): string => readFileSync(new URL(`../../../source/demo/certs/${name}.pem`, import.meta.url), 'utf8');
+		const cert = {key: pem('policy-key'), cert: pem('policy')};
+		const policyHost = hostileAddress();
+		const policies = await startPolicyServer({host: policyHost, hosts: {
+			'mta-sts.healthy.demo': {...cert, behaviour: 'endless'},
+			'mta-sts.expired.demo': {...cert, behaviour: 'drip', body: 'version: STSv1\nmode: enforce\nmx: mx.hostile.demo\nmax_age: 86400\n'},
+			'mta-sts.relay.demo': {...cert, status: 301, location: 'https://mta-sts.relay.demo/.well-known/mta-sts.txt'},
+		}});
+		servers.push(policies);
+		const mx = hostileAddress();
+		const port = await closedPort(mx);
+		const domains = ['healthy.demo', 'expired.demo', 'relay.demo', 'plaintext.demo'];
+		const zone: Zone = {
+			'mx.hostile.demo': {A: [mx]},
+			...Object.fromEntries(domains.flatMap(domain => [
+				[domain, {MX: [[10, 'mx.hostile.demo']]}],
+				[`mta-sts.${domain}`, {A: [policyHost]}],
+				[`_mta-sts.${domain}`, {TXT: ['v=STSv1; id=1;']}],
+			])),
+			// 50 KB of TXT (over TCP): the lookup keeps a bounded part, the v=STSv1 record among it.
+			'_mta-sts.plaintext.demo': {TXT: ['v=STSv1; id=2;', ...Array.from({length: 200}, (_, index) => `filler ${index} ${'x'.repeat(240)}`)]},
+		};
+		const dns = await startDnsServer(zone, hostileAddress());
+		servers.push(dns);
+		const fetchMs = 1500;
+		const options = roundOptions({resolvers: [dns.address], ports: {[mx]: port}, ca: [pem('policy-root')], policyPort: policies.port, limits: {...limits, policyFetchMs: fetchMs}});
+		const started = performance.now();
+		const report = await runRound(domains, options);
+		const elapsed = performance.now() - started;
+		const fetches = Object.fromEntries(report.domains.map(domain => [domain.domain, domain.policy?.mtaSts.fetch?.error?.kind ?? domain.policy?.mtaSts.error]));
+		expect(fetches).toEqual({'healthy.demo': 'too-large', 'expired.demo': 'timeout', 'relay.demo': 'redirect', 'plaintext.demo': 'http-status'});
+		for (const domain of report.domains.slice(0, 3)) {
+			expect(domain.findings.map(item => item.id), domain.domain).toContain('mta-sts-policy-unreachable');
+		}
+
+		// The huge answer is cut, not an error: its record was read (and its policy host, which serves no policy for it, answered 404).
+		expect(report.domains[3]!.policy?.mtaSts.record).toEqual({raw: 'v=STSv1; id=2;', id: '2'});
+		expect(elapsed).toBeLessThan(fetchMs + limits.dnsMs + 1000);
 	});
 
 	it('a whole round over a tarpit, a mute server, an EHLO tarpit, a stalled TLS, a black hole and a mute domain ends within the longest deadline plus slack [guards every deadline at once, in runRound]', async ({expect}) => {
