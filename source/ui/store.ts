@@ -24,7 +24,7 @@ export type HostState = {
 	transcript: readonly TranscriptLine[];
 	result?: SessionSummary;
 	ptr?: PtrInfo;
-	/** The MX host's findings, then the address's, from the latest verdicts. */
+	/** The address's findings, from the latest verdict; a domain's row adds its MX host's and its policy's (rowHost). */
 	findings: Finding[];
 	status?: Status;
 	/** The verdict is of the session shown; false while a new session runs (cells are then not toned). */
@@ -92,7 +92,6 @@ export class Store {
 	private order: string[] = [];
 	private readonly hosts = new Map<string, HostState & {transcript: TranscriptLine[]}>();
 	/** Findings of each MX host (by name) and of each address (by key), as last judged. */
-	private readonly mxFindings = new Map<string, Finding[]>();
 	private readonly addressFindings = new Map<string, Finding[]>();
 	private readonly dirty = new Set<string>();
 	private rowsDirty = true;
@@ -233,21 +232,9 @@ export class Store {
 			}
 
 			case 'domain': {
+				// The MX host's findings are the domain's (they may depend on its policy): rowHost adds them.
 				const {verdict} = event;
-				const plan = this.domains.get(event.domain)?.plan;
-				for (const [index, host] of (plan?.mx ?? []).entries()) {
-					this.mxFindings.set(host.exchange, verdict.mx[index] ?? []);
-				}
-
 				this.updateDomain(event.domain, domain => ({...domain, status: verdict.status, findings: verdict.findings, mxFindings: verdict.mx, counts: verdict.counts, addresses: verdict.addresses ?? {}}));
-				for (const host of this.hosts.values()) {
-					const findings = this.findingsOf(host);
-					// A domain judged again with the same facts must not touch its hosts (rows are memoised).
-					if (plan?.mx.some(mx => mx.exchange === host.exchange) && !sameFindings(host.findings, findings)) {
-						this.updateHost(host.key, item => ({...item, findings}));
-					}
-				}
-
 				break;
 			}
 
@@ -337,7 +324,7 @@ export class Store {
 	}
 
 	private findingsOf(host: HostState): Finding[] {
-		return [...this.mxFindings.get(host.exchange) ?? [], ...this.addressFindings.get(host.key) ?? []];
+		return this.addressFindings.get(host.key) ?? [];
 	}
 
 	/** Replace a host's state; the snapshot gets a new object for it at the next flush. */
@@ -467,7 +454,9 @@ const rowHosts = new WeakMap<HostState, WeakMap<DomainState, HostState>>();
  */
 export function rowHost(host: HostState, domain: DomainState | undefined): HostState {
 	const policy = domain?.addresses[host.key]?.findings ?? [];
-	if (!domain || policy.length === 0) {
+	const index = domain?.plan?.mx.findIndex(mx => mx.exchange === host.exchange) ?? -1;
+	const mx = index === -1 ? [] : domain?.mxFindings[index] ?? [];
+	if (!domain || (policy.length === 0 && mx.length === 0)) {
 		return host;
 	}
 
@@ -480,7 +469,7 @@ export function rowHost(host: HostState, domain: DomainState | undefined): HostS
 	const own = statusOf(policy);
 	// Not judged yet stays so: a policy finding alone is no verdict of the session.
 	const status = host.status && rank[own] > rank[host.status] ? own : host.status;
-	const shown: HostState = {...host, findings: [...host.findings, ...policy], ...(status ? {status} : {})};
+	const shown: HostState = {...host, findings: [...mx, ...host.findings, ...policy], ...(status ? {status} : {})};
 	byDomain ??= new WeakMap();
 	byDomain.set(domain, shown);
 	rowHosts.set(host, byDomain);

@@ -140,8 +140,11 @@ describe('the dashboard store\'s policy layer', () => {
 		expect(row.status).toBe('critical');
 		expect(row.findings.map(item => item.id)).toContain('mta-sts-would-fail');
 		expect(rowHost(host, domain)).toBe(row);
-		// Another domain with no policy findings for the key sees the host as it is.
-		expect(rowHost(host, {...domain, addresses: {}})).toBe(host);
+		// Another domain with no policy or MX findings for the key sees the host as it is.
+		expect(rowHost(host, {...domain, addresses: {}, mxFindings: []})).toBe(host);
+		// MX findings are each domain's own (a policy's mx list covers the host under one domain only).
+		const mismatch = {...wouldFail, id: 'mta-sts-mx-mismatch' as const};
+		expect(rowHost(host, {...domain, addresses: {}, mxFindings: [[mismatch]]}).findings).toEqual([mismatch, ...host.findings]);
 		fed([], store);
 		expect(store.getSnapshot().hosts).toBe(snapshot.hosts);
 	});
