@@ -440,10 +440,6 @@ function withHistory(host: HostState): HostState {
 	return {...host, changes: last ? factChanges(last, summary) : [], history: [...host.history, summary].slice(-historyLength)};
 }
 
-function sameFindings(a: readonly Finding[], b: readonly Finding[]): boolean {
-	return a.length === b.length && a.every((item, index) => item.id === b[index]!.id && item.severity === b[index]!.severity && item.message === b[index]!.message);
-}
-
 const rank: Record<Status, number> = {ok: 0, unknown: 1, warning: 2, critical: 3};
 const rowHosts = new WeakMap<HostState, WeakMap<DomainState, HostState>>();
 
