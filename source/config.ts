@@ -1,7 +1,7 @@
 import {readFileSync, renameSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Conf from 'conf';
+import type Conf from 'conf';
 import {MxdashError} from './core/errors.js';
 import type {Severity} from './core/types.js';
 import {settingRules} from './options.js';
@@ -49,9 +49,13 @@ export type Store = {
  */
 export function openStore(directory = process.env.MXDASH_CONFIG_DIR ?? path.join(process.env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'mxdash')): Store {
 	const file = path.join(directory, 'config.json');
-	let conf: Conf<Settings>;
+	let conf: Conf<Settings> | undefined;
+	let settings: Settings;
 	try {
-		conf = new Conf<Settings>({projectName: 'mxdash', cwd: directory, clearInvalidConfig: false});
+		// A one-shot run only reads: conf (and its schema validator, ~140 ms to load) only where a
+		// command writes, after loadWriter().
+		conf = Writer ? new Writer<Settings>({projectName: 'mxdash', cwd: directory, clearInvalidConfig: false}) : undefined;
+		settings = conf ? conf.store : readSettings(file);
 	} catch (error) {
 		const message = (error as Error).message.split('\n')[0] ?? '';
 		const text = readText(file);
@@ -76,26 +80,61 @@ export function openStore(directory = process.env.MXDASH_CONFIG_DIR ?? path.join
 		return {path: file, settings: {}, problem, set: unusable, delete: unusable, ...(text === undefined ? {} : {corruptText: text, moveAside})};
 	}
 
-	const settings = conf.store;
-	const problem = Object.keys(settings).map(key => typeProblem(key, settings[key as SettingKey], conf.path)).find(Boolean);
+	const problem = Object.keys(settings).map(key => typeProblem(key, settings[key as SettingKey], file)).find(Boolean);
+	const writer = (): Conf<Settings> => {
+		if (!conf) {
+			throw new Error('the config store was opened read-only (loadWriter() first)');
+		}
+
+		return conf;
+	};
+
 	return {
-		path: conf.path,
+		path: file,
 		settings,
 		...(problem ? {problem} : {}),
 		set(key, value) {
 			// Checked by the flag's own rule before the write, so a value every later run would
 			// refuse is never stored, and a bad value is not mistaken for a write failure.
 			const checked = checkSetting(key, parseSetting(key, value));
-			write(conf, () => {
-				conf.set(key, checked);
+			write(file, () => {
+				writer().set(key, checked);
 			});
 		},
 		delete(key) {
-			write(conf, () => {
-				conf.delete(key);
+			write(file, () => {
+				writer().delete(key);
 			});
 		},
 	};
+}
+
+let Writer: typeof Conf | undefined;
+
+/** Load conf, which every write goes through (atomic writes, the file's mode); reading needs none of it. */
+export async function loadWriter(): Promise<void> {
+	Writer ??= (await import('conf')).default;
+}
+
+/** The settings as conf reads them: a missing file is no settings, one that does not parse an error. */
+function readSettings(file: string): Settings {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+			return {};
+		}
+
+		throw error;
+	}
+
+	const parsed: unknown = JSON.parse(text);
+	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+		throw new Error('the file does not hold a JSON object');
+	}
+
+	return parsed as Settings;
 }
 
 /** The file's text, or undefined when it cannot be read as a file (missing, a directory, no access). */
@@ -107,11 +146,11 @@ function readText(file: string): string | undefined {
 	}
 }
 
-function write(conf: Conf<Settings>, change: () => void): void {
+function write(file: string, change: () => void): void {
 	try {
 		change();
 	} catch (error) {
-		throw new MxdashError('bad-config', `cannot write the config file ${conf.path}: ${(error as Error).message}`);
+		throw new MxdashError('bad-config', `cannot write the config file ${file}: ${(error as Error).message}`);
 	}
 }
 

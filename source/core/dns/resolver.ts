@@ -172,7 +172,13 @@ export class Dns {
 			return {...host, ipLiteral: true, addresses: [literal]};
 		}
 
-		const chain = await this.cnameChain(exchange);
+		// The CNAME check goes alongside the address lookups (a recursive resolver follows the chain
+		// for A and AAAA anyway): one round trip after the MX answer, not two.
+		const [chain, v4, v6] = await Promise.all([
+			this.cnameChain(exchange),
+			this.query(async resolver => resolver.resolve4(exchange)),
+			this.query(async resolver => resolver.resolve6(exchange)),
+		]);
 		if (chain.loop) {
 			return {...host, cname: chain.names, cnameLoop: true};
 		}
@@ -181,10 +187,6 @@ export class Dns {
 			host.cname = chain.names;
 		}
 
-		const [v4, v6] = await Promise.all([
-			this.query(async resolver => resolver.resolve4(exchange)),
-			this.query(async resolver => resolver.resolve6(exchange)),
-		]);
 		const addresses = [...(isFailure(v4) ? [] : v4), ...(isFailure(v6) ? [] : v6)];
 		host.addresses = [...new Set(addresses)].slice(0, this.options.limits.maxAddressesPerHost);
 		const failures = [v4, v6].filter(answer => isFailure(answer));

@@ -196,7 +196,7 @@ describe('4. the terminal is never the server\'s', () => {
 		expect(addresses.get(hosts.csi!)?.ptr).toBe('ptr\\027]0\\;pwn\\007.evil.test');
 	});
 
-	it('--json printed on a terminal is inert too: C1, bidi and zero-width characters escaped as \\uXXXX, still the exact text once parsed [guards the JSON writer in cli.tsx]', async () => {
+	it('--json printed on a terminal is inert too: C1, bidi and zero-width characters escaped as \\uXXXX, still the exact text once parsed [guards the JSON writer in run-cli.tsx]', async () => {
 		const cli = await runCliBytes(['--json', ...cliArgs()]);
 		// JSON.stringify escapes C0 and lone surrogates; U+009B, U+202E, U+200B, U+FEFF it writes raw.
 		expect(terminalHazards(cli.stdout)).toEqual([]);

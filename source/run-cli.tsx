@@ -1,13 +1,11 @@
-#!/usr/bin/env node
 import process from 'node:process';
 import meow from 'meow';
-import {openStore, settingKeys} from './config.js';
+import {loadWriter, openStore, settingKeys} from './config.js';
 import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
 import {parseServer} from './core/dns/resolver.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
-import {startDemoInWorker} from './demo/demo-worker.js';
 import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, roundOptions, settingRules} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
@@ -200,6 +198,7 @@ async function main(): Promise<number> {
 	}
 
 	if (cli.input[0] === 'config') {
+		await loadWriter();
 		return configCommand(cli.input.slice(1));
 	}
 
@@ -209,6 +208,12 @@ async function main(): Promise<number> {
 		// Refused rather than ignored: whoever typed a domain expects it probed, and --demo
 		// probes only its own loopback servers.
 		throw new MxdashError('bad-flag', `--demo probes only its own demo domains; drop ${typed[0]!} or drop --demo`);
+	}
+
+	const interactive = !flags.json && process.stdout.isTTY && process.stdin.isTTY;
+	if (interactive && !flags.demo) {
+		// The dashboard saves the domains a and d edit; a one-shot run only reads the settings.
+		await loadWriter();
 	}
 
 	const opened = openStore();
@@ -241,7 +246,7 @@ async function main(): Promise<number> {
 	const minSeverity = flags.minSeverity === undefined
 		? (store.settings.minSeverity === undefined ? 'info' : checkStored('minSeverity', store.settings.minSeverity, store.path))
 		: checkSeverity(flags.minSeverity);
-	const demo = flags.demo ? await startDemoInWorker() : undefined;
+	const demo = flags.demo ? await (await import('./demo/demo-worker.js')).startDemoInWorker() : undefined;
 	try {
 		if (demo) {
 			Object.assign(options, {resolvers: demo.resolvers, ports: demo.ports, ca: [...(options.ca ?? []), ...demo.ca], policyPort: demo.policyPort, ...((flags.dnsbl ?? []).length === 0 ? {dnsbl: demo.dnsbl} : {})});
@@ -251,7 +256,6 @@ async function main(): Promise<number> {
 		// Servers given directly join the domains; either one means the saved list is not wanted.
 		const servers = [...new Set((flags.server ?? []).map(server => parseServer(server, options.port)))];
 		const domains = demo ? domainList(demo.domains) : [...domainList(typed.length > 0 ? cli.input : saved), ...servers];
-		const interactive = !flags.json && process.stdout.isTTY && process.stdin.isTTY;
 		if (interactive) {
 			// React's development build costs the dashboard about twice the CPU (measured by
 			// npm run bench); set before React is first loaded.
