@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs';
+import {readFileSync, statSync} from 'node:fs';
+import process from 'node:process';
 import {X509Certificate} from 'node:crypto';
 import os from 'node:os';
 import type {SettingKey, Settings} from './config.js';
@@ -85,7 +86,7 @@ function relayMode(value: string | boolean | undefined, name = '--relay'): Relay
  * whole number: a fraction of a port, a session or a day means nothing, and one rule for all
  * (timeout included) is one rule to document.
  */
-export const numberMaxima = {port: 65_535, timeout: 600, concurrency: 256, warnDays: 3650, interval: 86_400} as const;
+export const numberMaxima = {port: 65_535, timeout: 600, concurrency: 1000, warnDays: 3650, interval: 86_400} as const;
 export type NumberKey = keyof typeof numberMaxima;
 
 export function checkNumber(key: NumberKey, value: number, name: string): number {
@@ -229,6 +230,70 @@ export function policyOptions(flags: {dnsbl?: Array<string | boolean> | boolean;
 		}
 	});
 	return {dnsbl: [...new Set(zones)], policy: flags.policy !== false, tlsVersions: flags.tlsVersions === true};
+}
+
+/** The most a domain list (--file, standard input) may hold, in bytes. */
+export const maxListBytes = 16 * 1024 * 1024;
+
+/**
+ * A list of domains, one a line: `#` starts a comment, blank lines are skipped, a line that is
+ * not a domain is a problem named by its line number, and the rest is still read.
+ */
+export function parseDomainList(text: string, source: string): {domains: string[]; problems: string[]} {
+	const domains: string[] = [];
+	const problems: string[] = [];
+	for (const [index, raw] of text.split(/\r?\n/).entries()) {
+		const line = raw.replace(/#.*/, '').trim();
+		if (line === '') {
+			continue;
+		}
+
+		try {
+			normalizeDomain(line);
+			domains.push(line);
+		} catch (error) {
+			problems.push(`${source}:${index + 1}: ${(error as Error).message}`);
+		}
+	}
+
+	return {domains, problems};
+}
+
+/** Read a domain list from a file, or from standard input for `-`; a file that cannot be read is a usage error. */
+export async function readDomainList(file: string): Promise<{domains: string[]; problems: string[]}> {
+	const source = file === '-' ? 'standard input' : file;
+	let text: string;
+	try {
+		if (file === '-') {
+			const chunks: Buffer[] = [];
+			let size = 0;
+			for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+				size += chunk.length;
+				if (size > maxListBytes) {
+					throw new MxdashError('bad-flag', `the domain list on standard input is over ${maxListBytes} bytes`);
+				}
+
+				chunks.push(chunk);
+			}
+
+			text = Buffer.concat(chunks).toString('utf8');
+		} else {
+			const stat = statSync(file);
+			if (!stat.isFile() || stat.size > maxListBytes) {
+				throw new MxdashError('bad-flag', `--file ${file} is ${stat.isFile() ? `over ${maxListBytes} bytes` : 'not a file'}`);
+			}
+
+			text = readFileSync(file, 'utf8');
+		}
+	} catch (error) {
+		if (error instanceof MxdashError) {
+			throw error;
+		}
+
+		throw new MxdashError('bad-flag', `cannot read the domain list ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+	}
+
+	return parseDomainList(text, source);
 }
 
 /** The domains as typed, each checked (a bad one is a usage error), without repeats of the same domain. */

@@ -6,7 +6,7 @@ import {MxdashError} from './core/errors.js';
 import {parseServer} from './core/dns/resolver.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
-import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, roundOptions, settingRules} from './options.js';
+import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, readDomainList, roundOptions, settingRules} from './options.js';
 import {jsonReport} from './report/json.js';
 import {textReport} from './report/text.js';
 import type {TextOptions} from './report/text.js';
@@ -34,6 +34,8 @@ const help = `
                          warning or critical; --json and the exit code keep them all
 
   Probing
+    --file FILE          Probe the domains in FILE, one a line (# comments, blank lines
+                         skipped; repeatable); - as an argument reads them from stdin
     --server HOST[:PORT]  Probe this server directly, as swaks --server does: no MX
                          lookup; a name's A/AAAA are probed, IPv6 as [addr]:port;
                          default port: --port (repeatable; beside domains too)
@@ -94,6 +96,7 @@ const flagSpec = {
 	dnsbl: {type: 'string', isMultiple: true},
 	policy: {type: 'boolean', default: true},
 	tlsVersions: {type: 'boolean'},
+	file: {type: 'string', isMultiple: true},
 } as const;
 
 const defaultIntervalSeconds = 300;
@@ -203,7 +206,21 @@ async function main(): Promise<number> {
 	}
 
 	const {flags} = cli;
-	const typed = [...cli.input, ...(flags.server ?? []).map(server => `--server ${server}`)];
+	// Domain lists (--file FILE, and `-` for standard input): a bad line is said with its line
+	// number, on stderr, and the rest still runs.
+	const lists = [...(flags.file ?? []), ...(cli.input.includes('-') ? ['-'] : [])];
+	const listed: string[] = [];
+	for (const file of lists) {
+		const {domains, problems} = await readDomainList(file);
+		for (const problem of problems) {
+			warn(`${problem} (skipped)`);
+		}
+
+		listed.push(...domains);
+	}
+
+	const inputs = [...cli.input.filter(input => input !== '-'), ...listed];
+	const typed = [...inputs, ...lists.map(file => `--file ${file}`), ...(flags.server ?? []).map(server => `--server ${server}`)];
 	if (flags.demo && typed.length > 0) {
 		// Refused rather than ignored: whoever typed a domain expects it probed, and --demo
 		// probes only its own loopback servers.
@@ -255,7 +272,7 @@ async function main(): Promise<number> {
 		const saved = store.settings.domains === undefined ? [] : checkStored('domains', store.settings.domains, store.path);
 		// Servers given directly join the domains; either one means the saved list is not wanted.
 		const servers = [...new Set((flags.server ?? []).map(server => parseServer(server, options.port)))];
-		const domains = demo ? domainList(demo.domains) : [...domainList(typed.length > 0 ? cli.input : saved), ...servers];
+		const domains = demo ? domainList(demo.domains) : [...domainList(typed.length > 0 ? inputs : saved), ...servers];
 		if (interactive) {
 			// React's development build costs the dashboard about twice the CPU (measured by
 			// npm run bench); set before React is first loaded.

@@ -61,6 +61,25 @@ describe('the CLI on user mistakes', () => {
 		expectOneLine(run.stderr, /^mxdash: --min-severity takes "info", "warning" or "critical", not "/);
 	});
 
+	it('reads domain lists from --file and from standard input: comments and blank lines skipped, a bad line named by its number, the rest probed', async () => {
+		const dir = configDir();
+		const file = path.join(dir, 'domains.txt');
+		writeFileSync(file, '# my domains\na.list.test\n\nbad domain!\nb.list.test  # trailing comment\r\n');
+		const run = await runCli(['--json', '--no-policy', '--no-dnsbl', '--resolver', '127.0.0.1:9', '--file', file, '-', 'c.list.test'], {MXDASH_CONFIG_DIR: dir}, 60_000, 'd.list.test\nx..y\n');
+		expect(run.stderr.split('\n').filter(Boolean)).toEqual([
+			`mxdash: ${file}:4: not a valid domain name: "bad domain!" (skipped)`,
+			'mxdash: standard input:2: not a valid domain name: "x..y" (skipped)',
+		]);
+		const report = JSON.parse(run.stdout) as {domains: Array<{domain: string}>};
+		expect(report.domains.map(domain => domain.domain)).toEqual(['c.list.test', 'a.list.test', 'b.list.test', 'd.list.test']);
+	});
+
+	it('refuses a domain list that cannot be read, in one line', async () => {
+		const run = await runCli(['--json', '--file', '/nonexistent/domains.txt'], {MXDASH_CONFIG_DIR: configDir()});
+		expect(run.code).toBe(3);
+		expectOneLine(run.stderr, /^mxdash: cannot read the domain list \/nonexistent\/domains\.txt: ENOENT$/);
+	});
+
 	it.each([
 		[['good.test', '--version']],
 		[['--version', '--resolver', '127.0.0.1:9', 'good.test']],
@@ -88,7 +107,7 @@ describe('the CLI on user mistakes', () => {
 		[['--timeout', '0', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
 		[['--timeout', '0.5', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
 		[['--timeout', '1e9', 'example.test'], /--timeout needs a whole number from 1 to 600$/],
-		[['--concurrency', '2.5', 'example.test'], /--concurrency needs a whole number from 1 to 256$/],
+		[['--concurrency', '2.5', 'example.test'], /--concurrency needs a whole number from 1 to 1000$/],
 		[['--interval', '0.5', 'example.test'], /--interval needs a whole number from 1 to 86400$/],
 		[[], /no domain given/],
 		[['--demo', 'good.test'], /^mxdash: --demo probes only its own demo domains; drop good\.test or drop --demo$/],
