@@ -22,6 +22,8 @@ export type Limits = {
 	maxMxHosts: number;
 	maxAddressesPerHost: number;
 	maxTranscriptLines: number;
+	/** The least time between two connections to one IP (one at a time, and never hammered). */
+	perIpPaceMs: number;
 	/** The MTA-STS policy fetch: its whole deadline and the most bytes of its body. */
 	policyFetchMs: number;
 	maxPolicyBytes: number;
@@ -43,6 +45,7 @@ export const defaultLimits: Limits = {
 	maxMxHosts: 16,
 	maxAddressesPerHost: 8,
 	maxTranscriptLines: 2000,
+	perIpPaceMs: 200,
 	policyFetchMs: 10_000,
 	maxPolicyBytes: 64 * 1024,
 };

@@ -24,6 +24,7 @@ describe('README', () => {
 			['MX hosts probed per domain', defaultLimits.maxMxHosts],
 			['addresses probed per host', defaultLimits.maxAddressesPerHost],
 			['transcript lines kept per session', defaultLimits.maxTranscriptLines],
+			['least time between connections to one IP', defaultLimits.perIpPaceMs],
 			['MTA-STS policy fetch, whole', defaultLimits.policyFetchMs],
 			['MTA-STS policy body', defaultLimits.maxPolicyBytes],
 		];

@@ -83,6 +83,7 @@ export class Monitor {
 	private validation: Promise<void> | undefined;
 	private health: Promise<DnsblHealth[]> | undefined;
 	private readonly perIp = new Map<string, Promise<unknown>>();
+	private readonly lastStart = new Map<string, number>();
 	private domains: string[] = [];
 	private startedAt = new Date();
 	private finishedAt = new Date();
@@ -225,10 +226,27 @@ export class Monitor {
 		return this.options.ports?.[ip] ?? this.options.port;
 	}
 
-	/** Run `work` once every earlier connection to `ip` has ended, within the concurrency slots. */
+	/**
+	 * Run `work` once every earlier connection to `ip` has ended and the per-IP pace has passed
+	 * since the last one began (a provider's MX host shared by many domains is never hammered),
+	 * within the concurrency slots.
+	 */
 	private async onIp<T>(ip: string, work: () => Promise<T>): Promise<T> {
-		const previous = this.perIp.get(ip) ?? Promise.resolve();
-		const running = previous.then(async () => this.slots.run(work));
+		const previous = this.perIp.get(ip);
+		const pace = this.options.limits.perIpPaceMs;
+		const running = (previous ?? Promise.resolve()).then(async () => {
+			const wait = (this.lastStart.get(ip) ?? -Infinity) + pace - performance.now();
+			if (wait > 0) {
+				await new Promise(resolve => {
+					setTimeout(resolve, wait);
+				});
+			}
+
+			return this.slots.run(async () => {
+				this.lastStart.set(ip, performance.now());
+				return work();
+			});
+		});
 		this.perIp.set(ip, running.catch(() => undefined));
 		return running;
 	}
