@@ -50,6 +50,7 @@ export class Knowledge {
 	private readonly verdicts = new Map<string, AddressVerdict>();
 	private readonly ptrs = new Map<string, PtrInfo>();
 	private readonly policies = new Map<string, DomainPolicy>();
+	private readonly byKey = new Map<string, Set<string>>();
 	private readonly mxPolicies = new Map<string, MxPolicy>();
 	private readonly dnsblAnswers = new Map<string, DnsblAnswer[]>();
 	private readonly scans = new Map<string, TlsVersionScan>();
@@ -65,7 +66,9 @@ export class Knowledge {
 	}
 
 	setPlan(plan: MxPlan): void {
+		this.index(plan.domain, false);
 		this.plans.set(plan.domain, {plan, ...diagnosePlan(plan, this.context, this.policyFacts(plan.domain))});
+		this.index(plan.domain, true);
 	}
 
 	policy(domain: string): DomainPolicy | undefined {
@@ -131,6 +134,7 @@ export class Knowledge {
 		const keep = new Set(domains);
 		for (const domain of this.plans.keys()) {
 			if (!keep.has(domain)) {
+				this.index(domain, false);
 				this.plans.delete(domain);
 				this.policies.delete(domain);
 			}
@@ -200,9 +204,25 @@ export class Knowledge {
 		return plan ? plan.mx.flatMap(host => host.addresses.map(ip => this.keyOf(host.exchange, ip, host.port))) : [];
 	}
 
-	/** The domains whose plans contain `key` (a provider's MX host is shared by many). */
+	/** The domains whose plans contain `key` (a provider's MX host is shared by many), from an index: no scan of every plan. */
 	domainsOf(key: string): string[] {
-		return [...this.plans.keys()].filter(domain => this.keysOf(domain).includes(key));
+		return [...this.byKey.get(key) ?? []];
+	}
+
+	/** Add a domain's probe keys to the key → domains index, or take them out. */
+	private index(domain: string, add: boolean): void {
+		for (const key of this.keysOf(domain)) {
+			const domains = this.byKey.get(key) ?? new Set<string>();
+			if (add) {
+				domains.add(domain);
+				this.byKey.set(key, domains);
+			} else {
+				domains.delete(domain);
+				if (domains.size === 0) {
+					this.byKey.delete(key);
+				}
+			}
+		}
 	}
 
 	get domains(): string[] {
