@@ -2,19 +2,21 @@
 // away (~50 ms RTT, bench/net/link.py), beside swaks and posttls-finger on the same hosts.
 // Run as root: `npm run bench -- --net` (or MXDASH_BENCH=net npm run bench).
 import {execFile, spawn} from 'node:child_process';
-import {writeFile} from 'node:fs/promises';
+import {open, stat, writeFile} from 'node:fs/promises';
+import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import {cases, dnsIp, nsNear} from './layout.js';
+import {cases, delayMs, dnsIp, nsNear} from './layout.js';
 import type {Case} from './layout.js';
 import {setUpNetwork} from './netns.js';
-import {caFile} from './postfix.js';
+import {caFile, fingerConfigDir} from './postfix.js';
 
 const cli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 const near = fileURLToPath(new URL('near.js', import.meta.url));
 const outText = fileURLToPath(new URL('../../../bench/net/last-run.txt', import.meta.url));
 const outJson = fileURLToPath(new URL('../../../bench/net/last-run.json', import.meta.url));
+const plot = fileURLToPath(new URL('../../../bench/net/plot.mjs', import.meta.url));
 const runTimeoutMs = 30_000;
 const fastRuns = 20; // p50 and p95 of the session
 const runs = 5; // medians of 5 everywhere else
@@ -46,7 +48,7 @@ const median = (values: number[]) => quantile(values, 0.5);
 const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 type Stage = {startedAt?: number; ms?: number};
-type Address = {startedAt: string; ms: number; stages: Record<string, Stage>; transcript: Array<{t: number; dir: string; text?: string}>; tls?: {protocol?: string}; ehlo?: {extensions?: Array<{keyword: string}>}};
+type Address = {startedAt: string; ms: number; stages: Record<string, Stage>; transcript: Array<{t: number; dir: string; text?: string}>; tls?: {version?: string}; ehlo?: {extensions?: Array<{keyword: string}>}};
 type Session = {wall: number; ms: number; toConnect: number; stages: Record<string, Stage>; lastLine: number; protocol: string; pipelining: boolean; exit: number | undefined};
 
 /** One `mxdash --json` run from the near side, and what its report says about the session. */
@@ -63,7 +65,7 @@ async function mxdash(item: Case): Promise<Session | string> {
 			toConnect: Date.parse(address.startedAt) + connect - Date.parse(report.startedAt),
 			stages: address.stages,
 			lastLine: Math.max(...address.transcript.map(line => line.t)),
-			protocol: address.tls?.protocol ?? 'none',
+			protocol: address.tls?.version ?? 'none',
 			pipelining: address.ehlo?.extensions?.some(extension => extension.keyword === 'PIPELINING') ?? false,
 			exit: ran.code,
 		};
@@ -73,8 +75,8 @@ async function mxdash(item: Case): Promise<Session | string> {
 }
 
 const swaks = async (item: Case) => inNear(['swaks', '--to', `x@${item.domain}`, '--tls', '--pipeline', '--quit-after', 'RCPT', '--helo', 'prober.bench']);
-// posttls-finger reads a main.cf: give it Postfix's own instance directory.
-const finger = async (item: Case) => inNear(['/usr/sbin/posttls-finger', '-c', '-l', 'may', item.domain], {...process.env, MAIL_CONFIG: '/var/tmp/mxdash-bench-postfix/etc'});
+// posttls-finger reads a main.cf (not the server's: its inet_interfaces are not on this side).
+const finger = async (item: Case) => inNear(['/usr/sbin/posttls-finger', '-c', '-l', 'may', item.domain], {...process.env, MAIL_CONFIG: fingerConfigDir});
 
 /** The link's RTT from the near side: `connect N` or `echo MS` (the latter until stopped). */
 function nearRtt(mode: 'connect' | 'echo', value: number): {result: Promise<number[]>; stop(): void} {
@@ -102,6 +104,44 @@ function networkShare(item: Case): Record<string, number> {
 	return {connect: 1, banner: 1, ehlo: 1, starttls: 1, tls: item.key === 'tls12' ? 2 : 1, ehloTls: 1, relay: item.key === 'nopipe' ? 2 : 1, quit: item.key === 'nopipe' ? 1 : 0};
 }
 
+function lastLine(ran: Ran): string {
+	return `${ran.stdout}${ran.stderr}`.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 160) ?? '(no output)';
+}
+
+const hrMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** Runs `action` and returns the packets link.py saw meanwhile, timed from the spawn. */
+async function onTheWire(packetLog: string, action: () => Promise<unknown>): Promise<{summary: string; lines: string[]}> {
+	const before = (await stat(packetLog)).size;
+	const spawned = hrMs();
+	await action();
+	const ended = hrMs();
+	// link.py writes a line per packet as it arrives: let the last ones reach the file.
+	await new Promise(resolve => {
+		setTimeout(resolve, 100);
+	});
+	const handle = await open(packetLog);
+	try {
+		const size = Math.min((await handle.stat()).size - before, 1024 * 1024);
+		const buffer = Buffer.alloc(Math.max(0, size));
+		await handle.read(buffer, 0, buffer.length, before);
+		const packets = buffer.toString().split('\n').filter(Boolean).map(line => {
+			const [at = '0', ...rest] = line.split(' ');
+			return {t: Number(at) - spawned, text: rest.join(' ')};
+		}).filter(packet => packet.t <= ended - spawned);
+		const first = packets[0]?.t ?? Number.NaN;
+		const firstTcp = packets.find(packet => packet.text.includes(':25 S'))?.t ?? Number.NaN;
+		const last = packets.at(-1)?.t ?? Number.NaN;
+		const queries = packets.filter(packet => packet.text.includes('dns query')).length;
+		return {
+			summary: `exited at ${f(ended - spawned, 0)}; first packet at ${f(first, 0)} (start-up before it), ${queries} DNS queries, SYN to port 25 at ${f(firstTcp, 0)}, last packet at ${f(last, 0)} (${packets.length} packets)`,
+			lines: packets.slice(0, 80).map(packet => `${f(packet.t, 1).padStart(7)}  ${packet.text}`),
+		};
+	} finally {
+		await handle.close();
+	}
+}
+
 type Row = {what: string; ratio: number; target: number; detail: string};
 
 export async function runNetBench(): Promise<number> {
@@ -112,21 +152,25 @@ export async function runNetBench(): Promise<number> {
 	};
 
 	const started = performance.now();
-	log(`mxdash network bench, ${new Date().toISOString()}, Node ${process.version}`);
-	const network = await setUpNetwork(log);
+	log(`mxdash network bench, ${new Date().toISOString()}, Node ${process.version}, ${os.availableParallelism()} CPUs, load average ${os.loadavg().map(value => value.toFixed(2)).join(' ')}`);
+	// Ctrl-C stops the measuring; the teardown below still runs (a second one kills, as usual).
 	let interrupted = false;
 	const onSignal = () => {
 		interrupted = true;
 	};
 
 	process.once('SIGINT', onSignal);
+	const network = await setUpNetwork(log).catch((error: unknown) => {
+		process.off('SIGINT', onSignal);
+		throw error;
+	});
 	const rows: Row[] = [];
 	try {
 		const greeted = await Promise.all(cases.map(async item => inNear([process.execPath, near, 'greet', item.ip])));
 		if (greeted.some(ran => ran.code !== 0)) throw new Error(`Postfix did not greet: ${greeted.map(ran => ran.stdout.trim()).join(' ')}`);
 		const connects = await nearRtt('connect', 20).result;
 		const idle = nearRtt('echo', 20);
-		setTimeout(idle.stop, 1000);
+		setTimeout(idle.stop, 2000);
 		const idleEcho = await idle.result;
 		const rtt = median(idleEcho);
 		log(`link RTT, idle: TCP echo p50 ${f(rtt)} ms (n=${idleEcho.length}, max ${f(Math.max(...idleEcho))}); TCP connect p50 ${f(median(connects))} ms (n=${connects.length})`);
@@ -135,13 +179,13 @@ export async function runNetBench(): Promise<number> {
 		// Probe phase: an echo every 20 ms the whole time, to show the link is not the bottleneck.
 		const loaded = nearRtt('echo', 20);
 		const sessions = new Map<Case['key'], Session[]>();
-		const peers = new Map<Case['key'], {swaks: number[]; finger: number[]; codes: string[]}>();
+		const peers = new Map<Case['key'], {swaks: number[]; finger: number[]; codes: string[]; why: string}>();
 		const failures: string[] = [];
 		// Warm-up: one of each, not counted (page cache, Postfix's first smtpd).
 		for (const item of cases) await Promise.all([mxdash(item)]).then(async () => swaks(item)).then(async () => finger(item));
 		for (const item of cases) {
 			const list: Session[] = [];
-			const side = {swaks: [] as number[], finger: [] as number[], codes: [] as string[]};
+			const side = {swaks: [] as number[], finger: [] as number[], codes: [] as string[], why: ''};
 			const count = item.key === 'fast' ? fastRuns : runs;
 			for (let index = 0; index < count && !interrupted; index++) {
 				const session = await mxdash(item);
@@ -153,6 +197,8 @@ export async function runNetBench(): Promise<number> {
 					side.swaks.push(s.ms);
 					side.finger.push(p.ms);
 					side.codes.push(`${String(s.code)}/${String(p.code)}`);
+					// The last words of a failing peer, once per case: why it exited non-zero.
+					if (side.why === '' && (s.code !== 0 || p.code !== 0)) side.why = [s, p].filter(ran => ran.code !== 0).map(ran => `${ran === s ? 'swaks' : 'posttls-finger'}: ${lastLine(ran)}`).join('; ');
 				}
 			}
 
@@ -216,12 +262,25 @@ export async function runNetBench(): Promise<number> {
 			const list = sessions.get(item.key) ?? [];
 			const side = peers.get(item.key);
 			log(`  ${item.domain.padEnd(13)} mxdash --json ${f(median(list.slice(0, runs).map(session => session.wall)), 0)} · swaks ${f(median(side?.swaks ?? []), 0)} · posttls-finger ${f(median(side?.finger ?? []), 0)}  (${side?.codes.join(' ') ?? ''})`);
+			if (side?.why) log(`    ${side.why}`);
+		}
+
+		log();
+		log('On the wire, one more run of each on fast.bench (link.py\'s packet log: ms since the process was spawned, when the packet');
+		log(`ENTERED the link, so it arrives ${delayMs} ms later; > toward the far side, < back):`);
+		const fastCase = cases[0]!;
+		for (const [name, action] of [['mxdash --json', async () => mxdash(fastCase)], ['swaks', async () => swaks(fastCase)], ['posttls-finger', async () => finger(fastCase)]] as const) {
+			const trace = await onTheWire(network.packetLog, action);
+			log(`  ${name}: ${trace.summary}`);
+			for (const line of trace.lines) log(`    ${line}`);
 		}
 
 		log();
 		log(`total ${f((performance.now() - started) / 1000)} s`);
 		await writeFile(outText, `${lines.join('\n')}\n`);
 		await writeFile(outJson, `${JSON.stringify({date: new Date().toISOString(), rtt, rows}, null, '\t')}\n`);
+		const plotted = await timed(process.execPath, [plot]);
+		process.stdout.write(plotted.code === 0 ? plotted.stdout : `the plot failed: ${lastLine(plotted)}\n`);
 		return rows.every(row => row.ratio <= row.target) ? 0 : 1;
 	} finally {
 		process.off('SIGINT', onSignal);

@@ -4,7 +4,9 @@
 import {execFile, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import {existsSync} from 'node:fs';
-import {mkdir, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
@@ -64,11 +66,14 @@ async function removeNamespaces(): Promise<void> {
 	}
 }
 
-export type Network = {teardown(): Promise<void>};
+/** `packetLog`: link.py's line per packet (monotonic ms, the clock of process.hrtime). */
+export type Network = {packetLog: string; teardown(): Promise<void>};
 
 export async function setUpNetwork(log: (line: string) => void): Promise<Network> {
 	let link: ChildProcess | undefined;
 	let far: ChildProcess | undefined;
+	const temporary = await mkdtemp(path.join(os.tmpdir(), 'mxdash-bench-net-'));
+	const packetLog = path.join(temporary, 'packets.log');
 	const teardown = async (): Promise<void> => {
 		await stopPostfix();
 		await stopChild(far);
@@ -76,6 +81,7 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		await removeNamespaces();
 		await rm(resolvDir, {recursive: true, force: true});
 		await rm(runDir, {recursive: true, force: true});
+		await rm(temporary, {recursive: true, force: true});
 	};
 
 	try {
@@ -84,7 +90,7 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		await removeNamespaces();
 		await ip(['netns', 'add', nsNear]);
 		await ip(['netns', 'add', nsFar]);
-		link = await startChild('python3', [linkPy, nsNear, nsFar, String(delayMs)], line => line === 'ready', 'the delay link');
+		link = await startChild('python3', [linkPy, nsNear, nsFar, String(delayMs), packetLog], line => line === 'ready', 'the delay link');
 		for (const [ns, device, address] of [[nsNear, 'mxb0', nearIp], [nsFar, 'mxb1', farIp]] as const) {
 			await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
 			await ip(['-n', ns, 'address', 'add', `${address}/16`, 'dev', device]);
@@ -97,7 +103,7 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		far = await startChild('ip', ['netns', 'exec', nsFar, process.execPath, here('far.js')], line => line.includes('"ready":true'), 'the far DNS and echo servers');
 		await startPostfix();
 		log(`network: ${nsNear} (${nearIp}) ⇄ link.py ${delayMs} ms each way ⇄ ${nsFar} (${farAddresses.join(', ')}); Postfix, DNS on ${dnsIp}:53, TCP echo`);
-		return {teardown};
+		return {packetLog, teardown};
 	} catch (error) {
 		await teardown();
 		throw error;

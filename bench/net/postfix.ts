@@ -11,6 +11,8 @@ export const runDir = '/var/tmp/mxdash-bench-postfix';
 const configDir = path.join(runDir, 'etc');
 const tlsDir = path.join(runDir, 'tls');
 export const caFile = path.join(tlsDir, 'ca.crt');
+/** A main.cf for posttls-finger on the near side (it reads one, and must not see the server's). */
+export const fingerConfigDir = path.join(runDir, 'finger');
 const run = promisify(execFile);
 const commandTimeoutMs = 20_000;
 
@@ -52,6 +54,8 @@ export async function startPostfix(): Promise<void> {
 	await rm(runDir, {recursive: true, force: true});
 	await mkdir(configDir, {recursive: true});
 	await mkdir(path.join(runDir, 'spool'));
+	await mkdir(fingerConfigDir);
+	await writeFile(path.join(fingerConfigDir, 'main.cf'), 'compatibility_level = 3.6\ninet_protocols = ipv4\n');
 	const chain = await certificates();
 	await writeConfig('main.cf', [
 		'compatibility_level = 3.6',
