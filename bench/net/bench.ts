@@ -144,7 +144,17 @@ async function onTheWire(packetLog: string, action: () => Promise<unknown>): Pro
 
 type Row = {what: string; ratio: number; target: number; detail: string};
 
+/** The whole network bench: 0 when every row is within its target, 1 when one is not, 2 when it could not run. */
 export async function runNetBench(): Promise<number> {
+	try {
+		return await measure();
+	} catch (error) {
+		process.stderr.write(`mxdash network bench: ${error instanceof Error ? error.message : String(error)}\n`);
+		return 2;
+	}
+}
+
+async function measure(): Promise<number> {
 	const lines: string[] = [];
 	const log = (line = '') => {
 		lines.push(line);
@@ -208,6 +218,8 @@ export async function runNetBench(): Promise<number> {
 
 		loaded.stop();
 		const loadedEcho = await loaded.result;
+		// Interrupted: no table from partial samples, and last-run.* keep the previous run.
+		if (interrupted) throw new Error('interrupted (SIGINT): the network is removed, nothing written');
 		log(`link RTT under load (while the probes ran): TCP echo p50 ${f(median(loadedEcho))} ms, p95 ${f(quantile(loadedEcho, 0.95))} ms, max ${f(Math.max(...loadedEcho))} (n=${loadedEcho.length})`);
 		for (const failure of failures) log(`failed run: ${failure}`);
 
