@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the test peers' packages on Debian. Idempotent and non-interactive.
-# Postfix, openssl, tmux; for the policy layer (test/peers/policy.ts): Knot DNS, Unbound, BIND's
+# Postfix, openssl, tmux; swaks (with Net::DNS for its MX lookup and IO::Socket::SSL for --tls) and iproute2 for the network bench (bench/net/, not run in CI); for the policy layer (test/peers/policy.ts): Knot DNS, Unbound, BIND's
 # dnssec-keygen/dnssec-signzone/dig/delv, nginx and dnsmasq. None is configured or started here:
 # the tests run private instances of each (config, pid and logs under /var/tmp/mxdash-*).
 set -euo pipefail
 
-packages=(postfix openssl tmux unbound knot bind9-utils bind9-dnsutils nginx-light dnsmasq-base)
+packages=(postfix openssl tmux swaks libnet-dns-perl libio-socket-ssl-perl iproute2 unbound knot bind9-utils bind9-dnsutils nginx-light dnsmasq-base)
 missing=()
 for package in "${packages[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)

@@ -17,6 +17,12 @@ import {engineOnly, runScenario, withDashboard, workerOnly} from './scenarios.js
 import type {Context} from './scenarios.js';
 import {budgetMs, concurrency, cycles, ehloName, hostsPerDomain, layout, mailFrom, minimumCycles, rcptTo, readPem, replyDelayMs, roundTimeoutMs, scenarios, terminalSize} from './setup.js';
 
+// `npm run bench -- --net` (or MXDASH_BENCH=net): only the network bench over a delay link (bench/net/, root).
+if (process.argv.includes('--net') || process.env['MXDASH_BENCH'] === 'net') {
+	const {runNetBench} = await import('./net/bench.js');
+	process.exit(await runNetBench());
+}
+
 // The run: warm up, then A B C in rotating order, then the table.
 const started = performance.now();
 const {domains, hosts} = layout();

@@ -1,0 +1,44 @@
+// The far side's own servers, run inside the far namespace (`ip netns exec … node far.js`):
+// the zone's DNS server on dnsIp:53 and a TCP echo server for the link's RTT. Prints one
+// JSON line when ready; exits when stdin closes (the bench's end, or its death).
+import net from 'node:net';
+import process from 'node:process';
+import {startDnsServer} from '../../source/peers/dns-server.js';
+import type {Zone} from '../../source/peers/dns-server.js';
+import {cases, dnsIp, echoIp, echoPort} from './layout.js';
+
+const zone: Zone = {};
+for (const item of cases) {
+	zone[item.domain] = {MX: [[10, item.exchange]]};
+	zone[item.exchange] = {A: [item.ip]};
+}
+
+const maxEchoBytes = 64 * 1024;
+const echo = net.createServer(socket => {
+	let seen = 0;
+	socket.setTimeout(30_000, () => socket.destroy());
+	socket.on('error', () => undefined);
+	socket.on('data', chunk => {
+		seen += chunk.length;
+		if (seen > maxEchoBytes) socket.destroy();
+		else socket.write(chunk);
+	});
+});
+echo.maxConnections = 64;
+
+try {
+	const dns = await startDnsServer(zone, dnsIp, 53);
+	await new Promise<void>((resolve, reject) => {
+		echo.once('error', reject);
+		echo.listen(echoPort, echoIp, resolve);
+	});
+	process.stdout.write(`${JSON.stringify({ready: true})}\n`);
+	process.stdin.resume();
+	process.stdin.on('end', () => {
+		echo.close();
+		void dns.close().finally(() => process.exit(0));
+	});
+} catch (error) {
+	process.stdout.write(`${JSON.stringify({ready: false, message: error instanceof Error ? error.message : String(error)})}\n`);
+	process.exit(1);
+}
