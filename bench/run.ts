@@ -17,8 +17,11 @@ import {engineOnly, runScenario, withDashboard, workerOnly} from './scenarios.js
 import type {Context} from './scenarios.js';
 import {budgetMs, concurrency, cycles, ehloName, hostsPerDomain, layout, mailFrom, minimumCycles, rcptTo, readPem, replyDelayMs, roundTimeoutMs, scenarios, terminalSize} from './setup.js';
 
-// `npm run bench -- --net` (or MXDASH_BENCH=net): only the network bench over a delay link (bench/net/, root).
-if (process.argv.includes('--net') || process.env['MXDASH_BENCH'] === 'net') {
+// `npm run bench` runs both parts: the dashboard's cost (loopback, below) and then the network
+// bench over a delay link (bench/net/, needs root for its namespaces). `-- --net` or
+// `-- --dashboard` runs one of them.
+const only = process.argv.includes('--net') || process.env['MXDASH_BENCH'] === 'net' ? 'net' : (process.argv.includes('--dashboard') ? 'dashboard' : undefined);
+if (only === 'net') {
 	const {runNetBench} = await import('./net/bench.js');
 	process.exit(await runNetBench());
 }
@@ -104,3 +107,8 @@ try {
 }
 
 process.stdout.write(`total ${fixed((performance.now() - started) / 1000, 1)} s, load average now ${loadAverage()}\n`);
+if (only === undefined) {
+	process.stdout.write('\n');
+	const {runNetBench} = await import('./net/bench.js');
+	process.exitCode = await runNetBench();
+}
