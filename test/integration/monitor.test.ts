@@ -110,11 +110,12 @@ describe('a round over many domains', () => {
 		const report = await runRound(['poly.test', 'share.test', 'other.test'], options, event => events.push(event));
 		expect(peers[0]!.sessions).toBe(3);
 		expect(perIp.get(ips[0]!)!.max).toBe(1);
-		// The per-IP pace: the sessions of the three names on one address begin perIpPaceMs apart.
+		// The per-IP pace: the sessions of the three names on one address begin perIpPaceMs apart
+		// (less a little: startedAt is taken a moment after the pace is counted; unpaced, ~60 ms).
 		const times = report.domains.flatMap(domain => domain.mx.flatMap(mx => mx.addresses.filter(address => address.ip === ips[0]).map(address => Date.parse(address.startedAt))));
 		const begins = [...new Set(times)].sort((a, b) => a - b);
 		expect(begins).toHaveLength(3);
-		expect(begins.slice(1).map((time, index) => time - begins[index]!).every(gap => gap >= options.limits.perIpPaceMs - 1)).toBe(true);
+		expect(begins.slice(1).map((time, index) => time - begins[index]!).every(gap => gap >= options.limits.perIpPaceMs - 10)).toBe(true);
 		expect(maxActive).toBeGreaterThan(1);
 		expect(report.summary.addresses).toBe(6);
 		expect(events[0]?.type).toBe('round-start');
