@@ -118,7 +118,7 @@ function policyLines(address: AddressReport): string[] {
 	const lines: string[] = [];
 	const {delivery, dnsbl, tlsVersions} = address;
 	if (delivery) {
-		lines.push(`             delivery: opportunistic ${delivery.opportunistic}, MTA-STS ${delivery.mtaSts}, DANE ${delivery.dane}${address.dane?.checked ? ` (TLSA ${address.dane.match}${address.dane.depth === undefined ? '' : ` at depth ${address.dane.depth}`})` : ''}`);
+		lines.push(`             delivery: opportunistic ${delivery.opportunistic}, MTA-STS ${delivery.mtaSts}, DANE ${delivery.dane}${address.dane?.checked && address.dane.match !== 'none' ? ` (TLSA ${address.dane.match}${address.dane.depth === undefined ? '' : ` at depth ${address.dane.depth}`})` : ''}`);
 	}
 
 	const listed = (dnsbl ?? []).filter(item => item.listed).map(item => safe(item.zone));
@@ -127,7 +127,7 @@ function policyLines(address: AddressReport): string[] {
 	}
 
 	if (tlsVersions) {
-		lines.push(`             TLS versions: ${Object.entries(tlsVersions).map(([version, accepted]) => `${version} ${accepted ? 'yes' : 'no'}`).join(', ')}`);
+		lines.push(`             TLS versions: ${Object.entries(tlsVersions).map(([version, accepted]) => `${version} ${accepted ? 'yes' : 'no'}`).join(', ')} (SSLv3 cannot be tried: Node's OpenSSL has none)`);
 	}
 
 	return lines;

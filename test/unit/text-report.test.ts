@@ -199,3 +199,30 @@ describe('an IDN', () => {
 		expect(text).toMatch(/^bücher\.example \(xn--bcher-kva\.example\) {2}OK {2}\(1 MX/m);
 	});
 });
+
+describe('the policy layer in the text report', () => {
+	it('says the domain\'s MTA-STS and TLS-RPT, the MX host\'s DNSSEC and TLSA, and each address\'s delivery, blocklists and TLS versions', () => {
+		const knowledge = new Knowledge(context, () => 25);
+		knowledge.setPlan({domain: 'report.test', input: 'report.test', query: {answer: 'records', records: 1, nullRecords: 0, hosts: 1}, mx: [{exchange, preference: 10, implicit: false, ipLiteral: false, addresses: [ip]}]});
+		knowledge.setValidation({resolver: '127.0.0.1', validates: true});
+		knowledge.setDomainPolicy('report.test', {
+			mtaSts: {txt: {records: ['v=STSv1; id=7;']}, fetch: {url: 'https://mta-sts.report.test/.well-known/mta-sts.txt', ms: 3, status: 200, contentType: 'text/plain', body: `version: STSv1\nmode: enforce\nmx: ${exchange}\nmax_age: 604800\n`, certificate: {authorized: true}}},
+			tlsRpt: {txt: {failure: {kind: 'nxdomain', code: 'ENOTFOUND', message: 'none'}}},
+		});
+		knowledge.setMxPolicy({exchange, tlsaName: `_25._tcp.${exchange}`, dnssec: 'secure', tlsaDnssec: 'secure', tlsa: []});
+		const key = probeKey(exchange, ip, 25);
+		knowledge.setSession(key, session({tls: {version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', authorized: true, hostnameMatch: true, chain: [], chainIncomplete: false}}));
+		knowledge.setDnsbl(ip, [{zone: 'bl.report.test', listed: true, codes: ['127.0.0.2'], text: 'listed\u001B[2J'}]);
+		knowledge.setTlsVersions(key, {accepted: {TLSv1: true, 'TLSv1.1': false, 'TLSv1.2': true, 'TLSv1.3': true}, detail: {}, untried: []});
+		knowledge.judgeRun();
+		const text = textReport(buildReport(knowledge, {version: '1', domains: ['report.test'], startedAt: new Date(), finishedAt: new Date()}));
+		expect(text).toContain(`MTA-STS enforce (id 7, mx ${exchange}, max_age 604800); no TLS-RPT`);
+		expect(text).toContain(`MX 10 ${exchange}, DNSSEC secure`);
+		expect(text).toContain('delivery: opportunistic deliver, MTA-STS deliver, DANE none');
+		expect(text).toContain('blocklists: listed on bl.report.test');
+		expect(text).toContain('TLS versions: TLSv1 yes, TLSv1.1 no, TLSv1.2 yes, TLSv1.3 yes (SSLv3 cannot be tried');
+		expect(text).toMatch(/dnsbl-listed .*"listed\\x1b\[2J"/s);
+		expect(text).not.toContain('\u001B');
+		expect(text).toContain('tls-legacy-accepted');
+	});
+});
