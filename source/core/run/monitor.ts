@@ -108,58 +108,23 @@ export class Monitor {
 		}
 
 		this.emit({type: 'round-start', domains: inputs, at: this.startedAt.toISOString()});
-		const sessions = new Map<string, Promise<void>>();
-		const ptrs = new Map<string, Promise<void>>();
 		const wanted = (key: string): boolean => !only || only.includes(key) || !this.knowledge.hasSession(key);
-		const session = async (target: ProbeTarget): Promise<void> => {
-			const key = this.knowledge.keyOf(target.exchange, target.ip, target.port);
-			let running = sessions.get(key);
-			if (!running) {
-				running = this.session(key, target, signal);
-				sessions.set(key, running);
-			}
-
-			return running;
-		};
-
-		const lookupPtr = async (ip: string): Promise<void> => {
-			let lookup = ptrs.get(ip);
-			if (!lookup) {
-				lookup = this.dns.ptr(ip).then(info => {
-					this.emit({type: 'ptr', ip, info});
-					this.rejudge(this.knowledge.setPtr(ip, info));
-				});
-				ptrs.set(ip, lookup);
-			}
-
-			return lookup;
-		};
-
+		// Each (name, address) is probed once a round even when domains share it; each PTR, MX
+		// host's TLSA set and address's blocklists is looked up once a round likewise.
+		const probeOnce = oncePerKey(async (key: string, target: ProbeTarget) => this.session(key, target, signal));
+		const session = async (target: ProbeTarget): Promise<void> => probeOnce(this.knowledge.keyOf(target.exchange, target.ip, target.port), target);
+		const lookupPtr = oncePerKey(async (ip: string) => {
+			const info = await this.dns.ptr(ip);
+			this.emit({type: 'ptr', ip, info});
+			this.rejudge(this.knowledge.setPtr(ip, info));
+		});
 		// The policy layer runs beside the sessions: no lookup here is on a session's critical path.
 		const policy = this.options.policy !== false;
-		const mxPolicies = new Map<string, Promise<void>>();
-		const lists = new Map<string, Promise<void>>();
-		const lookupMxPolicy = async (host: MxPlan['mx'][number]): Promise<void> => {
-			let lookup = mxPolicies.get(host.exchange);
-			if (!lookup) {
-				lookup = this.policyDns.mxPolicy(host).then((found: MxPolicy) => {
-					this.tellMxPolicy(found);
-				});
-				mxPolicies.set(host.exchange, lookup);
-			}
-
-			return lookup;
-		};
-
-		const lookupLists = async (ip: string): Promise<void> => {
-			let lookup = lists.get(ip);
-			if (!lookup) {
-				lookup = this.dnsbl(ip);
-				lists.set(ip, lookup);
-			}
-
-			return lookup;
-		};
+		const mxPolicyOnce = oncePerKey(async (_exchange: string, host: MxPlan['mx'][number]) => {
+			this.tellMxPolicy(await this.policyDns.mxPolicy(host));
+		});
+		const lookupMxPolicy = async (host: MxPlan['mx'][number]): Promise<void> => mxPolicyOnce(host.exchange, host);
+		const lookupLists = oncePerKey(async (ip: string) => this.dnsbl(ip));
 
 		const runChecks = policy ? this.validate() : Promise.resolve();
 		const planning = Promise.all(inputs.map(async input => {
@@ -376,6 +341,20 @@ export class Monitor {
 			this.emit({type: 'domain', domain, verdict});
 		}
 	}
+}
+
+/** `run` for each key once: a second call with the same key gets the first call's promise. */
+function oncePerKey<A extends unknown[], T>(run: (key: string, ...rest: A) => Promise<T>): (key: string, ...rest: A) => Promise<T> {
+	const started = new Map<string, Promise<T>>();
+	return async (key, ...rest) => {
+		let running = started.get(key);
+		if (!running) {
+			running = run(key, ...rest);
+			started.set(key, running);
+		}
+
+		return running;
+	};
 }
 
 /** One round in-process (the --json and text paths): the report of what it found. */
