@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type {Duplex} from 'node:stream';
 import tls from 'node:tls';
+import {cachedContext} from '../tls/inspect.js';
 import {mtaStsDomainName, policyUrl} from './mta-sts.js';
 import type {FetchErrorKind, PolicyFetch} from './types.js';
 
@@ -322,25 +323,9 @@ function httpFailure(error: NodeJS.ErrnoException): Failure {
 	return new Failure('protocol', `the connection broke during the HTTP exchange (${error.code ?? error.message})`);
 }
 
-const contexts = new Map<string, tls.SecureContext>();
-
-/**
- * Node's roots plus --ca, parsed once per set: building a context parses every root (about 45 ms
- * of blocked event loop), far too much to repeat for every domain's fetch.
- */
+/** Node's roots plus --ca, with Node's defaults (WebPKI, as MTA-STS senders verify), built once per set. */
 function webPkiContext(ca: string[]): tls.SecureContext {
-	const key = ca.join('\n');
-	let context = contexts.get(key);
-	if (!context) {
-		context = tls.createSecureContext({ca: [...tls.rootCertificates, ...ca]});
-		if (contexts.size > 16) {
-			contexts.clear();
-		}
-
-		contexts.set(key, context);
-	}
-
-	return context;
+	return cachedContext(`webpki\n${ca.join('\n')}`, () => tls.createSecureContext({ca: [...tls.rootCertificates, ...ca]}));
 }
 
 /** One TCP connection and TLS handshake; a failure before TCP connects is `connect`, after it `tls`. */

@@ -11,22 +11,18 @@ export function serverNameFor(name: string): string | undefined {
 	return /^[a-z\d](?:[a-z\d.-]{0,251}[a-z\d])?$/i.test(name) && !net.isIP(name) ? name : undefined;
 }
 
-// Keyed by the roots' text (a round from the worker brings a fresh copy of the same array) and
-// the one version a TLS-version scan offers.
+// Keyed by what the context is for and the roots' text (a round from the worker brings a fresh
+// copy of the same array).
 const contexts = new Map<string, tls.SecureContext>();
 
 /**
- * One secure context per set of trusted roots (and scanned version), built once: building it
- * parses every root certificate (about 45 ms of blocked event loop), far too much to repeat per
- * session. With `version`, only that protocol version is offered.
+ * A secure context built once per key: building one parses every trusted root certificate
+ * (about 45 ms of blocked event loop), far too much to repeat per session or per fetch.
  */
-export function secureContext(ca: string[] | undefined, version?: tls.SecureVersion): tls.SecureContext {
-	const key = `${version ?? ''}\n${ca?.join('\n') ?? ''}`;
+export function cachedContext(key: string, build: () => tls.SecureContext): tls.SecureContext {
 	let context = contexts.get(key);
 	if (!context) {
-		// See old protocols and weak ciphers to report them, rather than fail the handshake.
-		const versions = version ? {minVersion: version, maxVersion: version} : {minVersion: 'TLSv1' as const};
-		context = tls.createSecureContext({...versions, ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
+		context = build();
 		if (contexts.size > 16) {
 			contexts.clear();
 		}
@@ -35,6 +31,18 @@ export function secureContext(ca: string[] | undefined, version?: tls.SecureVers
 	}
 
 	return context;
+}
+
+/**
+ * The probes' context per set of trusted roots (and scanned version). With `version`, only that
+ * protocol version is offered.
+ */
+export function secureContext(ca: string[] | undefined, version?: tls.SecureVersion): tls.SecureContext {
+	return cachedContext(`probe\n${version ?? ''}\n${ca?.join('\n') ?? ''}`, () => {
+		// See old protocols and weak ciphers to report them, rather than fail the handshake.
+		const versions = version ? {minVersion: version, maxVersion: version} : {minVersion: 'TLSv1' as const};
+		return tls.createSecureContext({...versions, ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
+	});
 }
 
 /**
