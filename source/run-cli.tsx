@@ -1,6 +1,7 @@
 import process from 'node:process';
 import meow from 'meow';
 import {loadWriter, openStore, settingKeys} from './config.js';
+import {earlyAnswer} from './early-answer.js';
 import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
 import {parseServer} from './core/dns/resolver.js';
@@ -147,20 +148,6 @@ function configCommand(args: string[]): number {
 }
 
 /**
- * --help (-h) and --version anywhere before a `--`: meow answers them only when they stand
- * alone, so `mxdash example.com --help` ran a probe. Help wins over the version.
- */
-function earlyAnswer(argv: readonly string[]): 'help' | 'version' | undefined {
-	const end = argv.indexOf('--');
-	const flags = end === -1 ? argv : argv.slice(0, end);
-	if (flags.some(arg => arg === '--help' || arg === '-h')) {
-		return 'help';
-	}
-
-	return flags.includes('--version') ? 'version' : undefined;
-}
-
-/**
  * The first unknown flag as the user typed it: meow splits `-x.test` into short flags and
  * names them `--x`, which is nothing the user wrote. Negative numbers are values, not flags.
  */
@@ -187,11 +174,9 @@ function typedFlag(argv: readonly string[], known: ReadonlySet<string>): string 
 
 async function main(): Promise<number> {
 	const cli = meow(help, {importMeta: import.meta, allowUnknownFlags: true, autoHelp: false, autoVersion: false, flags: flagSpec});
-	const answer = earlyAnswer(process.argv.slice(2));
-	if (answer === 'help') {
+	// --version never comes here: the entry point (cli.ts) answers it before this module loads.
+	if (earlyAnswer(process.argv.slice(2)) === 'help') {
 		cli.showHelp(0);
-	} else if (answer === 'version') {
-		cli.showVersion();
 	}
 
 	const known = new Set([...Object.keys(flagSpec), 'help', 'version']);
