@@ -20,7 +20,21 @@ export function isTextPlain(contentType: string | undefined): boolean {
 	return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'text/plain';
 }
 
+// Facts are never changed once looked up: each is derived once, not at every check, verdict and
+// report that asks (a domain is judged again at every session of its addresses).
+const derived = new WeakMap<MtaStsFacts, StsState>();
+
 export function stsState(facts: MtaStsFacts): StsState {
+	let state = derived.get(facts);
+	if (!state) {
+		state = derive(facts);
+		derived.set(facts, state);
+	}
+
+	return state;
+}
+
+function derive(facts: MtaStsFacts): StsState {
 	if ('failure' in facts.txt) {
 		const {failure} = facts.txt;
 		return ['nxdomain', 'nodata'].includes(failure.kind) ? {kind: 'none'} : {kind: 'none', lookupError: `${failureWords[failure.kind]} (${failure.message})`};
