@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import * as packet from 'dns-packet';
 import type {Answer, Packet} from 'dns-packet';
+import {dnsblName} from '../core/policy/lookups.js';
 import {listen} from './listener.js';
 
 /** One name's records. `rcode` answers every query for the name with that error; `mute` never answers. */
@@ -38,17 +39,14 @@ function withRcode(response: Packet, rcode: keyof typeof rcodes, answers: Answer
 	return {...response, answers, flags: (response.flags ?? 0) | rcodes[rcode]};
 }
 
-/** The reverse-lookup name of an IPv4 or IPv6 address. */
+/** The reverse-lookup name of an IPv4 or IPv6 address: reversed as a blocklist's name is, under .arpa. */
 export function reverseName(ip: string): string {
-	if (net.isIPv4(ip)) {
-		return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
+	const name = dnsblName(ip, net.isIPv4(ip) ? 'in-addr.arpa' : 'ip6.arpa');
+	if (!name) {
+		throw new Error(`not an IP address: ${ip}`);
 	}
 
-	const groups = ip.split('::');
-	const head = groups[0] ? groups[0].split(':') : [];
-	const tail = groups[1] ? groups[1].split(':') : [];
-	const full = [...head, ...Array.from({length: 8 - head.length - tail.length}, () => '0'), ...tail];
-	return `${full.map(group => group.padStart(4, '0')).join('').split('').reverse().join('.')}.ip6.arpa`;
+	return name;
 }
 
 /** A TXT record's character-strings: at most 255 bytes each. */
