@@ -23,26 +23,34 @@ export type Listener = {
 };
 
 export async function listen(options: ListenerOptions, onConnection: (socket: net.Socket) => void): Promise<Listener> {
-	const sockets = new Set<net.Socket>();
-	const server = net.createServer({allowHalfOpen: options.allowHalfOpen ?? false, ...(options.noDelay === undefined ? {} : {noDelay: options.noDelay})}, socket => {
-		sockets.add(socket);
-		socket.once('close', () => sockets.delete(socket));
-		onConnection(socket);
-	});
+	const server = net.createServer({allowHalfOpen: options.allowHalfOpen ?? false, ...(options.noDelay === undefined ? {} : {noDelay: options.noDelay})}, onConnection);
 	if (options.maxConnections !== undefined) {
 		server.maxConnections = options.maxConnections;
 	}
 
+	return serve(server, options.host, options.port);
+}
+
+/**
+ * Start `server` (plain TCP, or a TLS or HTTPS server, which are TCP servers too) on `host`,
+ * keeping track of its connections so that close() ends them at once.
+ */
+export async function serve(server: net.Server, host: string, port = 0): Promise<Listener> {
+	const sockets = new Set<net.Socket>();
+	server.on('connection', (socket: net.Socket) => {
+		sockets.add(socket);
+		socket.once('close', () => sockets.delete(socket));
+	});
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
-		server.listen(options.port ?? 0, options.host, () => {
+		server.listen(port, host, () => {
 			server.removeListener('error', reject);
 			resolve();
 		});
 	});
 
 	return {
-		host: options.host,
+		host,
 		port: (server.address() as AddressInfo).port,
 		async close() {
 			for (const socket of sockets) {

@@ -3,8 +3,9 @@
 // or hostile (an endless body, a slow drip, a server that never answers, garbage for HTTP).
 import type {ServerResponse} from 'node:http';
 import https from 'node:https';
-import type {AddressInfo, Socket} from 'node:net';
+import type {Socket} from 'node:net';
 import tls from 'node:tls';
+import {serve} from './listener.js';
 
 export type PolicyRoute = {
 	/** 200 unless given. */
@@ -135,7 +136,6 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
 		throw new Error('startPolicyServer needs at least one host');
 	}
 
-	const sockets = new Set<Socket>();
 	const requests: PolicyServer['requests'] = [];
 	const server = https.createServer({
 		key: first.key,
@@ -160,39 +160,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
 
 		respond(route, response, socket);
 	});
-	server.on('secureConnection', socket => {
-		sockets.add(socket);
-		socket.once('close', () => sockets.delete(socket));
-	});
-	server.on('connection', (socket: Socket) => {
-		sockets.add(socket);
-		socket.once('close', () => sockets.delete(socket));
-	});
 	// A client that breaks the handshake is its own business, not the server's.
 	server.on('tlsClientError', () => undefined);
-
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(options.port ?? 0, options.host, () => {
-			server.removeListener('error', reject);
-			resolve();
-		});
-	});
-
-	return {
-		host: options.host,
-		port: (server.address() as AddressInfo).port,
-		requests,
-		async close() {
-			for (const socket of sockets) {
-				socket.destroy();
-			}
-
-			await new Promise<void>(resolve => {
-				server.close(() => {
-					resolve();
-				});
-			});
-		},
-	};
+	return {...await serve(server, options.host, options.port), requests};
 }
