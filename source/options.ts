@@ -216,13 +216,8 @@ export const defaultDnsbl = ['zen.spamhaus.org', 'bl.spamcop.net', 'psbl.surriel
 /** --dnsbl ZONE (repeatable, replaces the default set), --no-dnsbl, --no-policy, --tls-versions. */
 export function policyOptions(flags: {dnsbl?: Array<string | boolean> | boolean; policy?: boolean; tlsVersions?: boolean}): Pick<RoundOptions, 'dnsbl' | 'policy' | 'tlsVersions'> {
 	// meow reads --no-dnsbl as the value false of the string flag --dnsbl, and no --dnsbl as [].
-	const given = flags.dnsbl === undefined ? undefined : [flags.dnsbl].flat();
-	if (given?.length === 0) {
-		return policyOptions({...flags, dnsbl: undefined});
-	}
-
-	const off = given?.includes(false) ?? false;
-	const zones = off ? [] : (given ?? defaultDnsbl).map(zone => {
+	const given = [flags.dnsbl ?? []].flat();
+	const zones = given.includes(false) ? [] : (given.length > 0 ? given : defaultDnsbl).map(zone => {
 		try {
 			return normalizeDomain(String(zone));
 		} catch {
