@@ -34,6 +34,33 @@ export function stsState(facts: MtaStsFacts): StsState {
 	return state;
 }
 
+/** Why senders see no policy, in a few words (the report's `mtaSts.error`); undefined when they see one. */
+export function stsProblem(state: StsState): string | undefined {
+	switch (state.kind) {
+		case 'none': {
+			return state.lookupError;
+		}
+
+		case 'multiple': {
+			return 'several v=STSv1 records';
+		}
+
+		case 'invalid':
+		case 'policy-invalid': {
+			return state.errors.join('; ');
+		}
+
+		case 'unreachable':
+		case 'cert': {
+			return state.reason;
+		}
+
+		case 'ok': {
+			return undefined;
+		}
+	}
+}
+
 function derive(facts: MtaStsFacts): StsState {
 	if ('failure' in facts.txt) {
 		const {failure} = facts.txt;

@@ -5,7 +5,7 @@ import type {Knowledge, Status} from './knowledge.js';
 import {statusOf} from './knowledge.js';
 import {parseTlsRpt} from '../policy/tlsrpt.js';
 import {stsRecords} from '../policy/mta-sts.js';
-import {stsState} from '../policy/sts-state.js';
+import {stsProblem, stsState} from '../policy/sts-state.js';
 import type {DaneResult, Delivery, DnssecStatus, DomainPolicy, PolicyFetch, TlsaRecord, TlsVersionName} from '../policy/types.js';
 
 export type {Status} from './knowledge.js';
@@ -162,15 +162,7 @@ export function policyReport(policy: DomainPolicy): PolicyReport {
 	const {txt, fetch} = policy.mtaSts;
 	const records = 'failure' in txt ? [] : stsRecords(txt.records);
 	const parsed = state.kind === 'ok' || state.kind === 'policy-invalid' ? state.policy : null;
-	const stsError = {
-		none: state.kind === 'none' ? state.lookupError : undefined,
-		multiple: 'several v=STSv1 records',
-		invalid: state.kind === 'invalid' ? state.errors.join('; ') : undefined,
-		unreachable: state.kind === 'unreachable' ? state.reason : undefined,
-		cert: state.kind === 'cert' ? state.reason : undefined,
-		'policy-invalid': state.kind === 'policy-invalid' ? state.errors.join('; ') : undefined,
-		ok: undefined,
-	}[state.kind];
+	const stsError = stsProblem(state);
 	const rpt = 'failure' in policy.tlsRpt.txt ? undefined : parseTlsRpt(policy.tlsRpt.txt.records);
 	const rptError = rpt?.multiple ? 'several v=TLSRPTv1 records' : (rpt && rpt.errors.length > 0 ? rpt.errors.join('; ') : undefined);
 	return {
