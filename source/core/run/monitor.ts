@@ -277,23 +277,16 @@ export class Monitor {
 
 	private tellMxPolicy(policy: MxPolicy): void {
 		this.emit({type: 'mx-policy', exchange: policy.exchange, policy});
-		this.rejudge(this.knowledge.setMxPolicy(policy));
 		// The MX findings (dane-none, dnssec-bogus…) change even where no address was probed.
-		for (const domain of this.knowledge.domains) {
-			if (this.knowledge.plan(domain)?.mx.some(host => host.exchange === policy.exchange)) {
-				this.judgeDomain(domain);
-			}
-		}
+		const domains = this.knowledge.domains.filter(domain => this.knowledge.plan(domain)?.mx.some(host => host.exchange === policy.exchange));
+		this.rejudge(this.knowledge.setMxPolicy(policy), domains);
 	}
 
 	/** Once per run: does the resolver validate DNSSEC? */
 	private async validate(): Promise<void> {
 		this.validation ??= this.policyDns.validation().then((validation: ResolverValidation) => {
 			this.emit({type: 'validation', validation});
-			this.rejudge(this.knowledge.setValidation(validation));
-			for (const domain of this.knowledge.domains) {
-				this.judgeDomain(domain);
-			}
+			this.rejudge(this.knowledge.setValidation(validation), this.knowledge.domains);
 		});
 		return this.validation;
 	}
@@ -317,9 +310,9 @@ export class Monitor {
 		this.rejudge(this.knowledge.setDnsbl(ip, answers));
 	}
 
-	/** Tell the new verdicts of these addresses and of the domains that contain them. */
-	private rejudge(keys: string[]): void {
-		const domains = new Set<string>();
+	/** Tell the new verdicts of these addresses and of the domains that contain them (and `also`), each domain once. */
+	private rejudge(keys: string[], also: string[] = []): void {
+		const domains = new Set<string>(also);
 		for (const key of keys) {
 			const verdict = this.knowledge.verdict(key);
 			if (verdict) {
