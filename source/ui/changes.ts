@@ -1,6 +1,7 @@
-import {createHash, X509Certificate} from 'node:crypto';
+import {tlsaData} from '../core/policy/dane.js';
 import {matchingPattern, parsePolicy} from '../core/policy/mta-sts.js';
-import type {DaneResult, DomainPolicy, TxtAnswer} from '../core/policy/types.js';
+import {stsState} from '../core/policy/sts-state.js';
+import type {DaneResult, DomainPolicy} from '../core/policy/types.js';
 import type {Status} from '../core/run/knowledge.js';
 import {sanitize} from '../core/sanitize.js';
 import type {MxPlan, TlsInfo} from '../core/types.js';
@@ -57,23 +58,14 @@ function hex(value: string | undefined): string {
 /** The SHA-256 (hex) of the SPKI of the leaf as sent, what a `3 1 1` TLSA record pins; undefined without its DER. */
 export function leafSpki(tls: TlsInfo | undefined): string | undefined {
 	const der = tls?.sent?.[0]?.der;
-	if (!der) {
-		return undefined;
-	}
-
-	try {
-		const spki = new X509Certificate(Buffer.from(der, 'base64')).publicKey.export({type: 'spki', format: 'der'});
-		return createHash('sha256').update(spki).digest('hex');
-	} catch {
-		// A certificate Node cannot parse: no value, rather than a throw in the store.
-		return undefined;
-	}
+	// tlsaData gives '' for a certificate it cannot read: no value, rather than a throw in the store.
+	return (der && tlsaData(Buffer.from(der, 'base64'), 1, 1)) || undefined;
 }
 
-/** The `id=` of the one `v=STSv1` record, if there is exactly one. */
-export function policyId(txt: TxtAnswer | undefined): string | undefined {
-	const records = txt && 'records' in txt ? txt.records.filter(record => /^v=STSv1\s*;/.test(record)) : [];
-	return records.length === 1 ? /(?:^|;)\s*id=([^;\s]*)/.exec(records[0]!)?.[1] : undefined;
+/** The id of the one valid v=STSv1 record, as senders read it (sts-state.ts), if there is one. */
+function policyId(policy: DomainPolicy | undefined): string | undefined {
+	const state = policy ? stsState(policy.mtaSts) : undefined;
+	return state && 'id' in state ? state.id : undefined;
 }
 
 /**
@@ -89,8 +81,8 @@ export function policyChanges(before: DomainPolicy | undefined, after: DomainPol
 	}
 
 	const changes: string[] = [];
-	const id = policyId(after.mtaSts.txt);
-	if (oldBody !== newBody && id !== undefined && id === policyId(before?.mtaSts.txt)) {
+	const id = policyId(after);
+	if (oldBody !== newBody && id !== undefined && id === policyId(before)) {
 		changes.push(`MTA-STS policy changed but id stayed ${sanitize(id, 32)}: senders with a cached policy will not re-fetch it (RFC 8461 §3.1)`);
 	}
 

@@ -422,6 +422,7 @@ export class Store {
 
 /** Add (or, for a PTR that arrived late, update) the history entry of the host's current session. */
 function withHistory(host: HostState): HostState {
+	const spki = leafSpki(host.tls);
 	const summary: RoundSummary = {
 		at: host.result?.startedAt ?? '',
 		status: host.status ?? 'unknown',
@@ -429,7 +430,7 @@ function withHistory(host: HostState): HostState {
 		...(host.tls ? {tlsVersion: host.tls.version} : {}),
 		...(host.result?.banner ? {banner: host.result.banner.text} : {}),
 		...(host.dane?.checked ? {dane: host.dane.match} : {}),
-		...(leafSpki(host.tls) ? {spki: leafSpki(host.tls)} : {}),
+		...(spki ? {spki} : {}),
 	};
 	const last = host.history.at(-1);
 	if (last?.at === summary.at) {
