@@ -65,7 +65,7 @@ const outcomeOf = (state: MachineState, name: StageName): Outcome => {
 
 /** Dialogues and the facts each stage records: no severity anywhere, only outcome and error. */
 const dialogues: Array<{name: string; inputs: Input[]; expect: Partial<Record<StageName, Outcome>>; sent?: string[][]; skipStartTls?: boolean}> = [
-	{name: 'a full session with PIPELINING', inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(220)}, {type: 'tls-ready', info: tlsInfo}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(250)}, {type: 'reply', reply: reply(554)}, {type: 'reply', reply: reply(221)}],
+	{name: 'a full session with PIPELINING', inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(220)}, {type: 'tls-ready', version: 'TLSv1.3'}, {type: 'tls-info', info: tlsInfo}, {type: 'reply', reply: ehloPipelining}, {type: 'reply', reply: reply(250)}, {type: 'reply', reply: reply(554)}, {type: 'reply', reply: reply(221)}],
 		expect: {connect: 'ok', banner: 'ok', ehlo: 'ok', starttls: 'ok', tls: 'ok', ehloTls: 'ok', relay: 'ok', quit: 'ok'}},
 	{name: 'no STARTTLS offered', inputs: [{type: 'connected'}, {type: 'reply', reply: greeting}, {type: 'reply', reply: reply(250, 'mx.test')}],
 		expect: {starttls: 'failed:missing', tls: 'skipped', ehloTls: 'skipped', relay: 'running' as Outcome}},
@@ -214,9 +214,12 @@ describe('probe state machine', () => {
 		m.feed({type: 'reply', reply: reply(250, 'mx.test', 'STARTTLS')});
 		const actions = m.feed({type: 'reply', reply: reply(220, 'go ahead')});
 		expect(actions.map(action => action.type)).toEqual(['deadline', 'start-tls']);
-		m.feed({type: 'tls-ready', info: tlsInfo});
+		m.feed({type: 'tls-ready', version: 'TLSv1.3'});
 		expect(m.sent.at(-1)).toEqual(['EHLO probe.example']);
 		expect(m.state.stages.tls).toMatchObject({state: 'done', outcome: 'ok', detail: 'TLSv1.3'});
+		// The facts come after EHLO is sent, and nothing is sent for them.
+		expect(m.feed({type: 'tls-info', info: tlsInfo})).toEqual([]);
+		expect(m.state.tls).toBe(tlsInfo);
 	});
 
 	it('never talks on a refused greeting beyond QUIT, and reads 421 as rate limiting', () => {

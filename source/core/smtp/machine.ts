@@ -12,7 +12,9 @@ export {parseEhlo} from './machine-state.js';
 export type MachineInput =
 	| {type: 'connected'; at: number}
 	| {type: 'reply'; at: number; reply: Reply}
-	| {type: 'tls-ready'; at: number; info: TlsInfo}
+	| {type: 'tls-ready'; at: number; version: string}
+	// The session's TLS facts, read once EHLO is on its way (reading the chain costs milliseconds).
+	| {type: 'tls-info'; info: TlsInfo}
 	| {type: 'failed'; at: number; code: StageError; message: string};
 
 /** What the machine asks the driver to do, in order. */
@@ -53,6 +55,10 @@ export function start(state: MachineState, connectMs: number): Step {
 
 /** The pure transition function: a new state and the actions that follow from `input`. */
 export function step(state: MachineState, input: MachineInput): Step {
+	if (input.type === 'tls-info') {
+		return {state: {...state, tls: input.info}, actions: []};
+	}
+
 	if (state.stage === 'done') {
 		return {state, actions: []};
 	}
@@ -74,8 +80,7 @@ export function step(state: MachineState, input: MachineInput): Step {
 		}
 
 		case 'tls-ready': {
-			s.tls = input.info;
-			succeed(s, 'tls', input.at, {detail: input.info.version});
+			succeed(s, 'tls', input.at, {detail: input.version});
 			command(s, 'ehloTls', input.at, [`EHLO ${s.options.ehloName}`], actions);
 			break;
 		}

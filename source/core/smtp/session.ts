@@ -298,13 +298,16 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			secure.once('secureConnect', () => {
 				secure.disableRenegotiation();
 				tlsActive = true;
-				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))());
-				record('info', `TLS established: ${info.version} ${info.cipher}`);
-				emit({type: 'tls', info});
+				const version = secure.getProtocol() ?? 'unknown';
+				record('info', `TLS established: ${version} ${secure.getCipher().name}`);
 				secure.on('data', onData);
 				secure.on('end', onClose);
 				secure.on('close', onClose);
-				feed({type: 'tls-ready', at: elapsed(), info});
+				// EHLO goes out first: the certificates are read while its reply travels.
+				feed({type: 'tls-ready', at: elapsed(), version});
+				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))());
+				emit({type: 'tls', info});
+				feed({type: 'tls-info', info});
 			});
 		}
 
