@@ -22,7 +22,7 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ['eslint.config.js', 'vitest.config.ts'],
+		files: ['eslint.config.js', 'vitest.config.ts', 'rolldown.config.js'],
 		rules: {'no-restricted-syntax': 'off'},
 	},
 );

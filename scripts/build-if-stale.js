@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start` ran the whole tsc build every time before the first frame; this builds only
+// `npm start` ran the whole build every time before the first frame; this builds only
 // when something the build reads is newer than the last build.
 import {spawnSync} from 'node:child_process';
 import {readdirSync, statSync, utimesSync} from 'node:fs';
@@ -7,10 +7,9 @@ import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 
-const inputs = ['source', 'tsconfig.json', 'tsconfig.build.json'];
-// tsc rewrites only the outputs that change, so dist/cli.js can be older than an edited
-// source forever; the build info file is touched after every build instead.
-const stamp = path.join('dist', '.tsbuildinfo');
+const inputs = ['source', 'tsconfig.json', 'rolldown.config.js', 'package.json'];
+// The bundle's entry, stamped with the time the build started (a file saved meanwhile is newer).
+const stamp = path.join('dist', 'cli.js');
 
 /** Newest mtime of a file, or of a directory and all in it (adding or deleting a file changes its directory's). */
 function newest(file) {
@@ -26,7 +25,6 @@ function newest(file) {
 export function isStale(root) {
 	let built;
 	try {
-		statSync(path.join(root, 'dist', 'cli.js'));
 		built = statSync(path.join(root, stamp)).mtimeMs;
 	} catch {
 		return true;
@@ -47,8 +45,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === self) {
 	if (isStale(root)) {
 		// The time before the build, so a file saved while tsc runs is still newer next time.
 		const started = new Date();
-		const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-		const run = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {cwd: root, stdio: 'inherit'});
+		const rolldown = path.join(root, 'node_modules', 'rolldown', 'bin', 'cli.mjs');
+		const run = spawnSync(process.execPath, [rolldown, '-c', 'rolldown.config.js', '--logLevel', 'warn'], {cwd: root, stdio: 'inherit'});
 		if (run.status !== 0) {
 			process.exit(run.status ?? 1);
 		}

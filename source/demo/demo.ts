@@ -45,11 +45,11 @@ const addresses = {
 const slowGreetingMs = 6000;
 
 /**
- * tsc compiles only .ts into dist/, so the PEM files stay in source/demo/certs/: next to this
- * module when it runs from source (vitest), two levels up from dist/demo/ when built.
+ * The build bundles only code into dist/, so the PEM files stay in source/demo/certs/: next to
+ * this module when it runs from source (vitest), one level up from dist/ when built.
  */
 function certsDirectory(): URL {
-	const candidates = [new URL('certs/', import.meta.url), new URL('../../source/demo/certs/', import.meta.url)];
+	const candidates = [new URL('certs/', import.meta.url), new URL('../source/demo/certs/', import.meta.url)];
 	const found = candidates.find(candidate => existsSync(new URL('root-ca.pem', candidate)));
 	if (!found) {
 		throw new Error(`the demo certificates were not found; looked in ${candidates.map(candidate => fileURLToPath(candidate)).join(' and ')}`);

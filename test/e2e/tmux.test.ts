@@ -251,6 +251,8 @@ describe.skipIf(missing)(title, () => {
 			press('first', 'Enter');
 			await waitForScreen('first', 'the refusal', has('not a valid domain name'));
 			press('first', 'Escape');
+			// ESC and `a` read together are Alt-a: the next key waits for the prompt to close.
+			await waitForScreen('first', 'the prompt closed', lines => !has('Add domain:')(lines));
 			press('first', 'a');
 			await waitForScreen('first', 'the prompt', has(/Add domain: _/));
 			for (const key of [...'saved.test']) {

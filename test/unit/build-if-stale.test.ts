@@ -17,7 +17,7 @@ function project(sourceAt: number, builtAt: number): string {
 	made.push(root);
 	mkdirSync(path.join(root, 'source'));
 	mkdirSync(path.join(root, 'dist'));
-	for (const [file, at] of [['source/cli.tsx', sourceAt], ['tsconfig.json', sourceAt], ['tsconfig.build.json', sourceAt], ['dist/cli.js', builtAt], ['dist/.tsbuildinfo', builtAt]] as const) {
+	for (const [file, at] of [['source/cli.tsx', sourceAt], ['tsconfig.json', sourceAt], ['rolldown.config.js', sourceAt], ['dist/cli.js', builtAt]] as const) {
 		writeFileSync(path.join(root, file), '');
 		utimesSync(path.join(root, file), at, at);
 	}
