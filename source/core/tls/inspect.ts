@@ -58,10 +58,11 @@ function sentOf(socket: tls.TLSSocket, now: Date): CertInfo[] {
 	}
 }
 
-export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date): TlsInfo {
+/** `peer`: the chain as Node read it for its own name check (getPeerCertificate(true)), if it did. */
+export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, peer?: tls.DetailedPeerCertificate): TlsInfo {
 	const cipher = socket.getCipher();
 	const key = socket.getEphemeralKeyInfo();
-	const leaf = socket.getPeerCertificate(true);
+	const leaf = peer ?? socket.getPeerCertificate(true);
 	// The verified path (see chainOf); `sent` below is what the server sent, as it sent it.
 	const chain = leaf && 'raw' in leaf ? chainOf(leaf, now) : [];
 	const sent = sentOf(socket, now);
