@@ -2,9 +2,10 @@ import process from 'node:process';
 import meow from 'meow';
 import {loadWriter, openStore, settingKeys} from './config.js';
 import {earlyAnswer} from './early-answer.js';
+import {flagSpec} from './flags.js';
 import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
-import {parseServer} from './core/dns/resolver.js';
+import {cancelPrefetch, parseServer} from './core/dns/resolver.js';
 import {runRound} from './core/run/monitor.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, readDomainList, roundOptions, settingRules} from './options.js';
@@ -76,29 +77,6 @@ const help = `
     $ mxdash config set ehloName probe.example.net
 `;
 
-const flagSpec = {
-	json: {type: 'boolean'},
-	resolver: {type: 'string', isMultiple: true},
-	port: {type: 'number'},
-	ehloName: {type: 'string'},
-	relay: {type: 'string'},
-	mailFrom: {type: 'string'},
-	rcptTo: {type: 'string'},
-	ca: {type: 'string'},
-	timeout: {type: 'number'},
-	concurrency: {type: 'number'},
-	warnDays: {type: 'number'},
-	watch: {type: 'boolean'},
-	interval: {type: 'number'},
-	ascii: {type: 'boolean'},
-	demo: {type: 'boolean'},
-	minSeverity: {type: 'string'},
-	server: {type: 'string', isMultiple: true},
-	dnsbl: {type: 'string', isMultiple: true},
-	policy: {type: 'boolean', default: true},
-	tlsVersions: {type: 'boolean'},
-	file: {type: 'string', isMultiple: true},
-} as const;
 
 const defaultIntervalSeconds = 300;
 
@@ -321,4 +299,7 @@ try {
 	}
 
 	process.exitCode = 3;
+} finally {
+	// The plans the entry point asked for early and the run did not take (it stopped first).
+	cancelPrefetch();
 }

@@ -175,6 +175,10 @@ function respond(zone: Zone, message: Buffer, options: DnsServerOptions, udp: bo
 		return undefined;
 	}
 
+	for (const question of query.questions ?? []) {
+		options.onQuery?.(question.name.toLowerCase(), question.type);
+	}
+
 	const reply = answer(zone, query, options);
 	if (!reply) {
 		return undefined;
@@ -209,6 +213,8 @@ export type DnsServerOptions = {
 	 * '.' for the root) it is true for: the demo's answers look validated, as from a validating resolver.
 	 */
 	authenticated?: boolean | ((name: string) => boolean);
+	/** Told of every question (lower-case name, type), as it arrives: tests count what was asked. */
+	onQuery?: (name: string, type: string) => void;
 };
 
 /**

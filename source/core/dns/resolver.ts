@@ -100,6 +100,37 @@ export function inputKey(input: string): string {
 	return directServer(input) ? input : normalizeDomain(input);
 }
 
+/**
+ * Plans asked for before the round starts (prefetchPlans), by input key. Each is taken once, and
+ * only by a Dns with the same servers and limits: otherwise it asks again.
+ */
+const early = new Map<string, {options: string; dns: Dns; plan: Promise<MxPlan>}>();
+const optionsKey = (options: DnsOptions): string => JSON.stringify([options.servers ?? [], options.limits]);
+
+/**
+ * Start the MX plans of a one-shot run's domains while the rest of mxdash loads (~130 ms of
+ * start-up against 2 round trips of DNS). At most 16; bad inputs are left to the run to report.
+ */
+export function prefetchPlans(inputs: string[], options: DnsOptions): void {
+	const dns = new Dns(options);
+	for (const input of inputs.slice(0, 16)) {
+		try {
+			early.set(inputKey(input), {options: optionsKey(options), dns, plan: dns.plan(input)});
+		} catch {
+			// Not a domain: the run says so.
+		}
+	}
+}
+
+/** Drop the plans nobody took, ending their queries (a run that stops early must not wait for them). */
+export function cancelPrefetch(): void {
+	for (const {dns} of early.values()) {
+		dns.cancel();
+	}
+
+	early.clear();
+}
+
 /** A resolver whose every query ends by an absolute deadline and fails with a classified error. */
 export class Dns {
 	private readonly resolver: Resolver;
@@ -125,8 +156,24 @@ export class Dns {
 		}
 	}
 
+	/** Ends the queries under way; each answers as failed (cancelled). */
+	cancel(): void {
+		this.resolver.cancel();
+	}
+
 	/** What DNS says of a domain's mail hosts: facts only, the dns-plan check judges them. */
 	async plan(input: string): Promise<MxPlan> {
+		const key = inputKey(input);
+		const prefetched = early.get(key);
+		if (prefetched && prefetched.dns !== this) {
+			early.delete(key);
+			if (prefetched.options === optionsKey(this.options)) {
+				return prefetched.plan;
+			}
+
+			prefetched.dns.cancel();
+		}
+
 		const server = directServer(input);
 		if (server) {
 			// No MX query: the one host is the name or address given, a name's A/AAAA looked up.
