@@ -285,6 +285,14 @@ async function headless(domains: string[], options: RoundOptions, output: 'json'
 	process.once('SIGINT', stop);
 	process.once('SIGTERM', stop);
 	const report = await runRound(domains, {...options, signal: controller.signal});
+	// A reader that has seen enough (`| head`) closes the pipe: no error of ours, no stack trace.
+	process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE') {
+			process.stderr.write(`mxdash: cannot write the report: ${error.message}\n`);
+		}
+
+		process.exit(error.code === 'EPIPE' ? report.summary.exitCode : 3);
+	});
 	process.stdout.write(output === 'json' ? jsonReport(report) : textReport(report, output));
 	return controller.signal.aborted ? 3 : report.summary.exitCode;
 }

@@ -1,8 +1,10 @@
 import {mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
 import {afterAll, describe, expect, it} from 'vitest';
-import {runCli} from '../helpers/run-cli.js';
+import {cliPath, runCli} from '../helpers/run-cli.js';
 
 const made: string[] = [];
 const configDir = (): string => {
@@ -25,6 +27,20 @@ function expectOneLine(stderr: string, pattern: RegExp): void {
 }
 
 describe('the CLI on user mistakes', () => {
+	it('stops quietly, with the report\'s exit code, when its reader closes the pipe early (| head)', async () => {
+				const child = spawn(process.execPath, [cliPath, '--demo', '--json'], {env: {...process.env, MXDASH_CONFIG_DIR: configDir()}, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000});
+		let stderr = '';
+		child.stderr.on('data', (chunk: Buffer) => {
+			stderr += chunk.toString();
+		});
+		// Closed before the report is written: the write is bound to meet EPIPE.
+		child.stdout.destroy();
+		const [code] = await once(child, 'exit') as [number | null];
+		expect(stderr).toBe('');
+		// The demo has critical findings: 2, as if the whole report had been read.
+		expect(code).toBe(2);
+	});
+
 	it('shows help with every flag and the version', async () => {
 		const help = await runCli(['--help']);
 		expect(help.code).toBe(0);
