@@ -5,16 +5,16 @@
 // time against the network's and the CPU's share; the link under that load (echo RTT, drops,
 // link.py's CPU); and, from link.py's packet log, that no IP ever had two connections at once
 // and that connections to one IP began at least perIpPaceMs apart.
-import {spawn} from 'node:child_process';
+import {execFile, spawn} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
-import {mkdtemp, open, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {copyFile, mkdtemp, open, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {defaultLimits} from '../../source/core/limits.js';
-import {delayMs, dnsIp, nsNear, scaleConcurrency, scaleLayout, scalePort} from './layout.js';
+import {delayMs, dnsIp, nsFar, nsNear, scaleConcurrency, scaleLayout, scalePort} from './layout.js';
 import type {Row} from './layout.js';
 import type {Network} from './netns.js';
 import {caFile} from './postfix.js';
@@ -52,6 +52,17 @@ async function machineCpu(): Promise<{busy: number; total: number}> {
 	const ticks = line.split(/\s+/).slice(1).map(Number);
 	const total = ticks.reduce((sum, value) => sum + value, 0);
 	return {busy: total - ticks[3]! - ticks[4]!, total};
+}
+
+/** UDP datagrams a namespace's sockets dropped for a full receive buffer (/proc/net/snmp). */
+async function udpDrops(ns: string): Promise<number> {
+	return new Promise(resolve => {
+		execFile('ip', ['netns', 'exec', ns, 'cat', '/proc/net/snmp'], {timeout: 5000}, (_error, stdout) => {
+			const [names = '', values = ''] = stdout.split('\n').filter(line => line.startsWith('Udp:'));
+			const index = names.split(' ').indexOf('RcvbufErrors');
+			resolve(index > 0 ? Number(values.split(' ')[index]) : Number.NaN);
+		});
+	});
 }
 
 type Wire = {connections: number; ips: number; sharedIps: number; maxAtOnce: number; minGapMs: number; retransmittedSyns: number};
@@ -149,6 +160,7 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		log(`scale run: ${layout.domains.length} domains → ${layout.hosts.length} MX names → ${layout.pairs} (MX name, address) pairs on ${layout.ips} IPs; mxdash --json --file --port ${scalePort} --concurrency ${scaleConcurrency}`);
 
 		const offset = (await stat(network.packetLog)).size;
+		const udpBefore = await Promise.all([udpDrops(nsNear), udpDrops(nsFar)]);
 		const linkBefore = await processCpu(network.linkPid);
 		const machineBefore = await machineCpu();
 		const loaded = echo();
@@ -171,11 +183,14 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		const linkCpu = (await processCpu(network.linkPid)) - linkBefore;
 		const echoes = await loaded.result;
 		const link = await network.linkStats();
+		const udpAfter = await Promise.all([udpDrops(nsNear), udpDrops(nsFar)]);
 		await new Promise(resolve => {
 			sink.end(resolve);
 		});
 		if (code === null || code === 3) throw new Error(`the scale run failed (exit ${String(code)}${code === null ? `, killed after ${hardTimeoutMs / 1000} s` : ''}): ${stderr.slice(0, 300)}`);
 
+		// Profiling (MXDASH_SCALE_PROFILE=DIR): the report stays beside the profile, to look into.
+		if (profile) await copyFile(output, path.join(profile, 'report.json'));
 		const stats = JSON.parse(await readFile(statsFile, 'utf8')) as ScaleStats;
 		const report = JSON.parse(await readFile(output, 'utf8')) as ScaleReport;
 		const addresses = probed(report);
@@ -195,6 +210,7 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		log(`  wall ${f(wallMs / 1000, 2)} s (round ${f(roundMs / 1000, 2)} s); session p50 ${f(quantile(sessions, 0.5), 0)} ms, p95 ${f(quantile(sessions, 0.95), 0)}, max ${f(Math.max(...sessions), 0)}`);
 		log(`  mxdash CPU ${f(cpuMs / 1000, 2)} s (user ${f(stats.cpuUserUs / 1e6, 2)} + system ${f(stats.cpuSystemUs / 1e6, 2)}, start-up included), event loop busy ${f(stats.utilisation * 100, 0)}%; machine (${os.availableParallelism()} CPUs) busy ${f(machine * 100, 0)}% during the run; link.py CPU ${f(linkCpu, 1)} s`);
 		log(`  link: ${link ? `${link.forwarded} packets forwarded, ${link.dropped} dropped, longest queue ${link.longestQueue}` : 'no stats'}; on the wire: ${wire.connections} connections to ${wire.ips} IPs (${wire.sharedIps} with more than one), ${wire.retransmittedSyns} SYNs retransmitted`);
+		log(`  UDP datagrams dropped for a full receive buffer: near side (mxdash) ${udpAfter[0]! - udpBefore[0]!}, far side (DNS server) ${udpAfter[1]! - udpBefore[1]!}`);
 		if (stderr.trim()) log(`  mxdash stderr: ${stderr.trim().split('\n')[0]!.slice(0, 200)}`);
 
 		const pace = defaultLimits.perIpPaceMs;
