@@ -8,12 +8,19 @@ import process from 'node:process';
 /** The histogram's timer period: its samples are this plus the loop's delay. */
 export const loopResolutionMs = 10;
 
-export type ScaleStats = {cpuUserUs: number; cpuSystemUs: number; maxRssKb: number; loop: {p50: number; p99: number; max: number}; utilisation: number};
+/** `rss`: [epoch ms, MB] every rssEveryMs, to tell the round's memory from the report's. */
+export type ScaleStats = {cpuUserUs: number; cpuSystemUs: number; maxRssKb: number; loop: {p50: number; p99: number; max: number}; utilisation: number; rss: Array<[number, number]>};
+
+const rssEveryMs = 250;
 
 const file = process.env['MXDASH_SCALE_STATS'];
 if (file) {
 	const delay = monitorEventLoopDelay({resolution: loopResolutionMs});
 	delay.enable();
+	const rss: Array<[number, number]> = [];
+	setInterval(() => {
+		rss.push([Date.now(), process.memoryUsage.rss() / 1024 / 1024]);
+	}, rssEveryMs).unref();
 	process.once('exit', () => {
 		delay.disable();
 		const cpu = process.cpuUsage();
@@ -24,6 +31,7 @@ if (file) {
 			maxRssKb: process.resourceUsage().maxRSS,
 			loop: {p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max)},
 			utilisation: performance.eventLoopUtilization().utilization,
+			rss,
 		};
 		writeFileSync(file, JSON.stringify(stats));
 	});

@@ -65,7 +65,8 @@ async function udpDrops(ns: string): Promise<number> {
 	});
 }
 
-type Wire = {connections: number; ips: number; sharedIps: number; maxAtOnce: number; minGapMs: number; retransmittedSyns: number};
+/** `overlaps`: a connection's last packet after the next one's SYN to the same IP (`aborted`: the prober had reset the earlier one). */
+type Wire = {connections: number; ips: number; sharedIps: number; maxAtOnce: number; minGapMs: number; retransmittedSyns: number; overlaps: number; aborted: number; longestOverlapMs: number; queries: Map<string, number>};
 
 /**
  * The scale listener's connections on the wire, from link.py's lines since `offset`, timed as
@@ -74,7 +75,8 @@ type Wire = {connections: number; ips: number; sharedIps: number; maxAtOnce: num
  */
 async function onTheWire(packetLog: string, offset: number): Promise<Wire> {
 	const handle = await open(packetLog);
-	const connections = new Map<string, {ip: string; start: number; end: number}>();
+	const connections = new Map<string, {ip: string; start: number; end: number; reset: boolean}>();
+	const queries = new Map<string, number>();
 	let retransmittedSyns = 0;
 	try {
 		const size = (await handle.stat()).size - offset;
@@ -82,6 +84,12 @@ async function onTheWire(packetLog: string, offset: number): Promise<Wire> {
 		await handle.read(buffer, 0, buffer.length, offset);
 		const port = `:${scalePort}`;
 		for (const line of buffer.toString().split('\n')) {
+			const query = line.indexOf(' dns query ');
+			if (query > 0) {
+				const type = line.slice(query + 11).split(' ')[0]!;
+				queries.set(type, (queries.get(type) ?? 0) + 1);
+			}
+
 			if (!line.includes(port)) continue;
 			const [at = '', way = '', protocol = '', ends = '', flags = ''] = line.split(' ');
 			if (protocol !== 'tcp') continue;
@@ -94,14 +102,17 @@ async function onTheWire(packetLog: string, offset: number): Promise<Wire> {
 			const known = connections.get(key);
 			if (toFar && flags === 'S') {
 				if (known) retransmittedSyns++;
-				else connections.set(key, {ip, start: t, end: t});
-			} else if (known) known.end = Math.max(known.end, t);
+				else connections.set(key, {ip, start: t, end: t, reset: false});
+			} else if (known) {
+				known.end = Math.max(known.end, t);
+				if (toFar && flags.includes('R')) known.reset = true;
+			}
 		}
 	} finally {
 		await handle.close();
 	}
 
-	const byIp = new Map<string, Array<{start: number; end: number}>>();
+	const byIp = new Map<string, Array<{start: number; end: number; reset: boolean}>>();
 	for (const connection of connections.values()) {
 		const list = byIp.get(connection.ip) ?? [];
 		list.push(connection);
@@ -111,6 +122,9 @@ async function onTheWire(packetLog: string, offset: number): Promise<Wire> {
 	let maxAtOnce = 0;
 	let minGapMs = Number.POSITIVE_INFINITY;
 	let sharedIps = 0;
+	let overlaps = 0;
+	let aborted = 0;
+	let longestOverlapMs = 0;
 	for (const list of byIp.values()) {
 		list.sort((a, b) => a.start - b.start);
 		if (list.length > 1) sharedIps++;
@@ -122,10 +136,18 @@ async function onTheWire(packetLog: string, offset: number): Promise<Wire> {
 			maxAtOnce = Math.max(maxAtOnce, open);
 		}
 
-		for (let index = 1; index < list.length; index++) minGapMs = Math.min(minGapMs, list[index]!.start - list[index - 1]!.start);
+		for (let index = 1; index < list.length; index++) {
+			const [before, after] = [list[index - 1]!, list[index]!];
+			minGapMs = Math.min(minGapMs, after.start - before.start);
+			if (before.end > after.start) {
+				overlaps++;
+				if (before.reset) aborted++;
+				longestOverlapMs = Math.max(longestOverlapMs, before.end - after.start);
+			}
+		}
 	}
 
-	return {connections: connections.size, ips: byIp.size, sharedIps, maxAtOnce, minGapMs, retransmittedSyns};
+	return {connections: connections.size, ips: byIp.size, sharedIps, maxAtOnce, minGapMs, retransmittedSyns, overlaps, aborted, longestOverlapMs, queries};
 }
 
 type ScaleAddress = {ip: string; port: number; ms: number; stages: Record<string, {outcome?: string; error?: string}>; tls?: {version?: string}};
@@ -141,6 +163,11 @@ function probed(report: ScaleReport): ScaleAddress[] {
 	}
 
 	return [...seen.values()];
+}
+
+/** The RSS (MB) sampled last before `at` (epoch ms). */
+function rssAt(stats: ScaleStats, at: number): number {
+	return stats.rss.filter(([t]) => t <= at).at(-1)?.[1] ?? Number.NaN;
 }
 
 /** The scale run and its rows; `echo` starts the link's echo (near.ts) for the run's length. */
@@ -209,19 +236,22 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		log(`  exit ${code}; ${probes} probes (report: ${report.summary.addresses} addresses), ${tls13} in TLS 1.3, ${failed.length} without a STARTTLS session${failed.length > 0 ? ` (first: ${JSON.stringify(failed[0]!.stages['connect'])})` : ''}`);
 		log(`  wall ${f(wallMs / 1000, 2)} s (round ${f(roundMs / 1000, 2)} s); session p50 ${f(quantile(sessions, 0.5), 0)} ms, p95 ${f(quantile(sessions, 0.95), 0)}, max ${f(Math.max(...sessions), 0)}`);
 		log(`  mxdash CPU ${f(cpuMs / 1000, 2)} s (user ${f(stats.cpuUserUs / 1e6, 2)} + system ${f(stats.cpuSystemUs / 1e6, 2)}, start-up included), event loop busy ${f(stats.utilisation * 100, 0)}%; machine (${os.availableParallelism()} CPUs) busy ${f(machine * 100, 0)}% during the run; link.py CPU ${f(linkCpu, 1)} s`);
+		const dnsQueries = [...wire.queries].sort((a, b) => b[1] - a[1]).map(([type, count]) => `${type} ${count}`).join(', ');
+		log(`  DNS queries on the wire: ${dnsQueries} (${layout.domains.length} domains, ${layout.hosts.length} MX names, ${layout.ips} IPs); report ${f((await stat(output)).size / 1e6, 0)} MB of JSON; RSS at the round's end ${f(rssAt(stats, Date.parse(report.finishedAt)), 0)} MB, peak ${f(stats.maxRssKb / 1024, 0)} MB`);
 		log(`  link: ${link ? `${link.forwarded} packets forwarded, ${link.dropped} dropped, longest queue ${link.longestQueue}` : 'no stats'}; on the wire: ${wire.connections} connections to ${wire.ips} IPs (${wire.sharedIps} with more than one), ${wire.retransmittedSyns} SYNs retransmitted`);
 		log(`  UDP datagrams dropped for a full receive buffer: near side (mxdash) ${udpAfter[0]! - udpBefore[0]!}, far side (DNS server) ${udpAfter[1]! - udpBefore[1]!}`);
 		if (stderr.trim()) log(`  mxdash stderr: ${stderr.trim().split('\n')[0]!.slice(0, 200)}`);
 
 		const pace = defaultLimits.perIpPaceMs;
 		return [
+			{what: 'scale: (MX name, address) pairs not probed', ratio: (layout.pairs - probes) / layout.pairs, target: 0, detail: `${probes} of ${layout.pairs} probed; the rest: DNS lookups that failed`},
 			{what: 'scale: CPU per probe ÷ 1.5 ms', ratio: cpuPerProbe / 1.5, target: 1, detail: `${f(cpuPerProbe, 3)} ms (process.cpuUsage ${f(cpuMs / 1000, 2)} s ÷ ${probes} probes)`},
 			{what: `scale: wall ÷ (${probes} × 7 RTT ÷ ${scaleConcurrency})`, ratio: wallMs / networkMs, target: null, detail: `${f(wallMs / 1000, 2)} s vs ${f(networkMs / 1000, 2)} s`},
 			{what: 'scale: wall ÷ CPU-bound time (probes × CPU/probe ÷ 1)', ratio: wallMs / cpuMs, target: null, detail: `${f(wallMs / 1000, 2)} s vs ${f(cpuMs / 1000, 2)} s (the engine is one thread: 1 CPU)`},
 			{what: 'scale: peak RSS ÷ 250 MB', ratio: stats.maxRssKb / 1024 / 250, target: 1, detail: `${f(stats.maxRssKb / 1024, 0)} MB`},
 			{what: 'scale: event-loop delay p99 (ms)', ratio: Math.max(0, stats.loop.p99 - loopResolutionMs), target: null, detail: `p50 ${excess(stats.loop.p50)}, p99 ${excess(stats.loop.p99)}, max ${excess(stats.loop.max)} ms beyond the ${loopResolutionMs} ms timer`},
 			{what: 'scale: echo RTT under load p95 ÷ idle RTT', ratio: quantile(echoes, 0.95) / rtt, target: 1.1, detail: `p50 ${f(quantile(echoes, 0.5))}, p95 ${f(quantile(echoes, 0.95))} ms (n=${echoes.length}); ${link?.dropped ?? 'n/a'} packets dropped`},
-			{what: 'scale: most connections at once to one IP', ratio: wire.maxAtOnce, target: 1, detail: `${wire.connections} connections, ${wire.sharedIps} IPs had more than one`},
+			{what: 'scale: most connections at once to one IP', ratio: wire.maxAtOnce, target: 1, detail: `${wire.connections} connections, ${wire.sharedIps} IPs had more than one${wire.overlaps > 0 ? `; ${wire.overlaps} began before the previous one's last packet (${wire.aborted} of those reset by the prober), by up to ${f(wire.longestOverlapMs, 0)} ms` : ''}`},
 			{what: `scale: ${pace} ms ÷ shortest gap between connects to one IP`, ratio: pace / wire.minGapMs, target: 1, detail: `shortest ${f(wire.minGapMs, 0)} ms (SYNs as the server saw them)`},
 		];
 	} finally {
