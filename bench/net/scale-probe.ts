@@ -8,8 +8,8 @@ import process from 'node:process';
 /** The histogram's timer period: its samples are this plus the loop's delay. */
 export const loopResolutionMs = 10;
 
-/** `rss`: [epoch ms, MB] every rssEveryMs, to tell the round's memory from the report's. */
-export type ScaleStats = {cpuUserUs: number; cpuSystemUs: number; maxRssKb: number; loop: {p50: number; p99: number; max: number}; utilisation: number; rss: Array<[number, number]>};
+/** `rss`: [epoch ms, RSS MB, CPU ms so far] every rssEveryMs, to tell the round's cost from the report's. */
+export type ScaleStats = {cpuUserUs: number; cpuSystemUs: number; maxRssKb: number; loop: {p50: number; p99: number; max: number}; utilisation: number; rss: Array<[number, number, number]>};
 
 const rssEveryMs = 250;
 
@@ -17,9 +17,10 @@ const file = process.env['MXDASH_SCALE_STATS'];
 if (file) {
 	const delay = monitorEventLoopDelay({resolution: loopResolutionMs});
 	delay.enable();
-	const rss: Array<[number, number]> = [];
+	const rss: Array<[number, number, number]> = [];
 	setInterval(() => {
-		rss.push([Date.now(), process.memoryUsage.rss() / 1024 / 1024]);
+		const {user, system} = process.cpuUsage();
+		rss.push([Date.now(), process.memoryUsage.rss() / 1024 / 1024, (user + system) / 1000]);
 	}, rssEveryMs).unref();
 	process.once('exit', () => {
 		delay.disable();

@@ -165,9 +165,10 @@ function probed(report: ScaleReport): ScaleAddress[] {
 	return [...seen.values()];
 }
 
-/** The RSS (MB) sampled last before `at` (epoch ms). */
-function rssAt(stats: ScaleStats, at: number): number {
-	return stats.rss.filter(([t]) => t <= at).at(-1)?.[1] ?? Number.NaN;
+/** The RSS (MB) and CPU time (ms) sampled last before `at` (epoch ms). */
+function sampleAt(stats: ScaleStats, at: number): {rss: number; cpuMs: number} {
+	const [, rss = Number.NaN, cpuMs = Number.NaN] = stats.rss.filter(([t]) => t <= at).at(-1) ?? [];
+	return {rss, cpuMs};
 }
 
 /** The scale run and its rows; `echo` starts the link's echo (near.ts) for the run's length. */
@@ -236,8 +237,9 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		log(`  exit ${code}; ${probes} probes (report: ${report.summary.addresses} addresses), ${tls13} in TLS 1.3, ${failed.length} without a STARTTLS session${failed.length > 0 ? ` (first: ${JSON.stringify(failed[0]!.stages['connect'])})` : ''}`);
 		log(`  wall ${f(wallMs / 1000, 2)} s (round ${f(roundMs / 1000, 2)} s); session p50 ${f(quantile(sessions, 0.5), 0)} ms, p95 ${f(quantile(sessions, 0.95), 0)}, max ${f(Math.max(...sessions), 0)}`);
 		log(`  mxdash CPU ${f(cpuMs / 1000, 2)} s (user ${f(stats.cpuUserUs / 1e6, 2)} + system ${f(stats.cpuSystemUs / 1e6, 2)}, start-up included), event loop busy ${f(stats.utilisation * 100, 0)}%; machine (${os.availableParallelism()} CPUs) busy ${f(machine * 100, 0)}% during the run; link.py CPU ${f(linkCpu, 1)} s`);
+		const roundEnd = sampleAt(stats, Date.parse(report.finishedAt));
 		const dnsQueries = [...wire.queries].sort((a, b) => b[1] - a[1]).map(([type, count]) => `${type} ${count}`).join(', ');
-		log(`  DNS queries on the wire: ${dnsQueries} (${layout.domains.length} domains, ${layout.hosts.length} MX names, ${layout.ips} IPs); report ${f((await stat(output)).size / 1e6, 0)} MB of JSON; RSS at the round's end ${f(rssAt(stats, Date.parse(report.finishedAt)), 0)} MB, peak ${f(stats.maxRssKb / 1024, 0)} MB`);
+		log(`  DNS queries on the wire: ${dnsQueries} (${layout.domains.length} domains, ${layout.hosts.length} MX names, ${layout.ips} IPs); report ${f((await stat(output)).size / 1e6, 0)} MB of JSON; at the round's end RSS ${f(roundEnd.rss, 0)} MB (peak ${f(stats.maxRssKb / 1024, 0)} MB), CPU ${f(roundEnd.cpuMs / 1000, 2)} s (${f(roundEnd.cpuMs / probes, 3)} ms per probe; the rest, ${f((cpuMs - roundEnd.cpuMs) / 1000, 2)} s, is the report)`);
 		log(`  link: ${link ? `${link.forwarded} packets forwarded, ${link.dropped} dropped, longest queue ${link.longestQueue}` : 'no stats'}; on the wire: ${wire.connections} connections to ${wire.ips} IPs (${wire.sharedIps} with more than one), ${wire.retransmittedSyns} SYNs retransmitted`);
 		log(`  UDP datagrams dropped for a full receive buffer: near side (mxdash) ${udpAfter[0]! - udpBefore[0]!}, far side (DNS server) ${udpAfter[1]! - udpBefore[1]!}`);
 		if (stderr.trim()) log(`  mxdash stderr: ${stderr.trim().split('\n')[0]!.slice(0, 200)}`);
