@@ -253,7 +253,14 @@ async function measure(): Promise<number> {
 
 		// The scale run last, so that its load touches none of the rows above.
 		log();
-		rows.push(...await runScale(network, rtt, () => nearRtt('echo', 20), log));
+		try {
+			rows.push(...await runScale(network, rtt, () => nearRtt('echo', 20), log));
+		} catch (error) {
+			// The other rows still count; a failed scale run is a row that fails.
+			const message = error instanceof Error ? error.message : String(error);
+			log(`scale run failed: ${message}`);
+			rows.push({what: 'scale run', ratio: Number.NaN, target: 0, detail: message.slice(0, 120)});
+		}
 
 		log();
 		log(`RTT = ${f(rtt)} ms (idle TCP echo, this run). Medians of ${runs} unless marked; the session p50/p95 over ${fastRuns}; the scale rows from one run.`);
