@@ -20,10 +20,12 @@ import {budgetMs, concurrency, cycles, ehloName, hostsPerDomain, layout, mailFro
 // `npm run bench` runs both parts: the dashboard's cost (loopback, below) and then the network
 // bench over a delay link (bench/net/, needs root for its namespaces). `-- --net` or
 // `-- --dashboard` runs one of them.
-const only = process.argv.includes('--net') || process.env['MXDASH_BENCH'] === 'net' ? 'net' : (process.argv.includes('--dashboard') ? 'dashboard' : undefined);
+// `-- --scale` (or MXDASH_BENCH=scale) runs only the network bench's scale run.
+const scaleOnly = process.argv.includes('--scale') || process.env['MXDASH_BENCH'] === 'scale';
+const only = scaleOnly || process.argv.includes('--net') || process.env['MXDASH_BENCH'] === 'net' ? 'net' : (process.argv.includes('--dashboard') ? 'dashboard' : undefined);
 if (only === 'net') {
 	const {runNetBench} = await import('./net/bench.js');
-	process.exit(await runNetBench());
+	process.exit(await runNetBench(scaleOnly));
 }
 
 // The run: warm up, then A B C in rotating order, then the table.

@@ -7,10 +7,11 @@ import os from 'node:os';
 import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import {cases, delayMs, dnsIp, nsNear} from './layout.js';
-import type {Case} from './layout.js';
+import {cases, delayMs, dnsIp, nsNear, scaleLayout, scalePort} from './layout.js';
+import type {Case, Row} from './layout.js';
 import {setUpNetwork} from './netns.js';
 import {caFile, fingerConfigDir} from './postfix.js';
+import {runScale} from './scale.js';
 
 const cli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 const near = fileURLToPath(new URL('near.js', import.meta.url));
@@ -142,12 +143,21 @@ async function onTheWire(packetLog: string, action: () => Promise<unknown>): Pro
 	}
 }
 
-type Row = {what: string; ratio: number; target: number; detail: string};
+const within = (row: Row) => row.target === null || row.ratio <= row.target;
 
-/** The whole network bench: 0 when every row is within its target, 1 when one is not, 2 when it could not run. */
-export async function runNetBench(): Promise<number> {
+function printRows(rows: Row[], log: (line?: string) => void): void {
+	const width = Math.max(...rows.map(row => row.what.length));
+	log(`${'what'.padEnd(width)}  ratio  target   measured`);
+	for (const row of rows) log(`${row.what.padEnd(width)}  ${f(row.ratio, 3).padStart(5)}  ${row.target === null ? '  (none)' : `≤ ${f(row.target, 2)} ${within(row) ? '✓' : '✗'}`}  ${row.detail}`);
+}
+
+/**
+ * The whole network bench: 0 when every row is within its target, 1 when one is not, 2 when it
+ * could not run. `scaleOnly`: just the scale run (to iterate on it), nothing written.
+ */
+export async function runNetBench(scaleOnly = false): Promise<number> {
 	try {
-		return await measure();
+		return await (scaleOnly ? measureScale() : measure());
 	} catch (error) {
 		process.stderr.write(`mxdash network bench: ${error instanceof Error ? error.message : String(error)}\n`);
 		return 2;
@@ -176,15 +186,7 @@ async function measure(): Promise<number> {
 	});
 	const rows: Row[] = [];
 	try {
-		const greeted = await Promise.all(cases.map(async item => inNear([process.execPath, near, 'greet', item.ip])));
-		if (greeted.some(ran => ran.code !== 0)) throw new Error(`Postfix did not greet: ${greeted.map(ran => ran.stdout.trim()).join(' ')}`);
-		const connects = await nearRtt('connect', 20).result;
-		const idle = nearRtt('echo', 20);
-		setTimeout(idle.stop, 2000);
-		const idleEcho = await idle.result;
-		const rtt = median(idleEcho);
-		log(`link RTT, idle: TCP echo p50 ${f(rtt)} ms (n=${idleEcho.length}, max ${f(Math.max(...idleEcho))}); TCP connect p50 ${f(median(connects))} ms (n=${connects.length})`);
-		if (!Number.isFinite(rtt)) throw new Error('the link gives no RTT');
+		const rtt = await linkReady(log);
 
 		// Probe phase: an echo every 20 ms the whole time, to show the link is not the bottleneck.
 		const loaded = nearRtt('echo', 20);
@@ -249,11 +251,20 @@ async function measure(): Promise<number> {
 			rows.push({what: `${item.label}: session ÷ (${item.rtts} × RTT)`, ratio: median(list) / (item.rtts * rtt), target: 1.03, detail: `${f(median(list))} ms, n=${list.length}`});
 		}
 
+		// The scale run last, so that its load touches none of the rows above.
 		log();
-		log(`RTT = ${f(rtt)} ms (idle TCP echo, this run). Medians of ${runs} unless marked; the session p50/p95 over ${fastRuns}.`);
-		const width = Math.max(...rows.map(row => row.what.length));
-		log(`${'what'.padEnd(width)}  ratio  target   measured`);
-		for (const row of rows) log(`${row.what.padEnd(width)}  ${f(row.ratio, 3).padStart(5)}  ≤ ${f(row.target, 2)} ${row.ratio <= row.target ? '✓' : '✗'}  ${row.detail}`);
+		try {
+			rows.push(...await runScale(network, rtt, () => nearRtt('echo', 20), log));
+		} catch (error) {
+			// The other rows still count; a failed scale run is a row that fails.
+			const message = error instanceof Error ? error.message : String(error);
+			log(`scale run failed: ${message}`);
+			rows.push({what: 'scale run', ratio: Number.NaN, target: 0, detail: message.slice(0, 120)});
+		}
+
+		log();
+		log(`RTT = ${f(rtt)} ms (idle TCP echo, this run). Medians of ${runs} unless marked; the session p50/p95 over ${fastRuns}; the scale rows from one run.`);
+		printRows(rows, log);
 
 		const tickets = (sessions.get('tickets') ?? []).map(session => session.ms);
 		log(`not a target: Postfix's default TLS 1.3 session tickets: session ÷ (7 × RTT) ${f(median(tickets) / (7 * rtt), 3)} (${f(median(tickets))} ms, n=${tickets.length}); swaks and posttls-finger pay the same round trip there`);
@@ -296,9 +307,43 @@ async function measure(): Promise<number> {
 		await writeFile(outJson, `${JSON.stringify({date: new Date().toISOString(), rtt, rows}, null, '\t')}\n`);
 		const plotted = await timed(process.execPath, [plot]);
 		process.stdout.write(plotted.code === 0 ? plotted.stdout : `the plot failed: ${lastLine(plotted)}\n`);
-		return rows.every(row => row.ratio <= row.target) ? 0 : 1;
+		return rows.every(row => within(row)) ? 0 : 1;
 	} finally {
 		process.off('SIGINT', onSignal);
+		await network.teardown();
+	}
+}
+
+/** Every listener greets (the scale one on one of its addresses); then the link's idle RTT. */
+async function linkReady(log: (line?: string) => void): Promise<number> {
+	const scaleIp = scaleLayout().hosts[0]!.ips[0]!;
+	const greeted = await Promise.all([...cases.map(async item => inNear([process.execPath, near, 'greet', item.ip])), inNear([process.execPath, near, 'greet', scaleIp, String(scalePort)])]);
+	if (greeted.some(ran => ran.code !== 0)) throw new Error(`Postfix did not greet: ${greeted.map(ran => ran.stdout.trim()).join(' ')}`);
+	const connects = await nearRtt('connect', 20).result;
+	const idle = nearRtt('echo', 20);
+	setTimeout(idle.stop, 2000);
+	const idleEcho = await idle.result;
+	const rtt = median(idleEcho);
+	log(`link RTT, idle: TCP echo p50 ${f(rtt)} ms (n=${idleEcho.length}, max ${f(Math.max(...idleEcho))}); TCP connect p50 ${f(median(connects))} ms (n=${connects.length})`);
+	if (!Number.isFinite(rtt)) throw new Error('the link gives no RTT');
+	return rtt;
+}
+
+/** The scale run alone (MXDASH_BENCH=scale, or --net --scale): printed, last-run.* untouched. */
+async function measureScale(): Promise<number> {
+	const log = (line = '') => {
+		process.stdout.write(`${line}\n`);
+	};
+
+	log(`mxdash network bench, scale run only, ${new Date().toISOString()}, Node ${process.version}, ${os.availableParallelism()} CPUs, load average ${os.loadavg().map(value => value.toFixed(2)).join(' ')}`);
+	const network = await setUpNetwork(log);
+	try {
+		const rtt = await linkReady(log);
+		const rows = await runScale(network, rtt, () => nearRtt('echo', 20), log);
+		log();
+		printRows(rows, log);
+		return rows.every(row => within(row)) ? 0 : 1;
+	} finally {
 		await network.teardown();
 	}
 }

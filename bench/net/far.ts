@@ -3,15 +3,27 @@
 // JSON line when ready; exits when stdin closes (the bench's end, or its death).
 import net from 'node:net';
 import process from 'node:process';
-import {startDnsServer} from '../../source/peers/dns-server.js';
+import {reverseName, startDnsServer} from '../../source/peers/dns-server.js';
 import type {Zone} from '../../source/peers/dns-server.js';
-import {cases, dnsIp, echoIp, echoPort} from './layout.js';
+import {cases, dnsIp, echoIp, echoPort, scaleLayout} from './layout.js';
 
 const zone: Zone = {};
 for (const item of cases) {
 	zone[item.domain] = {MX: [[10, item.exchange]]};
 	zone[item.exchange] = {A: [item.ip]};
 }
+
+// The scale run's zone: each domain's two MX hosts, their A records, a PTR per address (to
+// the first name carrying it, so FCrDNS holds).
+const scale = scaleLayout();
+for (const {domain, mx} of scale.domains) zone[domain] = {MX: mx.map((exchange, slot): [number, string] => [10 * (slot + 1), exchange])};
+for (const {exchange, ips} of scale.hosts) {
+	zone[exchange] = {A: ips};
+	for (const ip of ips) zone[reverseName(ip)] ??= {PTR: [exchange]};
+}
+
+/** The scale run asks ~30,000 questions, thousands at once: the default buffer (~200 datagrams) would drop them (as bench/farm.ts). */
+const udpReceiveBufferBytes = 4 * 1024 * 1024;
 
 const maxEchoBytes = 64 * 1024;
 const echo = net.createServer(socket => {
@@ -27,7 +39,7 @@ const echo = net.createServer(socket => {
 echo.maxConnections = 64;
 
 try {
-	const dns = await startDnsServer(zone, dnsIp, 53);
+	const dns = await startDnsServer(zone, dnsIp, 53, {udpReceiveBufferBytes});
 	await new Promise<void>((resolve, reject) => {
 		echo.once('error', reject);
 		echo.listen(echoPort, echoIp, resolve);

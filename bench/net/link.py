@@ -7,13 +7,15 @@ Creates one TUN device inside each namespace (mxb0 in NS_A, mxb1 in NS_B: the pr
 each namespace with setns just to create it; the file descriptors keep working from anywhere),
 then forwards every packet read from one to the other DELAY_MS later. A constant delay keeps
 FIFO order, so each direction is a plain queue, bounded (a full queue drops, as a router
-would). Prints "ready" once both devices exist; exits when its stdin closes. With LOG, one
+would). Prints "ready" once both devices exist; a line "stats" on stdin prints one JSON line
+(packets forwarded, dropped, the longest queue); exits when its stdin closes. With LOG, one
 line per packet (but the echo port's, too many) goes there: when it entered the link, which way,
 TCP flags and payload size, DNS names: where a session's time goes, as seen on the wire.
 """
 import collections
 import ctypes
 import fcntl
+import json
 import os
 import select
 import struct
@@ -110,12 +112,15 @@ def main():
 	other = {fd_a: fd_b, fd_b: fd_a}
 	stdin = sys.stdin.fileno()
 	dropped = 0
+	forwarded = 0
+	longest = 0
 	while True:
 		now = time.monotonic()
 		for fd, queue in queues.items():
 			while queue and queue[0][0] <= now:
 				try:
 					os.write(fd, queue.popleft()[1])
+					forwarded += 1
 				except OSError:
 					dropped += 1  # device gone or full: a lost packet, TCP retransmits
 		due = [queue[0][0] for queue in queues.values() if queue]
@@ -124,9 +129,12 @@ def main():
 		now = time.monotonic()
 		for fd in readable:
 			if fd == stdin:
-				if not os.read(stdin, 4096):
+				command = os.read(stdin, 4096)
+				if not command:
 					sys.stderr.write(f'link: stdin closed, exiting ({dropped} packets dropped)\n')
 					return
+				if b'stats' in command:
+					print(json.dumps({'forwarded': forwarded, 'dropped': dropped, 'longestQueue': longest}), flush=True)
 				continue
 			for _ in range(64):  # drain what is there, bounded
 				try:
@@ -142,6 +150,7 @@ def main():
 					dropped += 1
 				else:
 					queue.append((now + delay, data))
+					longest = max(longest, len(queue))
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 // The link's own round trip, measured from the near namespace (`ip netns exec … node near.js`):
 // `connect N` times N fresh TCP connects (SYN to SYN-ACK: one RTT), `echo MS` sends one byte
 // every MS milliseconds over one connection until stdin closes and times each echo. Prints
-// one JSON line {samples: [...ms]}. `greet IP` waits for a server's 220. Every wait is bounded.
+// one JSON line {samples: [...ms]}. `greet IP [PORT]` waits for a server's 220. Every wait is bounded.
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import process from 'node:process';
@@ -72,12 +72,12 @@ async function echoes(everyMs: number, maxSamples: number): Promise<number[]> {
 	return samples;
 }
 
-// Waits until IP:25 sends a 220 greeting (Postfix just started), retrying for up to 15 s.
-async function greeting(ip: string): Promise<number[]> {
+// Waits until IP:PORT sends a 220 greeting (Postfix just started), retrying for up to 15 s.
+async function greeting(ip: string, port: number): Promise<number[]> {
 	const deadline = performance.now() + 15_000;
 	while (performance.now() < deadline) {
 		const line = await new Promise<string>(resolve => {
-			const socket = net.connect({host: ip, port: 25});
+			const socket = net.connect({host: ip, port});
 			let text = '';
 			const finish = (result: string) => {
 				clearTimeout(timer);
@@ -102,12 +102,12 @@ async function greeting(ip: string): Promise<number[]> {
 		});
 	}
 
-	throw new Error(`no 220 greeting from ${ip}:25 within 15 s`);
+	throw new Error(`no 220 greeting from ${ip}:${port} within 15 s`);
 }
 
-const [mode, value = ''] = process.argv.slice(2);
+const [mode, value = '', port = '25'] = process.argv.slice(2);
 try {
-	const samples = mode === 'connect' ? await connects(Number(value)) : (mode === 'greet' ? await greeting(value) : await echoes(Number(value), 5000));
+	const samples = mode === 'connect' ? await connects(Number(value)) : (mode === 'greet' ? await greeting(value, Number(port)) : await echoes(Number(value), 5000));
 	process.stdout.write(`${JSON.stringify({samples})}\n`);
 	process.exit(0);
 } catch (error) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
-import {delayMs, dnsIp, farAddresses, farIp, nearIp, nsFar, nsNear} from './layout.js';
+import {delayMs, dnsIp, farAddresses, farIp, nearIp, nsFar, nsNear, scaleRange} from './layout.js';
 import {runDir, startPostfix, stopPostfix} from './postfix.js';
 
 const run = promisify(execFile);
@@ -66,8 +66,37 @@ async function removeNamespaces(): Promise<void> {
 	}
 }
 
-/** `packetLog`: link.py's line per packet (monotonic ms, the clock of process.hrtime). */
-export type Network = {packetLog: string; teardown(): Promise<void>};
+export type LinkStats = {forwarded: number; dropped: number; longestQueue: number};
+
+/**
+ * `packetLog`: link.py's line per packet (monotonic ms, the clock of process.hrtime);
+ * `linkStats`: its counters so far; `linkPid`: its process (to read its CPU time).
+ */
+export type Network = {packetLog: string; linkPid: number | undefined; linkStats(): Promise<LinkStats | undefined>; teardown(): Promise<void>};
+
+/** Asks link.py for its counters (a line on its stdin, a JSON line back), within 2 s. */
+async function askLink(link: ChildProcess): Promise<LinkStats | undefined> {
+	return new Promise(resolve => {
+		let text = '';
+		const done = (stats: LinkStats | undefined) => {
+			clearTimeout(timer);
+			link.stdout?.off('data', onData);
+			resolve(stats);
+		};
+
+		const onData = (chunk: Buffer) => {
+			text += chunk.toString();
+			const line = text.split('\n').find(item => item.startsWith('{'));
+			if (line !== undefined && text.includes('\n')) done(JSON.parse(line) as LinkStats);
+		};
+
+		const timer = setTimeout(() => {
+			done(undefined);
+		}, 2000);
+		link.stdout?.on('data', onData);
+		link.stdin?.write('stats\n');
+	});
+}
 
 export async function setUpNetwork(log: (line: string) => void): Promise<Network> {
 	let link: ChildProcess | undefined;
@@ -94,8 +123,13 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		for (const [ns, device, address] of [[nsNear, 'mxb0', nearIp], [nsFar, 'mxb1', farIp]] as const) {
 			await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
 			await ip(['-n', ns, 'address', 'add', `${address}/16`, 'dev', device]);
-			await ip(['-n', ns, 'link', 'set', device, 'up']);
+			// The scale run has ~1,000 packets in flight each way: the default 500 could drop.
+			await ip(['-n', ns, 'link', 'set', device, 'txqueuelen', '10000', 'up']);
 		}
+
+		// The scale run's 16,384 addresses: all local to the far side (AnyIP); the near side's
+		// /16 on its TUN already sends them over the link.
+		await ip(['-n', nsFar, 'route', 'add', 'local', scaleRange, 'dev', 'lo']);
 
 		for (const address of farAddresses.filter(item => item !== farIp)) await ip(['-n', nsFar, 'address', 'add', `${address}/32`, 'dev', 'mxb1']);
 		await mkdir(resolvDir, {recursive: true});
@@ -103,7 +137,8 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		far = await startChild('ip', ['netns', 'exec', nsFar, process.execPath, here('far.js')], line => line.includes('"ready":true'), 'the far DNS and echo servers');
 		await startPostfix();
 		log(`network: ${nsNear} (${nearIp}) ⇄ link.py ${delayMs} ms each way ⇄ ${nsFar} (${farAddresses.join(', ')}); Postfix, DNS on ${dnsIp}:53, TCP echo`);
-		return {packetLog, teardown};
+		const started = link;
+		return {packetLog, linkPid: link.pid, linkStats: async () => askLink(started), teardown};
 	} catch (error) {
 		await teardown();
 		throw error;

@@ -8,8 +8,8 @@ import {URL} from 'node:url';
 const input = new URL('last-run.json', import.meta.url);
 const output = process.argv[2] ?? new URL('../../media/bench-net.svg', import.meta.url);
 const {date, rtt, rows: all} = JSON.parse(readFileSync(input, 'utf8'));
-// A row without a number (no samples) has no bar.
-const rows = all.filter(row => Number.isFinite(row.ratio));
+// A row without a number (no samples) or without a target (printed only) has no bar.
+const rows = all.filter(row => Number.isFinite(row.ratio) && Number.isFinite(row.target));
 
 const escape = text => String(text).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 const labelWidth = 330;

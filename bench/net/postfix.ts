@@ -5,7 +5,7 @@ import {execFile} from 'node:child_process';
 import {mkdir, rm, utimes, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {promisify} from 'node:util';
-import {cases, nsFar} from './layout.js';
+import {cases, nsFar, scaleConcurrency, scalePort} from './layout.js';
 
 export const runDir = '/var/tmp/mxdash-bench-postfix';
 const configDir = path.join(runDir, 'etc');
@@ -31,7 +31,7 @@ async function certificates(): Promise<string> {
 	const file = (name: string) => path.join(tlsDir, name);
 	await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file('ca.key'), '-out', caFile, '-days', '30', '-subj', '/CN=mxdash bench CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
 	await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file('mx.key'), '-out', file('mx.csr'), '-subj', `/CN=${cases[0]!.exchange}`]);
-	await writeFile(file('mx.ext'), `subjectAltName=${cases.map(item => `DNS:${item.exchange}`).join(',')}\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n`);
+	await writeFile(file('mx.ext'), `subjectAltName=${cases.map(item => `DNS:${item.exchange}`).join(',')},DNS:*.scale.bench\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n`);
 	await openssl(['x509', '-req', '-in', file('mx.csr'), '-CA', caFile, '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '30', '-extfile', file('mx.ext'), '-out', file('mx.crt')]);
 	return `${file('mx.key')},${file('mx.crt')}`;
 }
@@ -85,9 +85,20 @@ export async function startPostfix(): Promise<void> {
 		`tls_config_file = ${runDir}/openssl.cnf`,
 		'tls_config_name = postfix',
 		'biff = no',
+		// The scale run: 500 sessions at once from one client IP (the prober). Postfix's per-client
+		// limits (anvil) would refuse most of them; enough smtpd processes for all (+ headroom).
+		`default_process_limit = ${scaleConcurrency + 100}`,
+		'smtpd_client_connection_count_limit = 0',
+		'smtpd_client_connection_rate_limit = 0',
+		'smtpd_client_message_rate_limit = 0',
+		'smtpd_client_recipient_rate_limit = 0',
+		'smtpd_client_new_tls_session_rate_limit = 0',
 		'',
 	].join('\n'));
 	const listeners = cases.map(item => [`${item.ip}:25 inet n - n - - smtpd`, `  -o myhostname=${item.exchange}`, ...item.postfix.map(option => `  -o ${option}`)].join('\n'));
-	await writeConfig('master.cf', `${[...listeners, ...internal].join('\n')}\n`);
+	// The scale run's addresses (an AnyIP route, see netns.ts) on a port of their own: a wildcard
+	// listener on 25 would clash with the per-case ones.
+	const scale = `0.0.0.0:${scalePort} inet n - n - ${scaleConcurrency + 100} smtpd\n  -o myhostname=mx.scale.bench`;
+	await writeConfig('master.cf', `${[...listeners, scale, ...internal].join('\n')}\n`);
 	await inFar('/usr/sbin/postfix', ['-c', configDir, 'start']);
 }

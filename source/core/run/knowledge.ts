@@ -51,6 +51,13 @@ export class Knowledge {
 	private readonly ptrs = new Map<string, PtrInfo>();
 	private readonly policies = new Map<string, DomainPolicy>();
 	private readonly byKey = new Map<string, Set<string>>();
+	/** MX name → the domains whose plans name it; IP and MX name → the keys of their sessions. */
+	private readonly byExchange = new Map<string, Set<string>>();
+	private readonly sessionsByIp = new Map<string, Set<string>>();
+	private readonly sessionsByExchange = new Map<string, Set<string>>();
+	/** Each plan's place in `plans` (insertion order), so an index's answer comes in that order. */
+	private readonly planOrder = new Map<string, number>();
+	private planCount = 0;
 	private readonly mxPolicies = new Map<string, MxPolicy>();
 	private readonly dnsblAnswers = new Map<string, DnsblAnswer[]>();
 	private readonly scans = new Map<string, TlsVersionScan>();
@@ -66,9 +73,18 @@ export class Knowledge {
 	}
 
 	setPlan(plan: MxPlan): void {
+		if (!this.planOrder.has(plan.domain)) {
+			this.planOrder.set(plan.domain, this.planCount++);
+		}
+
 		this.index(plan.domain, false);
 		this.plans.set(plan.domain, {plan, ...diagnosePlan(plan, this.context, this.policyFacts(plan.domain))});
 		this.index(plan.domain, true);
+	}
+
+	/** The domains whose plans name this MX host, in the order of `domains`, from an index: no scan of every plan. */
+	domainsOfExchange(exchange: string): string[] {
+		return [...this.byExchange.get(exchange) ?? []].sort((a, b) => this.planOrder.get(a)! - this.planOrder.get(b)!);
 	}
 
 	policy(domain: string): DomainPolicy | undefined {
@@ -94,19 +110,25 @@ export class Knowledge {
 	/** A domain's MTA-STS and TLS-RPT facts: its plan is judged again (its addresses' delivery follows). */
 	setDomainPolicy(domain: string, policy: DomainPolicy): void {
 		this.policies.set(domain, policy);
-		this.rediagnose(plan => plan.domain === domain);
+		const entry = this.plans.get(domain);
+		if (entry) {
+			this.setPlan(entry.plan);
+		}
 	}
 
 	/** An MX host's TLSA set; returns the keys whose verdicts it changed the facts of. */
 	setMxPolicy(policy: MxPolicy): string[] {
 		this.mxPolicies.set(policy.exchange, policy);
-		this.rediagnose(plan => plan.mx.some(host => host.exchange === policy.exchange));
-		return this.rejudgeWhere(result => result.target.exchange === policy.exchange);
+		for (const domain of this.domainsOfExchange(policy.exchange)) {
+			this.setPlan(this.plans.get(domain)!.plan);
+		}
+
+		return this.rejudgeKeys(this.sessionsByExchange.get(policy.exchange));
 	}
 
 	setDnsbl(ip: string, answers: DnsblAnswer[]): string[] {
 		this.dnsblAnswers.set(ip, answers);
-		return this.rejudgeWhere(result => result.target.ip === ip);
+		return this.rejudgeKeys(this.sessionsByIp.get(ip));
 	}
 
 	setDnsblHealth(health: DnsblHealth[]): void {
@@ -115,7 +137,7 @@ export class Knowledge {
 
 	setTlsVersions(key: string, scan: TlsVersionScan): string[] {
 		this.scans.set(key, scan);
-		return this.rejudgeWhere((_result, other) => other === key);
+		return this.rejudgeKeys(this.sessions.has(key) ? [key] : undefined);
 	}
 
 	/** Whether the resolver validates: every plan and address is judged again. */
@@ -136,13 +158,15 @@ export class Knowledge {
 			if (!keep.has(domain)) {
 				this.index(domain, false);
 				this.plans.delete(domain);
+				this.planOrder.delete(domain);
 				this.policies.delete(domain);
 			}
 		}
 
 		const keys = new Set([...this.plans.keys()].flatMap(domain => this.keysOf(domain)));
-		for (const key of this.sessions.keys()) {
+		for (const [key, result] of this.sessions) {
 			if (!keys.has(key)) {
+				this.unindexSession(key, result);
 				this.sessions.delete(key);
 				this.verdicts.delete(key);
 			}
@@ -167,14 +191,21 @@ export class Knowledge {
 
 	/** Record a finished session and judge it at once. */
 	setSession(key: string, result: ProbeResult): AddressVerdict {
+		const previous = this.sessions.get(key);
+		if (previous && (previous.target.ip !== result.target.ip || previous.target.exchange !== result.target.exchange)) {
+			this.unindexSession(key, previous);
+		}
+
 		this.sessions.set(key, result);
+		addTo(this.sessionsByIp, result.target.ip, key);
+		addTo(this.sessionsByExchange, result.target.exchange, key);
 		return this.judge(key, result);
 	}
 
 	/** Record a PTR answer; returns the keys whose verdicts it changed the facts of. */
 	setPtr(ip: string, info: PtrInfo): string[] {
 		this.ptrs.set(ip, info);
-		return this.rejudgeWhere(result => result.target.ip === ip);
+		return this.rejudgeKeys(this.sessionsByIp.get(ip));
 	}
 
 	/** Judge the run itself from every latest session; true when that changed any address's verdict. */
@@ -209,8 +240,16 @@ export class Knowledge {
 		return [...this.byKey.get(key) ?? []];
 	}
 
-	/** Add a domain's probe keys to the key → domains index, or take them out. */
+	/** Add a domain's probe keys to the key → domains index (and its MX names to theirs), or take them out. */
 	private index(domain: string, add: boolean): void {
+		for (const host of this.plans.get(domain)?.plan.mx ?? []) {
+			if (add) {
+				addTo(this.byExchange, host.exchange, domain);
+			} else {
+				removeFrom(this.byExchange, host.exchange, domain);
+			}
+		}
+
 		for (const key of this.keysOf(domain)) {
 			const domains = this.byKey.get(key) ?? new Set<string>();
 			if (add) {
@@ -285,6 +324,24 @@ export class Knowledge {
 		}
 	}
 
+	/**
+	 * Judge these sessions again (keys of an index: each inserted as its session first was, so
+	 * they come in the sessions' own order, as a scan of every session would give them).
+	 */
+	private rejudgeKeys(keys: Iterable<string> | undefined): string[] {
+		const list = [...keys ?? []];
+		for (const key of list) {
+			this.judge(key, this.sessions.get(key)!);
+		}
+
+		return list;
+	}
+
+	private unindexSession(key: string, result: ProbeResult): void {
+		removeFrom(this.sessionsByIp, result.target.ip, key);
+		removeFrom(this.sessionsByExchange, result.target.exchange, key);
+	}
+
 	private rejudgeWhere(which: (result: ProbeResult, key: string) => boolean): string[] {
 		const keys = [...this.sessions].filter(([key, result]) => which(result, key)).map(([key]) => key);
 		for (const key of keys) {
@@ -319,5 +376,21 @@ export class Knowledge {
 	private ptrOf(result: ProbeResult): {ptr?: PtrInfo} {
 		const info = this.ptrs.get(result.target.ip);
 		return info ? {ptr: info} : {};
+	}
+}
+
+function addTo(index: Map<string, Set<string>>, name: string, item: string): void {
+	const items = index.get(name);
+	if (items) {
+		items.add(item);
+	} else {
+		index.set(name, new Set([item]));
+	}
+}
+
+function removeFrom(index: Map<string, Set<string>>, name: string, item: string): void {
+	const items = index.get(name);
+	if (items?.delete(item) && items.size === 0) {
+		index.delete(name);
 	}
 }

@@ -278,7 +278,7 @@ export class Monitor {
 	private tellMxPolicy(policy: MxPolicy): void {
 		this.emit({type: 'mx-policy', exchange: policy.exchange, policy});
 		// The MX findings (dane-none, dnssec-bogus…) change even where no address was probed.
-		const domains = this.knowledge.domains.filter(domain => this.knowledge.plan(domain)?.mx.some(host => host.exchange === policy.exchange));
+		const domains = this.knowledge.domainsOfExchange(policy.exchange);
 		this.rejudge(this.knowledge.setMxPolicy(policy), domains);
 	}
 
