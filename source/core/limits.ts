@@ -18,6 +18,8 @@ export type Limits = {
 	sessionMs: number;
 	/** DNS: one query's deadline, the CNAME depth, and how many MX hosts and addresses are probed. */
 	dnsMs: number;
+	/** Most DNS questions in flight at once: a round's burst overflowed the socket's receive buffer. */
+	dnsInFlight: number;
 	maxCnameDepth: number;
 	maxMxHosts: number;
 	maxAddressesPerHost: number;
@@ -41,6 +43,7 @@ export const defaultLimits: Limits = {
 	bannerSlowMs: 5000,
 	sessionMs: 180_000,
 	dnsMs: 5000,
+	dnsInFlight: 128,
 	maxCnameDepth: 8,
 	maxMxHosts: 16,
 	maxAddressesPerHost: 8,

@@ -20,6 +20,7 @@ describe('README', () => {
 			['QUIT deadline', defaultLimits.quitMs],
 			['whole session', defaultLimits.sessionMs],
 			['one DNS query', defaultLimits.dnsMs],
+			['DNS questions in flight at once', defaultLimits.dnsInFlight],
 			['CNAME chain depth', defaultLimits.maxCnameDepth],
 			['MX hosts probed per domain', defaultLimits.maxMxHosts],
 			['addresses probed per host', defaultLimits.maxAddressesPerHost],

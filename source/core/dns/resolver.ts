@@ -5,7 +5,7 @@ import {MxdashError} from '../errors.js';
 import type {Limits} from '../limits.js';
 import type {DnsFailure, MxHost, MxPlan, PtrInfo} from '../types.js';
 
-export type DnsOptions = {servers?: string[]; limits: Pick<Limits, 'dnsMs' | 'maxCnameDepth' | 'maxMxHosts' | 'maxAddressesPerHost'>};
+export type DnsOptions = {servers?: string[]; limits: Pick<Limits, 'dnsMs' | 'dnsInFlight' | 'maxCnameDepth' | 'maxMxHosts' | 'maxAddressesPerHost'>};
 
 const failureKinds: Record<string, DnsFailure['kind']> = {
 	ENOTFOUND: 'nxdomain',
@@ -131,9 +131,15 @@ export function cancelPrefetch(): void {
 	early.clear();
 }
 
+type HostAnswers = [chain: {names: string[]; loop: boolean}, v4: string[] | DnsFailure, v6: string[] | DnsFailure];
+
 /** A resolver whose every query ends by an absolute deadline and fails with a classified error. */
 export class Dns {
 	private readonly resolver: Resolver;
+	private inFlight = 0;
+	private readonly waiting: Array<() => void> = [];
+	/** A host's CNAME chain and addresses, asked once a round however many domains name it. */
+	private lookups = new Map<string, Promise<HostAnswers>>();
 
 	constructor(private readonly options: DnsOptions) {
 		this.resolver = new Resolver({timeout: Math.max(100, Math.floor(options.limits.dnsMs / 2)), tries: 2});
@@ -142,7 +148,30 @@ export class Dns {
 		}
 	}
 
+	/** Forget the host lookups of the last round: a new round asks again. */
+	newRound(): void {
+		this.lookups = new Map();
+	}
+
 	async query<T>(run: (resolver: Resolver) => Promise<T>): Promise<T | DnsFailure> {
+		// Thousands of questions at once (a large round) came back faster than the one socket was
+		// read, and the kernel dropped answers: each then cost a retry, or the lookup.
+		if (this.inFlight >= this.options.limits.dnsInFlight) {
+			await new Promise<void>(resolve => {
+				this.waiting.push(resolve);
+			});
+		}
+
+		this.inFlight++;
+		try {
+			return await this.ask(run);
+		} finally {
+			this.inFlight--;
+			this.waiting.shift()?.();
+		}
+	}
+
+	private async ask<T>(run: (resolver: Resolver) => Promise<T>): Promise<T | DnsFailure> {
 		let timer: NodeJS.Timeout | undefined;
 		const deadline = new Promise<DnsFailure>(resolve => {
 			timer = setTimeout(() => {
@@ -219,13 +248,19 @@ export class Dns {
 			return {...host, ipLiteral: true, addresses: [literal]};
 		}
 
-		// The CNAME check goes alongside the address lookups (a recursive resolver follows the chain
-		// for A and AAAA anyway): one round trip after the MX answer, not two.
-		const [chain, v4, v6] = await Promise.all([
-			this.cnameChain(exchange),
-			this.query(async resolver => resolver.resolve4(exchange)),
-			this.query(async resolver => resolver.resolve6(exchange)),
-		]);
+		let answers = this.lookups.get(exchange);
+		if (!answers) {
+			// The CNAME check goes alongside the address lookups (a recursive resolver follows the
+			// chain for A and AAAA anyway): one round trip after the MX answer, not two.
+			answers = Promise.all([
+				this.cnameChain(exchange),
+				this.query(async resolver => resolver.resolve4(exchange)),
+				this.query(async resolver => resolver.resolve6(exchange)),
+			]);
+			this.lookups.set(exchange, answers);
+		}
+
+		const [chain, v4, v6] = await answers;
 		if (chain.loop) {
 			return {...host, cname: chain.names, cnameLoop: true};
 		}

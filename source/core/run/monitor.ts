@@ -107,6 +107,7 @@ export class Monitor {
 			setMaxListeners(0, signal);
 		}
 
+		this.dns.newRound();
 		this.emit({type: 'round-start', domains: inputs, at: this.startedAt.toISOString()});
 		const wanted = (key: string): boolean => !only || only.includes(key) || !this.knowledge.hasSession(key);
 		// Each (name, address) is probed once a round even when domains share it; each PTR, MX
@@ -134,16 +135,21 @@ export class Monitor {
 			const plan = await this.dns.plan(input);
 			this.knowledge.setPlan(plan);
 			this.emit({type: 'plan', plan});
+			const targets = plan.mx.flatMap(host => host.addresses
+				.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port)))
+				.map(ip => ({domain: plan.domain, exchange: host.exchange, ip, port: host.port ?? this.portOf(ip)})));
+			// The connections first: their first steps (to the SYN) run before this timer fires;
+			// the judging and the lookups beside them come after, off the sessions' critical path.
+			const sessions = Promise.all(targets.map(async target => session(target)));
+			await new Promise(resolve => {
+				setImmediate(resolve);
+			});
 			this.judgeDomain(plan.domain);
 			await Promise.all([
+				sessions,
 				domainPolicy?.then(found => this.tellDomainPolicy(plan.domain, found)),
 				...(policy ? plan.mx.filter(host => !host.ipLiteral && (!only || host.addresses.some(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port))))).map(async host => lookupMxPolicy(host)) : []),
-				...plan.mx.flatMap(host => host.addresses
-					.filter(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port)))
-					.map(async ip => {
-						const target = {domain: plan.domain, exchange: host.exchange, ip, port: host.port ?? this.portOf(ip)};
-						await Promise.all([session(target), lookupPtr(ip), lookupLists(ip)]);
-					})),
+				...targets.flatMap(target => [lookupPtr(target.ip), lookupLists(target.ip)]),
 			]);
 			return plan.domain;
 		}));
