@@ -7,6 +7,7 @@ import net from 'node:net';
 import * as packet from 'dns-packet';
 import type {Answer, DecodedPacket, Packet, RecordType} from 'dns-packet';
 import type {DnsFailure} from '../types.js';
+import {Slots} from '../run/slots.js';
 
 /** A whole answer, whatever its rcode; `server` is the resolver (as given) that sent it. */
 export type RawAnswer = {rcode: string; ad: boolean; answers: Answer[]; authorities: Answer[]; server: string};
@@ -186,6 +187,13 @@ async function tcpAttempt(server: {host: string; port: number}, query: Buffer, i
  * and every other rcode come back as a RawAnswer; a DnsFailure means no usable answer at all.
  */
 export async function rawQuery(servers: string[], name: string, type: RecordType, options: RawQueryOptions): Promise<RawAnswer | DnsFailure> {
+	return inFlight.run(async () => ask(servers, name, type, options));
+}
+
+/** Each raw query holds a socket of its own: a large round's thousands at once, 128 at a time. */
+const inFlight = new Slots(128);
+
+async function ask(servers: string[], name: string, type: RecordType, options: RawQueryOptions): Promise<RawAnswer | DnsFailure> {
 	const deadline = Date.now() + options.timeoutMs;
 	const parsed = servers.flatMap(given => {
 		const server = parseServer(given);
