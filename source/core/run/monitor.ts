@@ -145,19 +145,22 @@ export class Monitor {
 				setImmediate(resolve);
 			});
 			this.judgeDomain(plan.domain);
-			await Promise.all([
+			const beside = Promise.all([
 				sessions,
 				domainPolicy?.then(found => this.tellDomainPolicy(plan.domain, found)),
 				...(policy ? plan.mx.filter(host => !host.ipLiteral && (!only || host.addresses.some(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port))))).map(async host => lookupMxPolicy(host)) : []),
 				...targets.flatMap(target => [lookupPtr(target.ip), lookupLists(target.ip)]),
 			]);
+			// The TLS context parses every trusted root (~45 ms of CPU): built once the first
+			// connections and lookups are out, while they travel, not when a handshake needs it.
+			// (Before the answers arrive was too early: a one-shot run's MX answer waited for it.)
+			if (targets.length > 0) {
+				secureContext(this.options.ca);
+			}
+
+			await beside;
 			return plan.domain;
 		}));
-		// The TLS context parses every trusted root (~45 ms of CPU): build it while the first DNS
-		// answers are on their way, not when the first handshake needs it.
-		setImmediate(() => {
-			secureContext(this.options.ca);
-		});
 		const domains = await planning;
 		await runChecks;
 
