@@ -73,6 +73,7 @@ export type Ui = {
 	render: typeof inkRender;
 	createElement: typeof reactCreateElement;
 	App: typeof DashboardApp;
+	maxFps: number;
 	Store: typeof Store;
 	makeTheme: typeof makeDashboardTheme;
 };
@@ -84,7 +85,7 @@ export type Ui = {
 export async function loadUi(): Promise<Ui> {
 	process.env.FORCE_COLOR ??= '1';
 	const [ink, react, app, store, theme] = await Promise.all([import('ink'), import('react'), import('../source/ui/app.js'), import('../source/ui/store.js'), import('../source/ui/theme.js')]);
-	return {render: ink.render, createElement: react.createElement, App: app.App, Store: store.Store, makeTheme: theme.makeTheme};
+	return {render: ink.render, createElement: react.createElement, App: app.App, maxFps: app.maxFps, Store: store.Store, makeTheme: theme.makeTheme};
 }
 
 export type Dashboard = {
@@ -117,7 +118,7 @@ export async function mountDashboard(ui: Ui, domains: string[], given?: Store): 
 		stdin: stdin as unknown as NodeJS.ReadStream,
 		exitOnCtrlC: false,
 		patchConsole: false,
-		maxFps: 15,
+		maxFps: ui.maxFps,
 		onRender({renderTime}) {
 			renders++;
 			inkMs += renderTime;

@@ -1,5 +1,5 @@
 import {useStdout} from 'ink';
-import {useEffect, useState} from 'react';
+import {useEffect, useRef, useState} from 'react';
 import type {Size} from './frame.js';
 
 /** The terminal's size now (80x24 when the stream does not know). */
@@ -24,16 +24,31 @@ export function useTerminalSize(): Size {
 	return size;
 }
 
-/** One clock for the grid's spinners and the countdown: fast while probing, slow when idle. */
+/** A spinner's step. */
+export const spinnerMs = 120;
+
+/**
+ * One clock for the grid's spinners and the countdown: fast while probing, slow when idle. Its
+ * value is the time in spinner steps, so any frame (the store's, a key's) moves the spinners
+ * on; the timer draws a frame only when none came for a whole step, not a second one beside
+ * the store's.
+ */
 export function useClock(running: boolean): number {
-	const [tick, setTick] = useState(0);
+	const [, setTick] = useState(0);
+	const drawn = useRef(0);
+	const step = running ? spinnerMs : 1000;
+	useEffect(() => {
+		drawn.current = performance.now();
+	});
 	useEffect(() => {
 		const timer = setInterval(() => {
-			setTick(value => value + 1);
-		}, running ? 120 : 1000);
+			if (performance.now() - drawn.current >= step - 5) {
+				setTick(value => value + 1);
+			}
+		}, step);
 		return () => {
 			clearInterval(timer);
 		};
-	}, [running]);
-	return tick;
+	}, [step]);
+	return Math.floor(Date.now() / spinnerMs);
 }
