@@ -122,6 +122,8 @@ export async function mountDashboard(ui: Ui, domains: string[], given?: Store): 
 		onRender({renderTime}) {
 			renders++;
 			inkMs += renderTime;
+			// As runDashboard: the store paces its snapshots by the frames' cost.
+			store.framed(renderTime);
 		},
 	});
 	// Mounted and the first frame out before the clock starts.

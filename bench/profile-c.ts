@@ -16,7 +16,7 @@ const file = '/tmp/uiprof/events.json';
 if (process.env['FRAMES']) {
 	const events = JSON.parse(readFileSync(file, 'utf8')) as MonitorEvent[];
 	for (const size of [20, 200, 20, 200]) {
-		const times = (await frameCost(ui, events, domains.slice(0, size), hosts, 30)).sort((a, b) => a - b);
+		const times = (await frameCost(ui, events, domains.slice(0, size), hosts, 30)).ms.sort((a, b) => a - b);
 		process.stdout.write(`${size}: p50 ${times[15]?.toFixed(1)} max ${times.at(-1)?.toFixed(1)}\n`);
 	}
 } else {

@@ -83,22 +83,24 @@ function spread(values: number[]): string {
 }
 
 /** Key to frame while the rows update (C's rounds), and a frame's cost against the rows off screen (`frames`: by domain count). */
-export function keyLines(all: Measure[], frames: Map<number, number[]>): string[] {
+export function keyLines(all: Measure[], frames: Map<number, {ms: number[]; cpuMs: number[]}>): string[] {
 	const keys = all.flatMap(item => item.keys ?? []).sort((a, b) => a - b);
 	const missed = all.reduce((sum, item) => sum + (item.missedKeys ?? 0), 0);
 	const p95 = percentile(keys, 95);
 	const lines = [`key → frame while rows update (C): ${spread(keys)}${missed > 0 ? `, ${missed} keys with no frame within 1 s` : ''} (target p95 ≤ 50 ms ${p95 <= 50 ? '✓' : '✗'})`];
 	const sizes = [...frames.keys()].sort((a, b) => a - b);
-	const medians = sizes.map(size => median(frames.get(size) ?? []));
+	const medians = sizes.map(size => median(frames.get(size)?.ms ?? []));
+	const cpu = sizes.map(size => median(frames.get(size)?.cpuMs ?? []));
 	// A domain's row and its hosts' rows; the grid shows the terminal's rows less four (frame.ts).
 	const rows = (size: number): number => size * (hostsPerDomain + 1);
 	for (const size of sizes) {
-		lines.push(`key → frame, idle, ${size * hostsPerDomain} addresses (${rows(size)} rows, ${rows(size) - (terminalSize.rows - 4)} off screen): ${spread(frames.get(size) ?? [])}`);
+		const {ms = [], cpuMs = []} = frames.get(size) ?? {};
+		lines.push(`key → frame, idle, ${size * hostsPerDomain} addresses (${rows(size)} rows, ${rows(size) - (terminalSize.rows - 4)} off screen): ${spread(ms)}; CPU ${fixed(median(cpuMs), 1)} ms a frame`);
 	}
 
 	if (sizes.length === 2) {
 		const ratio = medians[1]! / medians[0]!;
-		lines.push(`a frame with ${rows(sizes[1]!)} rows ÷ with ${rows(sizes[0]!)}, medians: ${fixed(ratio, 2)}× (target ≈ 1: independent of the rows off screen ${ratio <= 1.1 ? '✓' : '✗'})`);
+		lines.push(`a frame with ${rows(sizes[1]!)} rows ÷ with ${rows(sizes[0]!)}, medians: ${fixed(ratio, 2)}× wall, ${fixed(cpu[1]! / cpu[0]!, 2)}× CPU (target ≈ 1: independent of the rows off screen ${ratio <= 1.1 ? '✓' : '✗'})`);
 	}
 
 	return lines;

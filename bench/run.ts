@@ -83,11 +83,12 @@ try {
 	}
 
 	// A frame's cost against the rows off screen: the recorded round, idle, on a few domains and on all.
-	const frames = new Map<number, number[]>();
+	const frames = new Map<number, {ms: number[]; cpuMs: number[]}>();
 	for (let repeat = 0; repeat < 2 && context.recorded; repeat++) {
 		for (const size of frameSizes) {
-			const times = await frameCost(ui, context.recorded, domains.slice(0, size), hosts, framePresses);
-			frames.set(size, [...(frames.get(size) ?? []), ...times]);
+			const {ms, cpuMs} = await frameCost(ui, context.recorded, domains.slice(0, size), hosts, framePresses);
+			const sofar = frames.get(size) ?? {ms: [], cpuMs: []};
+			frames.set(size, {ms: [...sofar.ms, ...ms], cpuMs: [...sofar.cpuMs, ...cpuMs]});
 		}
 	}
 

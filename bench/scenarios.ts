@@ -1,6 +1,7 @@
 // The three scenarios, one round each: A the engine alone, B the engine with the dashboard on
 // the same thread, C the engine in its worker with the dashboard on the main thread (as mxdash).
 import {setMaxListeners} from 'node:events';
+import process from 'node:process';
 import {setTimeout as sleep} from 'node:timers/promises';
 import type {MonitorEvent, RoundOptions} from '../source/core/run/monitor.js';
 import {runRound} from '../source/core/run/monitor.js';
@@ -154,7 +155,7 @@ function eventsOf(events: MonitorEvent[], hosts: Host[]): MonitorEvent[] {
  * fed the recorded round, idle; the selection moves up and down within the first screen, so
  * every size draws the same rows. Each key waits for the renderer's throttle to pass.
  */
-export async function frameCost(ui: Ui, recorded: MonitorEvent[], domains: string[], hosts: Host[], presses: number): Promise<number[]> {
+export async function frameCost(ui: Ui, recorded: MonitorEvent[], domains: string[], hosts: Host[], presses: number): Promise<{ms: number[]; cpuMs: number[]}> {
 	const subset = hosts.filter(host => domains.includes(host.domain));
 	const store = new ui.Store(domains.map(domain => ({domain, input: domain})));
 	for (const event of eventsOf(recorded, subset)) {
@@ -163,20 +164,26 @@ export async function frameCost(ui: Ui, recorded: MonitorEvent[], domains: strin
 
 	store.flush();
 	const dashboard = await mountDashboard(ui, domains, store);
-	const times: number[] = [];
+	const ms: number[] = [];
+	// The process's CPU time over the key and its frame (nothing else runs then: the worker is
+	// idle): the wall time less what other work on the machine took from it.
+	const cpuMs: number[] = [];
 	try {
 		for (let index = 0; index < presses; index++) {
 			await sleep(100);
-			const ms = await dashboard.press(index % 2 === 0 ? 'j' : 'k');
-			if (ms !== undefined) {
-				times.push(ms);
+			const cpu = process.cpuUsage();
+			const time = await dashboard.press(index % 2 === 0 ? 'j' : 'k');
+			const used = process.cpuUsage(cpu);
+			if (time !== undefined) {
+				ms.push(time);
+				cpuMs.push((used.user + used.system) / 1000);
 			}
 		}
 	} finally {
 		await dashboard.close();
 	}
 
-	return times;
+	return {ms, cpuMs};
 }
 
 export async function runScenario(context: Context, scenario: Scenario): Promise<Measure> {

@@ -33,7 +33,7 @@ export type AppProps = {store: Store; controller: Controller; theme: Theme};
  * the cap only bounds the keys' frames: low, a key pressed just after a frame would wait for
  * the next slot (at 15, up to 67 ms).
  */
-export const maxFps = 30;
+export const maxFps = 60;
 
 /**
  * The dashboard: the store's snapshot and the dashboard's state (use-dashboard-input.ts) make
@@ -47,7 +47,7 @@ export function App({store, controller, theme}: AppProps) {
 	// the frame on screen (renders are throttled).
 	const viewFor = useCallback((state: DashboardState) => frameOf(store.getSnapshot(), state, terminalSize(stdout), theme).view, [store, stdout, theme]);
 	const {state, onKey} = useDashboardInput(controller, viewFor);
-	const tick = useClock(snapshot.round.running);
+	const tick = useClock(snapshot.round.running, store.frameInterval);
 	const frame = frameOf(snapshot, state, size, theme);
 	const {screen, overlay, pane, paneTop, filter} = state;
 	const {width, bodyHeight, rows, selected, top, detailRow, lines, search} = frame;

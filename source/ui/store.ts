@@ -77,6 +77,8 @@ export type Snapshot = {
 };
 
 const historyLength = 10;
+/** Between two snapshots, at least this many times a frame's drawing time (store.framed). */
+const paceFactor = 3;
 const transcriptCap = 2000;
 const pendingStage: Stage = {state: 'pending'};
 const pendingStages = Object.fromEntries(stageNames.map(name => [name, pendingStage])) as Record<StageName, Stage>;
@@ -107,6 +109,8 @@ export class Store {
 	private validation: ResolverValidation | undefined;
 	/** Blocklist answers by ip: a host queued later on the same ip gets them too. */
 	private readonly dnsbl = new Map<string, DnsblAnswer[]>();
+	/** A smoothed frame's drawing time, in ms (see framed). */
+	private frameMs = 0;
 	/** The hosts' keys by ip: a PTR or blocklist answer touches those hosts, not a scan of all. */
 	private readonly keysByIp = new Map<string, Set<string>>();
 
@@ -365,8 +369,20 @@ export class Store {
 		this.timer = setTimeout(() => {
 			this.timer = undefined;
 			this.flush();
-		}, this.flushMs);
+		}, this.frameInterval());
 		this.timer.unref?.();
+	}
+
+	/** The least time between two snapshots now (the spinners' clock keeps to it too). */
+	frameInterval = (): number => Math.max(this.flushMs, paceFactor * this.frameMs);
+
+	/**
+	 * What drawing the last frames took (Ink's onRender): the store publishes no more often than
+	 * leaves the main thread `paceFactor` times that to itself, so that a slow terminal or a busy
+	 * machine gets fewer frames, not a main thread that only draws (keys wait behind frames).
+	 */
+	framed(ms: number): void {
+		this.frameMs = this.frameMs === 0 ? ms : (0.7 * this.frameMs) + (0.3 * ms);
 	}
 
 	/** Publish now (tests, and the end of a round). */

@@ -31,9 +31,10 @@ export const spinnerMs = 120;
  * One clock for the grid's spinners and the countdown: fast while probing, slow when idle. Its
  * value is the time in spinner steps, so any frame (the store's, a key's) moves the spinners
  * on; the timer draws a frame only when none came for a whole step, not a second one beside
- * the store's.
+ * the store's. `pace`: the least time between frames now (Store.frameInterval), which a step
+ * is never shorter than.
  */
-export function useClock(running: boolean): number {
+export function useClock(running: boolean, pace: () => number = () => 0): number {
 	const [, setTick] = useState(0);
 	const drawn = useRef(0);
 	const step = running ? spinnerMs : 1000;
@@ -41,14 +42,23 @@ export function useClock(running: boolean): number {
 		drawn.current = performance.now();
 	});
 	useEffect(() => {
-		const timer = setInterval(() => {
-			if (performance.now() - drawn.current >= step - 5) {
+		let timer: NodeJS.Timeout | undefined;
+		const wait = (): void => {
+			timer = setTimeout(tick, Math.max(step, pace()));
+		};
+
+		const tick = (): void => {
+			if (performance.now() - drawn.current >= Math.max(step, pace()) - 5) {
 				setTick(value => value + 1);
 			}
-		}, step);
-		return () => {
-			clearInterval(timer);
+
+			wait();
 		};
-	}, [step]);
+
+		wait();
+		return () => {
+			clearTimeout(timer);
+		};
+	}, [step, pace]);
 	return Math.floor(Date.now() / spinnerMs);
 }
