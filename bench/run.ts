@@ -82,6 +82,11 @@ try {
 		cycleMs = performance.now() - cycleStart;
 	}
 
+	// Key to frame while the rows update: one more round of C, keys pressed; not in the table
+	// (its keys' frames are work the other rounds of C do not do).
+	const keyed = await withDashboard(context, 'C', true);
+	process.stdout.write(`keys     ${describe(keyed, 'C + keys')}\n`);
+
 	// A frame's cost against the rows off screen: the recorded round, idle, on a few domains and on all.
 	const frames = new Map<number, {ms: number[]; cpuMs: number[]}>();
 	for (let repeat = 0; repeat < 2 && context.recorded; repeat++) {
@@ -99,7 +104,7 @@ try {
 		'',
 		...ratios(all),
 		'',
-		...keyLines(all, frames),
+		...keyLines(keyed, frames),
 		'',
 		'per-probe ms: result.ms, connection to close; loop: event-loop delay of the main thread during the round (10 ms resolution);',
 		'busy: event-loop utilisation of the main thread / the engine\'s worker; CPU s: this process (every thread) / the two server processes;',

@@ -48,7 +48,8 @@ export async function workerOnly(context: Context): Promise<Measure> {
 	return measure('C', context.addresses, report, stop());
 }
 
-export async function withDashboard(context: Context, scenario: 'B' | 'C'): Promise<Measure> {
+/** `pressKeys` (C): someone moves through the grid while the rows update, a key every keyIntervalMs. */
+export async function withDashboard(context: Context, scenario: 'B' | 'C', pressKeys = false): Promise<Measure> {
 	const dashboard = await mountDashboard(context.ui, context.domains);
 	const {store} = dashboard;
 	const before = {bytes: dashboard.bytes(), renders: dashboard.renders(), inkMs: dashboard.inkMs()};
@@ -60,10 +61,9 @@ export async function withDashboard(context: Context, scenario: 'B' | 'C'): Prom
 		store.apply(event);
 	};
 
-	// C is mxdash: someone moves through the grid while the rows update, a key every keyIntervalMs.
 	const keys: number[] = [];
 	let missed = 0;
-	let pressing = scenario === 'C';
+	let pressing = pressKeys;
 	const presser = (async () => {
 		for (let index = 0; pressing; index++) {
 			await sleep(keyIntervalMs);
@@ -101,7 +101,7 @@ export async function withDashboard(context: Context, scenario: 'B' | 'C'): Prom
 			renders: dashboard.renders() - before.renders,
 			bytes: dashboard.bytes() - before.bytes,
 			inkMs: dashboard.inkMs() - before.inkMs,
-			...(scenario === 'C' ? {keys, missedKeys: missed} : {}),
+			...(pressKeys ? {keys, missedKeys: missed} : {}),
 		};
 	} finally {
 		pressing = false;
