@@ -15,11 +15,17 @@ import {terminalSize} from './setup.js';
 
 class FakeTerminal extends Writable {
 	readonly isTTY = true;
-	readonly columns = terminalSize.columns;
-	readonly rows = terminalSize.rows;
+	readonly columns: number;
+	readonly rows: number;
 	bytes = 0;
 	/** Called at each write (Ink writes a frame in one go, synchronously once it is drawn). */
 	onWrite: (() => void) | undefined;
+
+	constructor(size: {columns: number; rows: number} = terminalSize) {
+		super();
+		this.columns = size.columns;
+		this.rows = size.rows;
+	}
 
 	override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
 		this.bytes += chunk.length;
@@ -98,10 +104,10 @@ export type Dashboard = {
 	close(): Promise<void>;
 };
 
-/** Mount the dashboard on a new store of `domains`, or on `given` (already fed). */
-export async function mountDashboard(ui: Ui, domains: string[], given?: Store): Promise<Dashboard> {
+/** Mount the dashboard on a new store of `domains`, or on `given` (already fed), on a terminal of `size`. */
+export async function mountDashboard(ui: Ui, domains: string[], given?: Store, size = terminalSize): Promise<Dashboard> {
 	const store = given ?? new ui.Store(domains.map(domain => ({domain, input: domain})));
-	const terminal = new FakeTerminal();
+	const terminal = new FakeTerminal(size);
 	const stdin = new FakeStdin();
 	let renders = 0;
 	let inkMs = 0;

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import {median, percentile} from './measure.js';
 import type {Measure} from './measure.js';
-import {hostsPerDomain, keyIntervalMs, scenarioNames, scenarios, terminalSize} from './setup.js';
+import {hostsPerDomain, keyIntervalMs, scenarioNames, scenarios, smallTerminal, terminalSize} from './setup.js';
 import type {Scenario} from './setup.js';
 
 export function fixed(value: number | undefined, digits = 0): string {
@@ -83,7 +83,7 @@ function spread(values: number[]): string {
 }
 
 /** Key to frame while the rows update (`keyed`: a round of C with keys), and a frame's cost against the rows off screen (`frames`: by domain count). */
-export function keyLines(keyed: Measure, frames: Map<number, {ms: number[]; cpuMs: number[]}>): string[] {
+export function keyLines(keyed: Measure, frames: Map<number, {ms: number[]; cpuMs: number[]}>, small?: {ms: number[]; cpuMs: number[]}): string[] {
 	const keys = [...keyed.keys ?? []].sort((a, b) => a - b);
 	const missed = keyed.missedKeys ?? 0;
 	const p95 = percentile(keys, 95);
@@ -101,6 +101,10 @@ export function keyLines(keyed: Measure, frames: Map<number, {ms: number[]; cpuM
 	if (sizes.length === 2) {
 		const ratio = medians[1]! / medians[0]!;
 		lines.push(`a frame with ${rows(sizes[1]!)} rows ÷ with ${rows(sizes[0]!)}, medians: ${fixed(ratio, 2)}× wall, ${fixed(cpu[1]! / cpu[0]!, 2)}× CPU (target ≈ 1: independent of the rows off screen ${ratio <= 1.1 ? '✓' : '✗'})`);
+	}
+
+	if (small) {
+		lines.push(`key → frame, idle, ${Math.max(...sizes) * hostsPerDomain} addresses on ${smallTerminal.columns}×${smallTerminal.rows} (not ${terminalSize.columns}×${terminalSize.rows}): ${spread(small.ms)}; CPU ${fixed(median(small.cpuMs), 1)} ms a frame`);
 	}
 
 	return lines;

@@ -15,7 +15,7 @@ import {cycleOf, describe, fixed, keyLines, loadAverage, ratios, table} from './
 import {countRoundTrips} from './round-trips.js';
 import {engineOnly, frameCost, runScenario, withDashboard, workerOnly} from './scenarios.js';
 import type {Context} from './scenarios.js';
-import {budgetMs, concurrency, cycles, ehloName, framePresses, frameSizes, hostsPerDomain, layout, mailFrom, minimumCycles, networks, rcptTo, readPem, replyDelayMs, roundTimeoutMs, scenarios, terminalSize, warmUpDomains} from './setup.js';
+import {budgetMs, concurrency, cycles, ehloName, framePresses, frameSizes, hostsPerDomain, layout, mailFrom, minimumCycles, networks, rcptTo, readPem, replyDelayMs, roundTimeoutMs, scenarios, smallTerminal, terminalSize, warmUpDomains} from './setup.js';
 
 // `npm run bench` runs both parts: the dashboard's cost (loopback, below) and then the network
 // bench over a delay link (bench/net/, needs root for its namespaces). `-- --net` or
@@ -97,6 +97,9 @@ try {
 		}
 	}
 
+	// The same on a terminal of the common size: a frame's cost is Ink's, by the terminal's cells.
+	const small = context.recorded ? await frameCost(ui, context.recorded, domains, hosts, framePresses, smallTerminal) : undefined;
+
 	process.stdout.write([
 		'',
 		`Medians over the measured rounds (a round probes all ${hosts.length} addresses, or fewer when DNS lookups failed):`,
@@ -104,7 +107,7 @@ try {
 		'',
 		...ratios(all),
 		'',
-		...keyLines(keyed, frames),
+		...keyLines(keyed, frames, small),
 		'',
 		'per-probe ms: result.ms, connection to close; loop: event-loop delay of the main thread during the round (10 ms resolution);',
 		'busy: event-loop utilisation of the main thread / the engine\'s worker; CPU s: this process (every thread) / the two server processes;',

@@ -10,7 +10,7 @@ import type {Ui} from './dashboard.js';
 import type {Engine} from './engine.js';
 import {measure, startClock} from './measure.js';
 import type {Measure} from './measure.js';
-import {concurrency, keyIntervalMs, roundTimeoutMs} from './setup.js';
+import {concurrency, keyIntervalMs, roundTimeoutMs, terminalSize} from './setup.js';
 import type {Host, Scenario} from './setup.js';
 
 export type Context = {
@@ -155,7 +155,7 @@ function eventsOf(events: MonitorEvent[], hosts: Host[]): MonitorEvent[] {
  * fed the recorded round, idle; the selection moves up and down within the first screen, so
  * every size draws the same rows. Each key waits for the renderer's throttle to pass.
  */
-export async function frameCost(ui: Ui, recorded: MonitorEvent[], domains: string[], hosts: Host[], presses: number): Promise<{ms: number[]; cpuMs: number[]}> {
+export async function frameCost(ui: Ui, recorded: MonitorEvent[], domains: string[], hosts: Host[], presses: number, size = terminalSize): Promise<{ms: number[]; cpuMs: number[]}> {
 	const subset = hosts.filter(host => domains.includes(host.domain));
 	const store = new ui.Store(domains.map(domain => ({domain, input: domain})));
 	for (const event of eventsOf(recorded, subset)) {
@@ -163,7 +163,7 @@ export async function frameCost(ui: Ui, recorded: MonitorEvent[], domains: strin
 	}
 
 	store.flush();
-	const dashboard = await mountDashboard(ui, domains, store);
+	const dashboard = await mountDashboard(ui, domains, store, size);
 	const ms: number[] = [];
 	// The process's CPU time over the key and its frame (nothing else runs then: the worker is
 	// idle): the wall time less what other work on the machine took from it.

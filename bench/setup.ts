@@ -21,6 +21,8 @@ export const frameSizes = [20, 200] as const;
 /** The warm-up rounds probe the first this many domains: enough to compile, not a whole round. */
 export const warmUpDomains = 40;
 export const terminalSize = {columns: 160, rows: 60};
+/** The frame cost again on the common terminal size, for comparison. */
+export const smallTerminal = {columns: 80, rows: 24};
 export const ehloName = 'bench.mxdash.invalid';
 export const mailFrom = 'mxdash-relay-test@example.org';
 export const rcptTo = 'relay-test@example.net';

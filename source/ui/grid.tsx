@@ -33,8 +33,11 @@ const DomainRow = memo(function DomainRow({domain, hosts, worst, selected, width
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
 	const changed = domain.changes.length > 0 ? ` ${theme.glyph.changed}` : '';
 	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domainLabel(domain.domain, theme.ascii))}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;
-	// No-break spaces: Ink trims trailing spaces, and the highlight must span the row.
-	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width - 1).replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length))}</Text>;
+	// No-break spaces: Ink trims trailing spaces, and the highlight must span the row. Only the
+	// highlight needs them: elsewhere they are unseen, and they would cost Ink's width measure
+	// its slow path (not ASCII) on the row's whole length at every frame.
+	const shown = fit(text, width - 1);
+	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{selected ? shown.replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length)) : shown.trimEnd()}</Text>;
 });
 
 const HostRow = memo(function HostRow({row, host, domain, selected, width, widths, theme, frame}: {row: HostGridRow; host: HostState; domain: DomainState | undefined; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
