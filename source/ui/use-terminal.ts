@@ -27,6 +27,9 @@ export function useTerminalSize(): Size {
 /** A spinner's step. */
 export const spinnerMs = 120;
 
+/** No least time between frames (a stable function: the clock's timer restarts when it changes). */
+const noPace = (): number => 0;
+
 /**
  * One clock for the grid's spinners and the countdown: fast while probing, slow when idle. Its
  * value is the time in spinner steps, so any frame (the store's, a key's) moves the spinners
@@ -34,7 +37,7 @@ export const spinnerMs = 120;
  * the store's. `pace`: the least time between frames now (Store.frameInterval), which a step
  * is never shorter than.
  */
-export function useClock(running: boolean, pace: () => number = () => 0): number {
+export function useClock(running: boolean, pace: () => number = noPace): number {
 	const [, setTick] = useState(0);
 	const drawn = useRef(0);
 	const step = running ? spinnerMs : 1000;
