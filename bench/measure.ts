@@ -31,11 +31,14 @@ export type Measure = {
 	renders?: number;
 	bytes?: number;
 	inkMs?: number;
+	/** C: ms from each key pressed during the round to the next frame written; keys with no frame within 1 s. */
+	keys?: number[];
+	missedKeys?: number;
 };
 
 export type Clock = Pick<Measure, 'wallMs' | 'loop' | 'busy' | 'workerBusy' | 'cpuSeconds' | 'serverCpuSeconds' | 'udpDrops'>;
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
 	if (sorted.length === 0) {
 		return Number.NaN;
 	}

@@ -11,11 +11,11 @@ import {loadUi} from './dashboard.js';
 import {startEngine} from './engine.js';
 import {startFarm} from './farm.js';
 import type {Measure} from './measure.js';
-import {cycleOf, describe, fixed, loadAverage, ratios, table} from './report.js';
+import {cycleOf, describe, fixed, keyLines, loadAverage, ratios, table} from './report.js';
 import {countRoundTrips} from './round-trips.js';
-import {engineOnly, runScenario, withDashboard, workerOnly} from './scenarios.js';
+import {engineOnly, frameCost, runScenario, withDashboard, workerOnly} from './scenarios.js';
 import type {Context} from './scenarios.js';
-import {budgetMs, concurrency, cycles, ehloName, hostsPerDomain, layout, mailFrom, minimumCycles, rcptTo, readPem, replyDelayMs, roundTimeoutMs, scenarios, terminalSize} from './setup.js';
+import {budgetMs, concurrency, cycles, ehloName, framePresses, frameSizes, hostsPerDomain, layout, mailFrom, minimumCycles, networks, rcptTo, readPem, replyDelayMs, roundTimeoutMs, scenarios, smallTerminal, terminalSize, warmUpDomains} from './setup.js';
 
 // `npm run bench` runs both parts: the dashboard's cost (loopback, below) and then the network
 // bench over a delay link (bench/net/, needs root for its namespaces). `-- --net` or
@@ -34,7 +34,7 @@ const {domains, hosts} = layout();
 const ca = [readPem('root-ca')];
 const react = process.env.NODE_ENV === 'production' ? 'production (as the mxdash dashboard sets it)' : 'development (NODE_ENV is not production: not what mxdash runs)';
 process.stdout.write([
-	`mxdash bench: ${domains.length} domains × ${hostsPerDomain} MX = ${hosts.length} addresses on 127.0.70.0/24, one STARTTLS server each (relay closed), replies ${replyDelayMs} ms late`,
+	`mxdash bench: ${domains.length} domains × ${hostsPerDomain} MX = ${hosts.length} addresses on ${networks(hosts.length)}, one STARTTLS server each (relay closed), replies ${replyDelayMs} ms late`,
 	`concurrency ${concurrency}; the SMTP servers and the DNS server run in two child processes; fake terminal ${terminalSize.columns}×${terminalSize.rows}`,
 	`Node ${process.version}, ${os.availableParallelism()} CPUs, load average ${loadAverage()}, React ${react} build`,
 	'',
@@ -53,9 +53,11 @@ try {
 	await engine.ready();
 	const context: Context = {domains, addresses: hosts.length, serverPids: farm.pids, ui, engine, round};
 
-	// One round each to compile the engine on both threads and the dashboard; not counted.
+	// One round each to compile the engine on both threads and the dashboard, on the first
+	// domains only; not counted (nor recorded for the frame cost: `recorded` is set).
+	const warmUp: Context = {...context, domains: domains.slice(0, warmUpDomains), addresses: warmUpDomains * hostsPerDomain, recorded: []};
 	for (const [label, run] of [['A', engineOnly], ['B', async (item: Context) => withDashboard(item, 'B')], ['worker alone', workerOnly]] as const) {
-		process.stdout.write(`warm-up  ${describe(await run(context), label)}\n`);
+		process.stdout.write(`warm-up  ${describe(await run(warmUp), label)}\n`);
 		await sleep(200);
 	}
 
@@ -82,12 +84,32 @@ try {
 		cycleMs = performance.now() - cycleStart;
 	}
 
+	// Key to frame while the rows update: one more round of C, keys pressed; not in the table
+	// (its keys' frames are work the other rounds of C do not do).
+	const keyed = await withDashboard(context, 'C', true);
+	process.stdout.write(`keys     ${describe(keyed, 'C + keys')}\n`);
+
+	// A frame's cost against the rows off screen: the recorded round, idle, on a few domains and on all.
+	const frames = new Map<number, {ms: number[]; cpuMs: number[]}>();
+	for (let repeat = 0; repeat < 2 && context.recorded; repeat++) {
+		for (const size of frameSizes) {
+			const {ms, cpuMs} = await frameCost(ui, context.recorded, domains.slice(0, size), hosts, framePresses);
+			const sofar = frames.get(size) ?? {ms: [], cpuMs: []};
+			frames.set(size, {ms: [...sofar.ms, ...ms], cpuMs: [...sofar.cpuMs, ...cpuMs]});
+		}
+	}
+
+	// The same on a terminal of the common size: a frame's cost is Ink's, by the terminal's cells.
+	const small = context.recorded ? await frameCost(ui, context.recorded, domains, hosts, framePresses, smallTerminal) : undefined;
+
 	process.stdout.write([
 		'',
 		`Medians over the measured rounds (a round probes all ${hosts.length} addresses, or fewer when DNS lookups failed):`,
 		...table(all),
 		'',
 		...ratios(all),
+		'',
+		...keyLines(keyed, frames, small),
 		'',
 		'per-probe ms: result.ms, connection to close; loop: event-loop delay of the main thread during the round (10 ms resolution);',
 		'busy: event-loop utilisation of the main thread / the engine\'s worker; CPU s: this process (every thread) / the two server processes;',

@@ -29,6 +29,13 @@ const promptLabels = {add: 'Add domain: ', filter: 'Filter: ', search: 'Search: 
 export type AppProps = {store: Store; controller: Controller; theme: Theme};
 
 /**
+ * Ink's cap on frames a second. The store publishes at most one snapshot per spinner step, so
+ * the cap only bounds the keys' frames: low, a key pressed just after a frame would wait for
+ * the next slot (at 15, up to 67 ms).
+ */
+export const maxFps = 60;
+
+/**
  * The dashboard: the store's snapshot and the dashboard's state (use-dashboard-input.ts) make
  * a frame (frame.ts), which the views draw.
  */
@@ -40,7 +47,7 @@ export function App({store, controller, theme}: AppProps) {
 	// the frame on screen (renders are throttled).
 	const viewFor = useCallback((state: DashboardState) => frameOf(store.getSnapshot(), state, terminalSize(stdout), theme).view, [store, stdout, theme]);
 	const {state, onKey} = useDashboardInput(controller, viewFor);
-	const tick = useClock(snapshot.round.running);
+	const tick = useClock(snapshot.round.running, store.frameInterval);
 	const frame = frameOf(snapshot, state, size, theme);
 	const {screen, overlay, pane, paneTop, filter} = state;
 	const {width, bodyHeight, rows, selected, top, detailRow, lines, search} = frame;
@@ -73,7 +80,7 @@ export function App({store, controller, theme}: AppProps) {
 
 	return (
 		<Box flexDirection="column" width={width} height={size.rows - 1}>
-			<StatusBar snapshot={snapshot} width={width} theme={theme} now={Date.now()}/>
+			<StatusBar snapshot={snapshot} width={width} theme={theme} now={Date.now()} frame={tick}/>
 			{overlay.kind === 'help'
 				// The help takes the body's place and the footer's.
 				? <HelpOverlay top={overlay.top} bodyHeight={bodyHeight} width={width} theme={theme} isActive onKey={onKey}/>

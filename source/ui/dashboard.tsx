@@ -5,7 +5,7 @@ import type {RoundOptions} from '../core/run/monitor.js';
 import {startEngine} from '../core/run/worker-client.js';
 import {Watch} from '../core/run/watch.js';
 import {jsonReport} from '../report/json.js';
-import {App} from './app.js';
+import {App, maxFps} from './app.js';
 import {asciiStream} from './ascii-output.js';
 import type {Controller} from './app.js';
 import {addToSaved, removeFromSaved, savedStatus} from './saved-list.js';
@@ -95,7 +95,16 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
 		},
 	};
 
-	const app = render(<App store={store} controller={controller} theme={theme}/>, {exitOnCtrlC: false, patchConsole: true, maxFps: 15, ...(options.ascii ? {stdout: asciiStream(process.stdout)} : {})});
+	const app = render(<App store={store} controller={controller} theme={theme}/>, {
+		exitOnCtrlC: false,
+		patchConsole: true,
+		maxFps,
+		// The store paces its snapshots by what a frame costs to draw.
+		onRender: ({renderTime}) => {
+			store.framed(renderTime);
+		},
+		...(options.ascii ? {stdout: asciiStream(process.stdout)} : {}),
+	});
 	// Restore first, synchronously: another listener (conf's when-exit) may re-raise the signal
 	// and end the process before any asynchronous clean-up runs.
 	const onSignal = (): void => {

@@ -8,7 +8,7 @@ import type {SearchView} from './pane-search.js';
 import {searchView} from './pane-search.js';
 import {problemRows, snapshotFacts, sortRows} from './row-order.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
-import {rowHost} from './store.js';
+import {domainOf, rowHost} from './store.js';
 import type {Theme} from './theme.js';
 
 export type Size = {columns: number; rows: number};
@@ -79,7 +79,7 @@ function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: stri
 		return [{text: 'This host is no longer probed.', tone: 'muted'}];
 	}
 
-	const domainState = snapshot.domains.find(item => item.domain === domain);
+	const domainState = domainOf(snapshot, domain);
 	// As its domain's row shows it: with that domain's policy findings for the address.
 	const host = rowHost(probed, domainState);
 	switch (pane) {
@@ -106,22 +106,57 @@ function paneLines(pane: PaneName, snapshot: Snapshot, key: string, domain: stri
 	}
 }
 
+type ShownRows = {rows: GridRow[]; hidden: number};
+
+/** The shown rows of a snapshot, by what chose them: a key that moves the selection reuses them. */
+const shownRows = new WeakMap<Snapshot, Map<string, ShownRows>>();
+
+/** The rows after the filter, problems only and the order: worked out once per snapshot and choice. */
+function rowsOf(snapshot: Snapshot, state: DashboardState): ShownRows {
+	const keep = state.problemsOnly && state.screen === 'detail' ? state.selectedId : undefined;
+	const choice = JSON.stringify([state.filter, state.problemsOnly, state.sort, keep]);
+	let bySnapshot = shownRows.get(snapshot);
+	const cached = bySnapshot?.get(choice);
+	if (cached) {
+		return cached;
+	}
+
+	const facts = snapshotFacts(snapshot);
+	const filtered = filterRows(snapshot.rows, snapshot, state.filter);
+	const {rows: problems, hidden} = state.problemsOnly ? problemRows(filtered, facts, keep) : {rows: filtered, hidden: 0};
+	const shown = {rows: sortRows(problems, state.sort, facts), hidden};
+	bySnapshot ??= new Map();
+	bySnapshot.set(choice, shown);
+	shownRows.set(snapshot, bySnapshot);
+	return shown;
+}
+
+const helpCounts = new WeakMap<Theme, number>();
+
+/** The help's length, for the reducer: the same for a theme, so worked out once. */
+function helpCount(theme: Theme): number {
+	let count = helpCounts.get(theme);
+	if (count === undefined) {
+		count = helpLines(theme).length;
+		helpCounts.set(theme, count);
+	}
+
+	return count;
+}
+
 export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, theme: Theme): Frame {
 	const {screen, pane} = state;
 	// Keep the frame shorter than the terminal: Ink 6 clears the whole screen otherwise.
 	const width = Math.max(40, size.columns);
 	const bodyHeight = Math.max(3, size.rows - 4);
-	const facts = snapshotFacts(snapshot);
-	const filtered = filterRows(snapshot.rows, snapshot, state.filter);
-	const {rows: problems, hidden} = state.problemsOnly ? problemRows(filtered, facts, screen === 'detail' ? state.selectedId : undefined) : {rows: filtered, hidden: 0};
-	const rows = sortRows(problems, state.sort, facts);
+	const {rows, hidden} = rowsOf(snapshot, state);
 	const selected = selectedIndex(state, rows);
 	const top = gridTop(state, rows.length, selected, bodyHeight);
 	const selectedRow = rows[selected];
 	const detailRow = selectedRow?.kind === 'host' ? selectedRow : undefined;
 	const paneName = paneNames[pane] ?? 'Summary';
 	const probed = screen === 'detail' && detailRow ? snapshot.hosts.get(detailRow.key) : undefined;
-	const detailHost = probed ? rowHost(probed, snapshot.domains.find(item => item.domain === detailRow!.domain)) : undefined;
+	const detailHost = probed ? rowHost(probed, domainOf(snapshot, detailRow!.domain)) : undefined;
 	const extensions = paneName === 'Summary' && detailHost ? extensionRows(detailHost) : [];
 	// Beside the text only when the whole table fits below the tabs; else its rows scroll with the text.
 	const table = tableSize(extensions);
@@ -129,7 +164,7 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 	// One column of space between the text and the table.
 	const tableWidth = sideBySide ? table.width + 1 : 0;
 	const paneWidth = width - tableWidth;
-	const detailDomain = screen === 'detail' && selectedRow?.kind === 'domain' ? snapshot.domains.find(item => item.domain === selectedRow.domain) : undefined;
+	const detailDomain = screen === 'detail' && selectedRow?.kind === 'domain' ? domainOf(snapshot, selectedRow.domain) : undefined;
 	const lines = detailDomain ? [...domainLines(detailDomain, width, theme), {text: ''}, ...domainPolicyLines(detailDomain, width, theme)] : (screen === 'detail' && detailRow ? [
 		...paneLines(paneName, snapshot, detailRow.key, detailRow.domain, paneWidth, theme),
 		// Narrow or too many: the extensions go into the scrolling text; else a table beside it.
@@ -143,6 +178,6 @@ export function frameOf(snapshot: Snapshot, state: DashboardState, size: Size, t
 		...(detailHost ? {detailHost} : {}),
 		...(detailDomain ? {detailDomain} : {}),
 		...(search ? {search} : {}),
-		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpLines(theme).length, paneText},
+		view: {rows, bodyHeight, paneLines: lines.length, helpLines: helpCount(theme), paneText},
 	};
 }

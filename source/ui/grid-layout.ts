@@ -73,8 +73,51 @@ const extraTitles: Record<ExtraId, string> = {ptr: 'PTR', software: 'Software', 
 /** Most room an extra column takes; a longer value is cut with a marker. */
 const extraCaps: Record<ExtraId, number> = {ptr: 32, software: 24, cipher: 32, days: 10};
 
-/** The widths the grid's rows need (each cell leaves one column of space). */
+const extraIds = Object.keys(extraTitles) as ExtraId[];
+
+/** One host row's needs, kept while its host is the same object (most rows, in most snapshots). */
+const rowNeeds = new WeakMap<HostRow, {host: HostState; needs: Needs}>();
+
+function needsOfRow(row: HostRow, host: HostState): Needs {
+	const cached = rowNeeds.get(row);
+	if (cached?.host === host) {
+		return cached.needs;
+	}
+
+	const needs: Needs = {
+		host: [...hostName(row, Number.POSITIVE_INFINITY, true)].length + 1,
+		fullHost: [...hostName(row, Number.POSITIVE_INFINITY, false)].length + 1,
+		address: host.ip.length + 1,
+		extras: {ptr: 0, software: 0, cipher: 0, days: 0},
+	};
+	for (const id of extraIds) {
+		const value = extraValue(host, id);
+		if (value) {
+			needs.extras[id] = Math.max(extraTitles[id].length + 1, Math.min(extraCaps[id], [...value].length + 1));
+		}
+	}
+
+	rowNeeds.set(row, {host, needs});
+	return needs;
+}
+
+/** The needs needsOf gave last, whatever the rows. */
+let latest: Needs | undefined;
+
+/** The last needs of a list of rows, and the hosts they were measured with. */
+const listNeeds = new WeakMap<readonly GridRow[], {hosts: ReadonlyMap<string, HostState>; needs: Needs}>();
+
+/**
+ * The widths the grid's rows need (each cell leaves one column of space). The same object for
+ * the same rows and hosts (a key press draws the same snapshot again); else a maximum over the
+ * rows' own needs, each measured again only when its host changed.
+ */
 export function needsOf(rows: readonly GridRow[], hosts: ReadonlyMap<string, HostState>): Needs {
+	const last = listNeeds.get(rows);
+	if (last?.hosts === hosts) {
+		return last.needs;
+	}
+
 	const needs: Needs = {host: 8, fullHost: 8, address: 8, extras: {ptr: 0, software: 0, cipher: 0, days: 0}};
 	for (const row of rows) {
 		const host = row.kind === 'host' ? hosts.get(row.key) : undefined;
@@ -82,20 +125,27 @@ export function needsOf(rows: readonly GridRow[], hosts: ReadonlyMap<string, Hos
 			continue;
 		}
 
-		needs.host = Math.max(needs.host, [...hostName(row, Number.POSITIVE_INFINITY, true)].length + 1);
-		needs.fullHost = Math.max(needs.fullHost, [...hostName(row, Number.POSITIVE_INFINITY, false)].length + 1);
-		needs.address = Math.max(needs.address, host.ip.length + 1);
-		for (const id of Object.keys(extraTitles) as ExtraId[]) {
-			const value = extraValue(host, id);
-			if (value) {
-				needs.extras[id] = Math.max(needs.extras[id], extraTitles[id].length + 1, Math.min(extraCaps[id], [...value].length + 1));
-			}
+		const own = needsOfRow(row, host);
+		needs.host = Math.max(needs.host, own.host);
+		needs.fullHost = Math.max(needs.fullHost, own.fullHost);
+		needs.address = Math.max(needs.address, own.address);
+		for (const id of extraIds) {
+			needs.extras[id] = Math.max(needs.extras[id], own.extras[id]);
 		}
 	}
 
 	needs.host = Math.min(needs.host, 41);
 	needs.fullHost = Math.min(needs.fullHost, 41);
-	return needs;
+	// Equal to the last: the last object, so that the layout (and the memoised rows) stay the same.
+	const previous = last?.needs ?? latest;
+	const same = previous && sameNeeds(previous, needs) ? previous : needs;
+	listNeeds.set(rows, {hosts, needs: same});
+	latest = same;
+	return same;
+}
+
+function sameNeeds(a: Needs, b: Needs): boolean {
+	return a.host === b.host && a.fullHost === b.fullHost && a.address === b.address && extraIds.every(id => a.extras[id] === b.extras[id]);
 }
 
 /** Narrow: the stage cells shrink first (their longest values cut), then whole columns go. */

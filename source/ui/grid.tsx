@@ -1,13 +1,14 @@
 import {Box, Text} from 'ink';
+import {memo} from 'react';
 import {bySeverity} from '../core/checks/index.js';
 import {sanitize} from '../core/sanitize.js';
 import {domainLabel} from '../core/text.js';
 import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import {duration, fit, policyCell, stageCell, totalWidth} from './format.js';
-import type {Layout} from './grid-layout.js';
+import type {Layout, Needs} from './grid-layout.js';
 import {extraValue, hostName, layout, needsOf, policyNarrow} from './grid-layout.js';
-import {rowHost} from './store.js';
+import {domainOf, rowHost} from './store.js';
 import type {Theme} from './theme.js';
 import {toneOf} from './theme.js';
 
@@ -24,17 +25,22 @@ function Header({widths, theme}: {widths: Layout; theme: Theme}) {
 	return <Text bold color={theme.color('muted')} wrap="truncate">{text}</Text>;
 }
 
-function DomainRow({domain, hosts, findings, selected, width, theme}: {domain: DomainState; hosts: number; findings: Finding[]; selected: boolean; width: number; theme: Theme}) {
-	// The MX hosts' own findings too: one with no address (dangling) has no host row.
-	const worst = [...domain.findings, ...domain.mxFindings.flat(), ...findings].sort(bySeverity)[0];
+type HostGridRow = Extract<GridRow, {kind: 'host'}>;
+
+// Rows are memoised: a frame re-renders only the rows whose host, domain or selection changed
+// (a spinning row at each step).
+const DomainRow = memo(function DomainRow({domain, hosts, worst, selected, width, theme}: {domain: DomainState; hosts: number; worst: Finding | undefined; selected: boolean; width: number; theme: Theme}) {
 	const status = domain.status ? domain.status.toUpperCase() : (domain.plan ? 'probing' : 'resolving');
 	const changed = domain.changes.length > 0 ? ` ${theme.glyph.changed}` : '';
 	const text = `${selected ? theme.glyph.select : ' '} ${sanitize(domainLabel(domain.domain, theme.ascii))}  ${status}  ${domain.plan?.mx.length ?? 0} MX, ${hosts} addr${worst ? `  ${worst.id}` : ''}${changed}`;
-	// No-break spaces: Ink trims trailing spaces, and the highlight must span the row.
-	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{fit(text, width - 1).replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length))}</Text>;
-}
+	// No-break spaces: Ink trims trailing spaces, and the highlight must span the row. Only the
+	// highlight needs them: elsewhere they are unseen, and they would cost Ink's width measure
+	// its slow path (not ASCII) on the row's whole length at every frame.
+	const shown = fit(text, width - 1);
+	return <Text bold inverse={selected} color={theme.color(toneOf(domain.status))} wrap="truncate">{selected ? shown.replace(/ +$/, spaces => '\u00A0'.repeat(spaces.length)) : shown.trimEnd()}</Text>;
+});
 
-function HostRow({row, host, domain, selected, width, widths, theme, frame}: {row: Extract<GridRow, {kind: 'host'}>; host: HostState; domain: DomainState | undefined; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
+const HostRow = memo(function HostRow({row, host, domain, selected, width, widths, theme, frame}: {row: HostGridRow; host: HostState; domain: DomainState | undefined; selected: boolean; width: number; widths: Layout; theme: Theme; frame: number}) {
 	const policy = policyCell(host, domain, theme, frame, widths.policy === policyNarrow);
 	// The preference only where there is room; the detail screen always shows it.
 	const name = hostName(row, widths.host, widths.elide);
@@ -53,25 +59,76 @@ function HostRow({row, host, domain, selected, width, widths, theme, frame}: {ro
 			{widths.extras.map(column => <Text key={column.id} inverse={selected} wrap="truncate">{cell(extraValue(host, column.id), column.width)}</Text>)}
 		</Box>
 	);
+});
+
+/** Whether the row shows a spinner (its cells read the clock): the others need no frame at each step. */
+function spins(host: HostState): boolean {
+	return host.phase !== 'done' || host.scanning === true || Object.values(host.stages).some(stage => stage.state === 'running');
 }
 
-/** The live grid: only the rows that fit are rendered, with one spinner clock for all. */
+const hostRowsOf = new WeakMap<readonly GridRow[], Map<string, HostGridRow[]>>();
+
+/** Each domain's host rows among `rows`, worked out once per list of rows. */
+function hostRowsByDomain(rows: readonly GridRow[]): Map<string, HostGridRow[]> {
+	let byDomain = hostRowsOf.get(rows);
+	if (!byDomain) {
+		byDomain = new Map();
+		for (const row of rows) {
+			if (row.kind === 'host') {
+				const list = byDomain.get(row.domain);
+				if (list) {
+					list.push(row);
+				} else {
+					byDomain.set(row.domain, [row]);
+				}
+			}
+		}
+
+		hostRowsOf.set(rows, byDomain);
+	}
+
+	return byDomain;
+}
+
+const layouts = new WeakMap<Needs, Map<number, Layout>>();
+
+/** The same Layout object while the needs and the width hold, so that memoised rows stay so. */
+function layoutOf(width: number, needs: Needs): Layout {
+	let byWidth = layouts.get(needs);
+	if (!byWidth) {
+		byWidth = new Map();
+		layouts.set(needs, byWidth);
+	}
+
+	let widths = byWidth.get(width);
+	if (!widths) {
+		widths = layout(width, needs);
+		byWidth.set(width, widths);
+	}
+
+	return widths;
+}
+
+/**
+ * The live grid: only the rows that fit are rendered, with one spinner clock for all. A frame
+ * costs the visible rows: what it needs of the others (the columns' widths, each domain's hosts)
+ * is worked out once per snapshot.
+ */
 export function Grid({snapshot, rows, selected, top, height, width, theme, frame}: GridProps) {
 	const visible = rows.slice(top, top + height);
 	// Measured over all rows, not the visible ones, so that columns stay put while scrolling.
-	const widths = layout(width, needsOf(rows, snapshot.hosts));
-	const domainOf = (name: string): DomainState | undefined => snapshot.domains.find(item => item.domain === name);
-	const counts = new Map<string, number>();
-	const findings = new Map<string, Finding[]>();
-	for (const row of rows) {
-		if (row.kind === 'host') {
-			counts.set(row.domain, (counts.get(row.domain) ?? 0) + 1);
-			const list = findings.get(row.domain) ?? [];
+	const widths = layoutOf(width, needsOf(rows, snapshot.hosts));
+	const hostRows = hostRowsByDomain(rows);
+	// A domain row's worst finding: its own, its MX hosts' (one with no address, dangling, has no
+	// host row) and its hosts' rows'.
+	const worstOf = (name: string, domain: DomainState): Finding | undefined => [
+		...domain.findings,
+		...domain.mxFindings.flat(),
+		...(hostRows.get(name) ?? []).flatMap(row => {
 			const host = snapshot.hosts.get(row.key);
-			list.push(...(host ? rowHost(host, domainOf(row.domain)).findings : []));
-			findings.set(row.domain, list);
-		}
-	}
+			return host ? rowHost(host, domain).findings : [];
+		}),
+	].sort(bySeverity)[0];
 
 	return (
 		<Box flexDirection="column" height={height + 1}>
@@ -79,14 +136,14 @@ export function Grid({snapshot, rows, selected, top, height, width, theme, frame
 			{visible.map((row, index) => {
 				const isSelected = top + index === selected;
 				if (row.kind === 'domain') {
-					const domain = snapshot.domains.find(item => item.domain === row.domain);
-					return domain ? <DomainRow key={row.id} domain={domain} hosts={counts.get(row.domain) ?? 0} findings={findings.get(row.domain) ?? []} selected={isSelected} width={width} theme={theme}/> : null;
+					const domain = domainOf(snapshot, row.domain);
+					return domain ? <DomainRow key={row.id} domain={domain} hosts={hostRows.get(row.domain)?.length ?? 0} worst={worstOf(row.domain, domain)} selected={isSelected} width={width} theme={theme}/> : null;
 				}
 
 				const host = snapshot.hosts.get(row.key);
-				const domain = domainOf(row.domain);
+				const domain = domainOf(snapshot, row.domain);
 				// The row's findings include its domain's policy findings (would-fail) for this address.
-				return host ? <HostRow key={row.id} row={row} host={rowHost(host, domain)} domain={domain} selected={isSelected} width={width} widths={widths} theme={theme} frame={frame}/> : null;
+				return host ? <HostRow key={row.id} row={row} host={rowHost(host, domain)} domain={domain} selected={isSelected} width={width} widths={widths} theme={theme} frame={spins(host) ? frame : 0}/> : null;
 			})}
 		</Box>
 	);

@@ -1,6 +1,6 @@
 import type {Status} from '../core/run/knowledge.js';
 import type {GridRow, Snapshot} from './store.js';
-import {rowHost} from './store.js';
+import {domainOf, rowHost} from './store.js';
 
 /**
  * The grid's order, pure: hosts are sorted within their domain, so every domain keeps its
@@ -122,13 +122,12 @@ export function problemRows(rows: GridRow[], facts: OrderFacts, keep?: string): 
 
 /** The facts of the snapshot, for the orders. */
 export function snapshotFacts(snapshot: Pick<Snapshot, 'hosts' | 'domains'>): OrderFacts {
-	const statuses = new Map(snapshot.domains.map(domain => [domain.domain, domain.status]));
 	return {
 		host(key, domain) {
 			const probed = snapshot.hosts.get(key);
-			const host = probed && domain ? rowHost(probed, snapshot.domains.find(item => item.domain === domain)) : probed;
+			const host = probed && domain ? rowHost(probed, domainOf(snapshot, domain)) : probed;
 			return host ? {status: host.status, daysLeft: host.tls?.chain[0]?.daysLeft, ms: host.result?.ms} : undefined;
 		},
-		domainStatus: domain => statuses.get(domain),
+		domainStatus: domain => domainOf(snapshot, domain)?.status,
 	};
 }

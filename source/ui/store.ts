@@ -77,6 +77,8 @@ export type Snapshot = {
 };
 
 const historyLength = 10;
+/** Between two snapshots, at least this many times a frame's drawing time (store.framed). */
+const paceFactor = 3;
 const transcriptCap = 2000;
 const pendingStage: Stage = {state: 'pending'};
 const pendingStages = Object.fromEntries(stageNames.map(name => [name, pendingStage])) as Record<StageName, Stage>;
@@ -85,7 +87,8 @@ const noCounts = (): Record<Severity, number> => ({info: 0, warning: 0, critical
 /**
  * The dashboard's state, fed by the engine's events. It only records: every verdict comes from
  * the engine. Listeners are told at most once per `flushMs`, so a burst of events from hundreds
- * of sessions is one render, and an object that did not change keeps its identity.
+ * of sessions is one render, and an object that did not change keeps its identity. The default
+ * is the spinners' step (use-terminal.ts), so that a round draws one frame a step, not two.
  */
 export class Store {
 	private readonly domains = new Map<string, DomainState>();
@@ -106,8 +109,12 @@ export class Store {
 	private validation: ResolverValidation | undefined;
 	/** Blocklist answers by ip: a host queued later on the same ip gets them too. */
 	private readonly dnsbl = new Map<string, DnsblAnswer[]>();
+	/** A smoothed frame's drawing time, in ms (see framed). */
+	private frameMs = 0;
+	/** The hosts' keys by ip: a PTR or blocklist answer touches those hosts, not a scan of all. */
+	private readonly keysByIp = new Map<string, Set<string>>();
 
-	constructor(domains: Array<{domain: string; input: string}>, private readonly flushMs = 80) {
+	constructor(domains: Array<{domain: string; input: string}>, private readonly flushMs = 120) {
 		for (const item of domains) {
 			this.addDomain(item.domain, item.input);
 		}
@@ -190,6 +197,7 @@ export class Store {
 					...(previous?.scanning ? {scanning: true} : {}),
 					...(this.dnsbl.has(event.target.ip) ? {dnsbl: this.dnsbl.get(event.target.ip)} : {}),
 				});
+				this.keysOf(event.target.ip).add(event.key);
 				this.touch(event.key);
 				this.rowsDirty = true;
 				break;
@@ -206,10 +214,8 @@ export class Store {
 			}
 
 			case 'ptr': {
-				for (const host of this.hosts.values()) {
-					if (host.ip === event.ip) {
-						this.updateHost(host.key, item => ({...item, ptr: event.info}));
-					}
+				for (const key of this.keysOf(event.ip)) {
+					this.updateHost(key, item => ({...item, ptr: event.info}));
 				}
 
 				break;
@@ -257,10 +263,8 @@ export class Store {
 
 			case 'dnsbl': {
 				this.dnsbl.set(event.ip, event.answers);
-				for (const host of this.hosts.values()) {
-					if (host.ip === event.ip) {
-						this.updateHost(host.key, item => ({...item, dnsbl: event.answers}));
-					}
+				for (const key of this.keysOf(event.ip)) {
+					this.updateHost(key, item => ({...item, dnsbl: event.answers}));
 				}
 
 				break;
@@ -323,6 +327,16 @@ export class Store {
 		}
 	}
 
+	private keysOf(ip: string): Set<string> {
+		let keys = this.keysByIp.get(ip);
+		if (!keys) {
+			keys = new Set();
+			this.keysByIp.set(ip, keys);
+		}
+
+		return keys;
+	}
+
 	private findingsOf(host: HostState): Finding[] {
 		return this.addressFindings.get(host.key) ?? [];
 	}
@@ -355,8 +369,20 @@ export class Store {
 		this.timer = setTimeout(() => {
 			this.timer = undefined;
 			this.flush();
-		}, this.flushMs);
+		}, this.frameInterval());
 		this.timer.unref?.();
+	}
+
+	/** The least time between two snapshots now (the spinners' clock keeps to it too). */
+	frameInterval = (): number => Math.max(this.flushMs, paceFactor * this.frameMs);
+
+	/**
+	 * What drawing the last frames took (Ink's onRender): the store publishes no more often than
+	 * leaves the main thread `paceFactor` times that to itself, so that a slow terminal or a busy
+	 * machine gets fewer frames, not a main thread that only draws (keys wait behind frames).
+	 */
+	framed(ms: number): void {
+		this.frameMs = this.frameMs === 0 ? ms : (0.7 * this.frameMs) + (0.3 * ms);
 	}
 
 	/** Publish now (tests, and the end of a round). */
@@ -471,4 +497,17 @@ export function rowHost(host: HostState, domain: DomainState | undefined): HostS
 	byDomain.set(domain, shown);
 	rowHosts.set(host, byDomain);
 	return shown;
+}
+
+const domainMaps = new WeakMap<readonly DomainState[], ReadonlyMap<string, DomainState>>();
+
+/** A domain of the snapshot by name: the snapshot's domains as a map, made once per snapshot. */
+export function domainOf(snapshot: Pick<Snapshot, 'domains'>, name: string): DomainState | undefined {
+	let byName = domainMaps.get(snapshot.domains);
+	if (!byName) {
+		byName = new Map(snapshot.domains.map(domain => [domain.domain, domain]));
+		domainMaps.set(snapshot.domains, byName);
+	}
+
+	return byName.get(name);
 }

@@ -1,5 +1,5 @@
 import {useStdout} from 'ink';
-import {useEffect, useState} from 'react';
+import {useEffect, useRef, useState} from 'react';
 import type {Size} from './frame.js';
 
 /** The terminal's size now (80x24 when the stream does not know). */
@@ -24,16 +24,44 @@ export function useTerminalSize(): Size {
 	return size;
 }
 
-/** One clock for the grid's spinners and the countdown: fast while probing, slow when idle. */
-export function useClock(running: boolean): number {
-	const [tick, setTick] = useState(0);
+/** A spinner's step. */
+export const spinnerMs = 120;
+
+/** No least time between frames (a stable function: the clock's timer restarts when it changes). */
+const noPace = (): number => 0;
+
+/**
+ * One clock for the grid's spinners and the countdown: fast while probing, slow when idle. Its
+ * value is the time in spinner steps, so any frame (the store's, a key's) moves the spinners
+ * on; the timer draws a frame only when none came for a whole step, not a second one beside
+ * the store's. `pace`: the least time between frames now (Store.frameInterval), which a step
+ * is never shorter than.
+ */
+export function useClock(running: boolean, pace: () => number = noPace): number {
+	const [, setTick] = useState(0);
+	const drawn = useRef(0);
+	const step = running ? spinnerMs : 1000;
 	useEffect(() => {
-		const timer = setInterval(() => {
-			setTick(value => value + 1);
-		}, running ? 120 : 1000);
-		return () => {
-			clearInterval(timer);
+		drawn.current = performance.now();
+	});
+	useEffect(() => {
+		let timer: NodeJS.Timeout | undefined;
+		const wait = (): void => {
+			timer = setTimeout(tick, Math.max(step, pace()));
 		};
-	}, [running]);
-	return tick;
+
+		const tick = (): void => {
+			if (performance.now() - drawn.current >= Math.max(step, pace()) - 5) {
+				setTick(value => value + 1);
+			}
+
+			wait();
+		};
+
+		wait();
+		return () => {
+			clearTimeout(timer);
+		};
+	}, [step, pace]);
+	return Math.floor(Date.now() / spinnerMs);
 }

@@ -190,4 +190,28 @@ describe('the dashboard store\'s policy layer', () => {
 		fed(roundEvents(policyHosts, '2026-01-01T00:10:00.000Z', {domains: {'a.test': domainPolicy('a.test', '2026B', `${changed}mx: mx.a.test\n`)}}), store);
 		expect(store.getSnapshot().domains.find(item => item.domain === 'a.test')?.changes).toEqual([]);
 	});
+
+	it('tells a PTR and a blocklist answer to every host on the address, and only to them', () => {
+		const shared = {'a.test': [{exchange: 'mx.a.test', ip: '127.0.0.1'}], 'b.test': [{exchange: 'mx.b.test', ip: '127.0.0.1'}, {exchange: 'mx2.b.test', ip: '127.0.0.2'}]};
+		const store = fed(roundEvents(shared), new Store(Object.keys(shared).map(domain => ({domain, input: domain})), 0));
+		const listed: DnsblAnswer = {zone: 'bl.test', listed: true, codes: ['127.0.0.2']};
+		fed([{type: 'ptr', ip: '127.0.0.1', info: {ptr: 'shared.test', ptrNames: ['shared.test'], fcrdns: true}}, {type: 'dnsbl', ip: '127.0.0.1', answers: [listed]}], store);
+		const {hosts: byKey} = store.getSnapshot();
+		for (const exchange of ['mx.a.test', 'mx.b.test']) {
+			expect(byKey.get(probeKey(exchange, '127.0.0.1', 25))).toMatchObject({ptr: {ptr: 'shared.test'}, dnsbl: [listed]});
+		}
+
+		expect(byKey.get(probeKey('mx2.b.test', '127.0.0.2', 25))?.dnsbl).toBeUndefined();
+		expect(byKey.get(probeKey('mx2.b.test', '127.0.0.2', 25))?.ptr?.ptr).not.toBe('shared.test');
+	});
+
+	it('paces its snapshots by what a frame costs to draw', () => {
+		const store = new Store([], 120);
+		expect(store.frameInterval()).toBe(120);
+		store.framed(100);
+		// Three times the frame: the main thread draws at most a quarter of its time.
+		expect(store.frameInterval()).toBe(300);
+		store.framed(10);
+		expect(store.frameInterval()).toBeCloseTo(3 * ((0.7 * 100) + (0.3 * 10)));
+	});
 });
