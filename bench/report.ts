@@ -83,11 +83,15 @@ function spread(values: number[]): string {
 }
 
 /** Key to frame while the rows update (`keyed`: a round of C with keys), and a frame's cost against the rows off screen (`frames`: by domain count). */
-export function keyLines(keyed: Measure, frames: Map<number, {ms: number[]; cpuMs: number[]}>, small?: {ms: number[]; cpuMs: number[]}): string[] {
-	const keys = [...keyed.keys ?? []].sort((a, b) => a - b);
-	const missed = keyed.missedKeys ?? 0;
-	const p95 = percentile(keys, 95);
-	const lines = [`key → frame while rows update (C, a key every ${keyIntervalMs} ms): ${spread(keys)}${missed > 0 ? `, ${missed} keys with no frame within 1 s` : ''} (target p95 ≤ 50 ms ${p95 <= 50 ? '✓' : '✗'})`];
+export function keyLines(keyed: Measure, frames: Map<number, {ms: number[]; cpuMs: number[]}>, small?: {ms: number[]; cpuMs: number[]}, keyedSmall?: Measure): string[] {
+	const keyLine = (measure: Measure, size: {columns: number; rows: number}): string => {
+		const keys = [...measure.keys ?? []].sort((a, b) => a - b);
+		const missed = measure.missedKeys ?? 0;
+		const p95 = percentile(keys, 95);
+		return `key → frame while rows update (C, ${size.columns}×${size.rows}, a key every ${keyIntervalMs} ms): ${spread(keys)}${missed > 0 ? `, ${missed} keys with no frame within 1 s` : ''} (target p95 ≤ 50 ms ${p95 <= 50 ? '✓' : '✗'})`;
+	};
+
+	const lines = [keyLine(keyed, terminalSize), ...(keyedSmall ? [keyLine(keyedSmall, smallTerminal)] : [])];
 	const sizes = [...frames.keys()].sort((a, b) => a - b);
 	const medians = sizes.map(size => median(frames.get(size)?.ms ?? []));
 	const cpu = sizes.map(size => median(frames.get(size)?.cpuMs ?? []));

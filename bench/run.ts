@@ -88,6 +88,9 @@ try {
 	// (its keys' frames are work the other rounds of C do not do).
 	const keyed = await withDashboard(context, 'C', true);
 	process.stdout.write(`keys     ${describe(keyed, 'C + keys')}\n`);
+	// And on the common SSH terminal, where a frame has fewer cells for Ink to draw.
+	const keyedSmall = await withDashboard(context, 'C', true, smallTerminal);
+	process.stdout.write(`keys     ${describe(keyedSmall, `C + keys, ${smallTerminal.columns}×${smallTerminal.rows}`)}\n`);
 
 	// A frame's cost against the rows off screen: the recorded round, idle, on a few domains and on all.
 	const frames = new Map<number, {ms: number[]; cpuMs: number[]}>();
@@ -109,7 +112,7 @@ try {
 		'',
 		...ratios(all),
 		'',
-		...keyLines(keyed, frames, small),
+		...keyLines(keyed, frames, small, keyedSmall),
 		'',
 		'per-probe ms: result.ms, connection to close; loop: event-loop delay of the main thread during the round (10 ms resolution);',
 		'busy: event-loop utilisation of the main thread / the engine\'s worker; CPU s: this process (every thread) / the two server processes;',

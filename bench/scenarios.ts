@@ -49,8 +49,8 @@ export async function workerOnly(context: Context): Promise<Measure> {
 }
 
 /** `pressKeys` (C): someone moves through the grid while the rows update, a key every keyIntervalMs. */
-export async function withDashboard(context: Context, scenario: 'B' | 'C', pressKeys = false): Promise<Measure> {
-	const dashboard = await mountDashboard(context.ui, context.domains);
+export async function withDashboard(context: Context, scenario: 'B' | 'C', pressKeys = false, size = terminalSize): Promise<Measure> {
+	const dashboard = await mountDashboard(context.ui, context.domains, undefined, size);
 	const {store} = dashboard;
 	const before = {bytes: dashboard.bytes(), renders: dashboard.renders(), inkMs: dashboard.inkMs()};
 	let events = 0;
