@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type {Duplex} from 'node:stream';
 import tls from 'node:tls';
-import {cachedContext} from '../tls/inspect.js';
+import {cachedContext, contextWithRoots} from '../tls/inspect.js';
 import {mtaStsDomainName, policyUrl} from './mta-sts.js';
 import type {FetchErrorKind, PolicyFetch} from './types.js';
 
@@ -325,7 +325,7 @@ function httpFailure(error: NodeJS.ErrnoException): Failure {
 
 /** Node's roots plus --ca, with Node's defaults (WebPKI, as MTA-STS senders verify), built once per set. */
 function webPkiContext(ca: string[]): tls.SecureContext {
-	return cachedContext(`webpki\n${ca.join('\n')}`, () => tls.createSecureContext({ca: [...tls.rootCertificates, ...ca]}));
+	return cachedContext(`webpki\n${ca.join('\n')}`, () => contextWithRoots({}, ca));
 }
 
 /** One TCP connection and TLS handshake; a failure before TCP connects is `connect`, after it `tls`. */

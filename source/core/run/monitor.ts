@@ -151,9 +151,8 @@ export class Monitor {
 				...(policy ? plan.mx.filter(host => !host.ipLiteral && (!only || host.addresses.some(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port))))).map(async host => lookupMxPolicy(host)) : []),
 				...targets.flatMap(target => [lookupPtr(target.ip), lookupLists(target.ip)]),
 			]);
-			// The TLS context parses every trusted root (~45 ms of CPU): built once the first
-			// connections and lookups are out, while they travel, not when a handshake needs it.
-			// (Before the answers arrive was too early: a one-shot run's MX answer waited for it.)
+			// The TLS context (a few ms of CPU): built once the first connections and lookups are
+			// out, while they travel, not in the first handshake.
 			if (targets.length > 0) {
 				secureContext(this.options.ca);
 			}
