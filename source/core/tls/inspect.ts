@@ -1,7 +1,10 @@
+import {X509Certificate} from 'node:crypto';
+import {readFileSync} from 'node:fs';
 import net from 'node:net';
+import process from 'node:process';
 import tls from 'node:tls';
 import type {CertInfo, TlsInfo} from '../types.js';
-import {chainOf, sentChainOf} from './certificate.js';
+import {certInfo, sentChainOf, sentOf, TrustedRoots, verifiedPathOf} from './certificate.js';
 
 /**
  * The SNI to send: only a plain host name. An IP literal has none, and a name from hostile DNS
@@ -45,27 +48,87 @@ export function secureContext(ca: string[] | undefined, version?: tls.SecureVers
 	});
 }
 
+// The trusted roots of a context, as secureContext(ca) built it: `ca` with Node's bundled roots,
+// or without `ca` Node's default store (the bundled roots and NODE_EXTRA_CA_CERTS).
+const rootSets = new Map<string, TrustedRoots | undefined>();
+
 /**
- * The certificates as sent, or none when they cannot be read. Only after getPeerCertificate(true):
- * getPeerX509Certificate rewrites OpenSSL's peer chain, and the verified path read later breaks.
+ * The roots secureContext(ca) trusts, undefined when they cannot be known (Node told to use
+ * OpenSSL's store of the system): then Node's own path (getPeerCertificate(true)) is read.
  */
-function sentOf(socket: tls.TLSSocket, now: Date): CertInfo[] {
+export function trustedRoots(ca: readonly string[] | undefined): TrustedRoots | undefined {
+	const key = ca?.join('\n') ?? '';
+	if (!rootSets.has(key)) {
+		if (rootSets.size > 16) {
+			rootSets.clear();
+		}
+
+		rootSets.set(key, ca ? new TrustedRoots([...tls.rootCertificates, ...ca]) : defaultRoots());
+	}
+
+	return rootSets.get(key);
+}
+
+function defaultRoots(): TrustedRoots | undefined {
+	const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+	if (flags.includes('--use-openssl-ca')) {
+		return undefined;
+	}
+
+	const extra = process.env['NODE_EXTRA_CA_CERTS'];
+	let extraPems: string[] = [];
+	try {
+		extraPems = extra ? [readFileSync(extra, 'latin1')] : [];
+	} catch {
+		// Node warns and goes on without them.
+	}
+
+	return new TrustedRoots([...tls.rootCertificates, ...extraPems]);
+}
+
+/** The path Node built for getPeerCertificate(true), leaf first, cut at a repeat. */
+function detailedPathOf(leaf: tls.DetailedPeerCertificate, now: Date): CertInfo[] {
+	const chain: CertInfo[] = [];
+	const seen = new Set<string>();
+	let cert: tls.DetailedPeerCertificate | undefined = leaf;
+	while (cert?.raw && !seen.has(cert.fingerprint256) && chain.length < 16) {
+		seen.add(cert.fingerprint256);
+		chain.push(certInfo(new X509Certificate(cert.raw), now));
+		cert = cert.issuerCertificate;
+	}
+
+	return chain;
+}
+
+/**
+ * The certificates as sent, or none when they cannot be read. Node's getPeerX509Certificate
+ * takes them out of OpenSSL's peer stack as it reads them (Node 20): it is the last read of the
+ * peer's certificates in a session, after getPeerCertificate.
+ */
+function sentCertificates(socket: tls.TLSSocket): X509Certificate[] {
 	try {
 		const leaf = socket.getPeerX509Certificate();
-		return leaf ? sentChainOf(leaf, now) : [];
+		return leaf ? sentOf(leaf) : [];
 	} catch {
 		return [];
 	}
 }
 
-/** `peer`: the chain as Node read it for its own name check (getPeerCertificate(true)), if it did. */
-export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, peer?: tls.DetailedPeerCertificate): TlsInfo {
+/**
+ * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. The leaf for the
+ * name check, from getPeerCertificate(false) (the subject and subjectaltname
+ * tls.checkServerIdentity reads), is read before the sent certificates.
+ */
+export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca?: readonly string[]): TlsInfo {
 	const cipher = socket.getCipher();
 	const key = socket.getEphemeralKeyInfo();
-	const leaf = peer ?? socket.getPeerCertificate(true);
-	// The verified path (see chainOf); `sent` below is what the server sent, as it sent it.
-	const chain = leaf && 'raw' in leaf ? chainOf(leaf, now) : [];
-	const sent = sentOf(socket, now);
+	const roots = trustedRoots(ca);
+	const leaf = socket.getPeerCertificate(!roots);
+	const detailed = roots ? undefined : leaf as tls.DetailedPeerCertificate;
+	const sentX509 = sentCertificates(socket);
+	// The verified path (see verifiedPathOf); `sent` is what the server sent, as it sent it.
+	const chain = detailed ? ('raw' in detailed ? detailedPathOf(detailed, now) : []) : verifiedPathOf(sentX509, roots!, now);
+	const sent = sentChainOf(sentX509, now);
 	const identityError = chain.length > 0 ? tls.checkServerIdentity(serverName, leaf) : new Error('no certificate');
 	const last = chain.at(-1);
 	const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
