@@ -298,7 +298,11 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			// leaf's subject and subjectaltname: the whole chain costs ~1.7 ms of CPU, the leaf alone
 			// ~0.08 ms. Until secureConnect, that read gets the leaf alone; Node decides the same
 			// (verifyError is OpenSSL's, read before), and tlsInfo builds the chain itself.
-			secure.getPeerCertificate = ((): tls.PeerCertificate => tls.TLSSocket.prototype.getPeerCertificate.call(secure, false)) as typeof secure.getPeerCertificate;
+			let leaf: tls.PeerCertificate | undefined;
+			secure.getPeerCertificate = ((): tls.PeerCertificate => {
+				leaf = tls.TLSSocket.prototype.getPeerCertificate.call(secure, false);
+				return leaf;
+			}) as typeof secure.getPeerCertificate;
 			socket = secure;
 			secure.on('error', onFailure);
 			secure.once('secureConnect', () => {
@@ -312,7 +316,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 				secure.on('close', onClose);
 				// EHLO goes out first: the certificates are read while its reply travels.
 				feed({type: 'tls-ready', at: elapsed(), version});
-				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))(), options.ca);
+				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))(), options.ca, leaf);
 				emit({type: 'tls', info});
 				feed({type: 'tls-info', info});
 			});

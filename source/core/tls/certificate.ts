@@ -216,7 +216,7 @@ export function verifiedPathOf(sent: X509Certificate[], roots: TrustedRoots, now
 	}
 
 	while (!cert.checkIssued(cert)) {
-		const ca = roots.issuerOf(cert, now);
+		const ca = roots.issuerOf(cert);
 		if (!ca || !add(ca)) {
 			break;
 		}
@@ -227,57 +227,43 @@ export function verifiedPathOf(sent: X509Certificate[], roots: TrustedRoots, now
 	return path.map(x509 => certInfo(x509, now));
 }
 
-/** A DER item's content as text, for the loose name key below. */
-function nameText(der: Uint8Array, at: number, item: {start: number; end: number}): string {
-	const bytes = Buffer.from(der.buffer, der.byteOffset + item.start, item.end - item.start);
-	switch (der[at]) {
-		case 0x0C: {
-			return bytes.toString('utf8');
-		}
-
-		case 0x1E: {
-			return Buffer.from(bytes).swap16().toString('utf16le');
-		}
-
-		default: {
-			return bytes.toString('latin1');
-		}
-	}
-}
-
 /**
- * A loose key of an X.509 Name (from its DER): each attribute's type and value, lowercased,
- * without spaces. OpenSSL matches names on a canonical form (values in UTF-8, ASCII lowercased,
- * runs of spaces made one): names equal to OpenSSL have the same key, and checkIssued then
- * decides among the few that share it.
+ * A loose key of an X.509 Name (from its DER): the ASCII letters and digits of its attributes'
+ * values, lowercased. OpenSSL matches names on a canonical form (values in UTF-8, ASCII
+ * lowercased, runs of spaces made one): names equal to OpenSSL have the same key whatever their
+ * string types, and checkIssued then decides among the few roots that share it.
  */
 export function nameKey(der: Uint8Array, name: {start: number; end: number}): string {
-	const parts: string[] = [];
+	const codes: number[] = [];
 	for (let rdn = name.start; rdn < name.end;) {
 		const set = derItem(der, rdn);
 		if (!set) {
 			break;
 		}
 
-		const values: string[] = [];
 		for (let at = set.start; at < set.end;) {
 			const pair = derItem(der, at);
 			const oid = pair && derItem(der, pair.start);
 			const value = oid && derItem(der, oid.end);
-			if (!pair || !oid || !value) {
+			if (!pair || !value) {
 				break;
 			}
 
-			const type = Buffer.from(der.subarray(oid.start, oid.end)).toString('hex');
-			values.push(`${type}=${nameText(der, oid.end, value).toLowerCase().replaceAll(/\s+/g, '')}`);
+			for (let i = value.start; i < value.end; i++) {
+				const byte = der[i]! | 0x20;
+				if ((byte >= 0x61 && byte <= 0x7A) || (der[i]! >= 0x30 && der[i]! <= 0x39)) {
+					codes.push(byte >= 0x61 ? byte : der[i]!);
+				}
+			}
+
+			codes.push(0x2C);
 			at = pair.end;
 		}
 
-		parts.push(values.join('+'));
 		rdn = set.end;
 	}
 
-	return parts.join('/');
+	return String.fromCharCode(...codes);
 }
 
 /** Where the issuer and subject Names are in a certificate's DER. */
@@ -320,9 +306,10 @@ type Root = {der: Buffer; x509?: X509Certificate | false};
  */
 export class TrustedRoots {
 	private readonly bySubject = new Map<string, Root[]>();
+	// The roots that issued a certificate, by its fingerprint: the same intermediates come back.
+	private readonly issuers = new Map<string, X509Certificate[]>();
 
 	constructor(pems: readonly string[]) {
-		const seen = new Set<string>();
 		for (const pem of pems) {
 			for (const match of pem.matchAll(/-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----([^-]+)-----END/g)) {
 				const block = Buffer.from(match[1]!, 'base64');
@@ -330,12 +317,10 @@ export class TrustedRoots {
 				const outer = derItem(block, 0);
 				const der = outer ? block.subarray(0, outer.end) : block;
 				const names = namesOf(der);
-				const id = der.toString('base64');
-				if (!names || seen.has(id)) {
+				if (!names) {
 					continue;
 				}
 
-				seen.add(id);
 				const key = nameKey(der, names.subject);
 				const list = this.bySubject.get(key);
 				if (list) {
@@ -349,22 +334,15 @@ export class TrustedRoots {
 
 	/**
 	 * The issuer OpenSSL's store gives (X509_STORE_CTX_get1_issuer): the first root that issued
-	 * the certificate and is valid now, else the one of them that expires last.
+	 * the certificate and is valid now (OpenSSL's clock, not the session's), else the one of them
+	 * that expires last. A root listed twice is found first where it was first.
 	 */
-	issuerOf(cert: X509Certificate, now: Date): X509Certificate | undefined {
-		const der = cert.raw;
-		const names = namesOf(der);
-		const candidates = names && this.bySubject.get(nameKey(der, names.issuer));
+	issuerOf(cert: X509Certificate): X509Certificate | undefined {
+		const now = Date.now();
 		let expired: {x509: X509Certificate; validTo: number} | undefined;
-		for (const root of candidates ?? []) {
-			root.x509 ??= parseRoot(root.der);
-			const x509 = root.x509;
-			if (!x509 || !cert.checkIssued(x509)) {
-				continue;
-			}
-
+		for (const x509 of this.issuersOf(cert)) {
 			const validTo = Date.parse(x509.validTo);
-			if (Date.parse(x509.validFrom) <= now.getTime() && now.getTime() <= validTo) {
+			if (Date.parse(x509.validFrom) <= now && now < validTo) {
 				return x509;
 			}
 
@@ -374,6 +352,30 @@ export class TrustedRoots {
 		}
 
 		return expired?.x509;
+	}
+
+	private issuersOf(cert: X509Certificate): X509Certificate[] {
+		const key = cert.fingerprint256;
+		let issuers = this.issuers.get(key);
+		if (!issuers) {
+			const der = cert.raw;
+			const names = namesOf(der);
+			issuers = [];
+			for (const root of (names && this.bySubject.get(nameKey(der, names.issuer))) ?? []) {
+				root.x509 ??= parseRoot(root.der);
+				if (root.x509 && cert.checkIssued(root.x509)) {
+					issuers.push(root.x509);
+				}
+			}
+
+			if (this.issuers.size >= 4096) {
+				this.issuers.clear();
+			}
+
+			this.issuers.set(key, issuers);
+		}
+
+		return issuers;
 	}
 }
 

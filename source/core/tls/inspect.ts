@@ -42,6 +42,8 @@ export function cachedContext(key: string, build: () => tls.SecureContext): tls.
  */
 export function secureContext(ca: string[] | undefined, version?: tls.SecureVersion): tls.SecureContext {
 	return cachedContext(`probe\n${version ?? ''}\n${ca?.join('\n') ?? ''}`, () => {
+		// The roots' index too, where the context is made ahead of the probes (a few ms).
+		trustedRoots(ca);
 		// See old protocols and weak ciphers to report them, rather than fail the handshake.
 		const versions = version ? {minVersion: version, maxVersion: version} : {minVersion: 'TLSv1' as const};
 		return tls.createSecureContext({...versions, ciphers: 'DEFAULT:@SECLEVEL=0', ...(ca ? {ca: [...tls.rootCertificates, ...ca]} : {})});
@@ -115,15 +117,16 @@ function sentCertificates(socket: tls.TLSSocket): X509Certificate[] {
 }
 
 /**
- * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. The leaf for the
- * name check, from getPeerCertificate(false) (the subject and subjectaltname
- * tls.checkServerIdentity reads), is read before the sent certificates.
+ * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. `peer`: the leaf
+ * as getPeerCertificate(false) gave it in this session, if it was read (the subject and
+ * subjectaltname tls.checkServerIdentity reads); else it is read here, before the sent
+ * certificates.
  */
-export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca?: readonly string[]): TlsInfo {
+export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca?: readonly string[], peer?: tls.PeerCertificate): TlsInfo {
 	const cipher = socket.getCipher();
 	const key = socket.getEphemeralKeyInfo();
 	const roots = trustedRoots(ca);
-	const leaf = socket.getPeerCertificate(!roots);
+	const leaf = roots ? peer ?? socket.getPeerCertificate(false) : socket.getPeerCertificate(true);
 	const detailed = roots ? undefined : leaf as tls.DetailedPeerCertificate;
 	const sentX509 = sentCertificates(socket);
 	// The verified path (see verifiedPathOf); `sent` is what the server sent, as it sent it.
