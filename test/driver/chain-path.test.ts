@@ -3,7 +3,7 @@
 // probe (STARTTLS, where Node's own read of the chain is made cheap) against what Node decides
 // without that. Real TLS servers on 127.0.0.1 only.
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ const stray = pem('relay.pem');
 // Self-signed certificates made for this file: one that may sign (keyCertSign), one that may not,
 // which X509_check_issued does not take as its own issuer.
 const self: Record<'signing' | 'leaf', {key: string; cert: string}> = {signing: {key: '', cert: ''}, leaf: {key: '', cert: ''}};
+let signed = {key: '', cert: ''};
 let dir = '';
 beforeAll(() => {
 	dir = mkdtempSync(path.join(tmpdir(), 'mxdash-chain-path-'));
@@ -42,6 +43,16 @@ beforeAll(() => {
 		], {stdio: 'ignore', timeout: 20_000});
 		self[kind] = {key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8')};
 	}
+
+	// A leaf signed by the one that may not sign: OpenSSL's store still finds it as the issuer.
+	const key = path.join(dir, 'signed-key.pem');
+	const request = path.join(dir, 'signed.csr');
+	const cert = path.join(dir, 'signed.pem');
+	const extensions = path.join(dir, 'signed.ext');
+	writeFileSync(extensions, 'subjectAltName=DNS:signed.chain.test\n');
+	execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=signed.chain.test', '-keyout', key, '-out', request], {stdio: 'ignore', timeout: 20_000});
+	execFileSync('openssl', ['x509', '-req', '-in', request, '-CA', path.join(dir, 'leaf.pem'), '-CAkey', path.join(dir, 'leaf-key.pem'), '-days', '30', '-extfile', extensions, '-out', cert], {stdio: 'ignore', timeout: 20_000});
+	signed = {key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8')};
 });
 
 afterAll(() => {
@@ -75,6 +86,8 @@ const cases: Case[] = [
 	{name: 'a self-signed certificate sent twice', key: () => self.signing.key, cert: () => self.signing.cert + self.signing.cert, ca: () => [root], host: 'self.chain.test'},
 	{name: 'a trusted self-signed certificate', key: () => self.signing.key, cert: () => self.signing.cert, ca: () => [self.signing.cert], host: 'self.chain.test'},
 	{name: 'a trusted self-signed certificate that may not sign', key: () => self.leaf.key, cert: () => self.leaf.cert, ca: () => [self.leaf.cert], host: 'self.chain.test'},
+	{name: 'a leaf whose trusted issuer may not sign certificates', key: () => signed.key, cert: () => signed.cert, ca: () => [self.leaf.cert], host: 'signed.chain.test'},
+	{name: 'a leaf whose issuer that may not sign is sent', key: () => signed.key, cert: () => signed.cert + self.leaf.cert, ca: () => [root], host: 'signed.chain.test'},
 	{name: 'a self-signed certificate that may not sign, not trusted', key: () => self.leaf.key, cert: () => self.leaf.cert, ca: () => [root], host: 'self.chain.test'},
 ];
 

@@ -363,7 +363,7 @@ export class TrustedRoots {
 			issuers = [];
 			for (const root of (names && this.bySubject.get(nameKey(der, names.issuer))) ?? []) {
 				root.x509 ??= parseRoot(root.der);
-				if (root.x509 && cert.checkIssued(root.x509)) {
+				if (root.x509 && storeIssued(cert, root.x509)) {
 					issuers.push(root.x509);
 				}
 			}
@@ -376,6 +376,24 @@ export class TrustedRoots {
 		}
 
 		return issuers;
+	}
+}
+
+/**
+ * Whether OpenSSL's store takes `issuer` as the issuer of `cert`: X509_check_issued without its
+ * keyUsage test (the store's check_issued is ossl_x509_likely_issued), so a trusted certificate
+ * that may not sign certificates is found too. Node has only the whole X509_check_issued: when it
+ * fails, the same name and a signature that verifies stand for the rest.
+ */
+function storeIssued(cert: X509Certificate, issuer: X509Certificate): boolean {
+	if (cert.checkIssued(issuer)) {
+		return true;
+	}
+
+	try {
+		return cert.issuer === issuer.subject && cert.verify(issuer.publicKey);
+	} catch {
+		return false;
 	}
 }
 

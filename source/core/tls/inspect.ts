@@ -59,7 +59,7 @@ const rootSets = new Map<string, TrustedRoots | undefined>();
  * OpenSSL's store of the system): then Node's own path (getPeerCertificate(true)) is read.
  */
 export function trustedRoots(ca: readonly string[] | undefined): TrustedRoots | undefined {
-	const key = ca?.join('\n') ?? '';
+	const key = ca ? `ca\n${ca.join('\n')}` : 'default';
 	if (!rootSets.has(key)) {
 		if (rootSets.size > 16) {
 			rootSets.clear();
