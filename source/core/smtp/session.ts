@@ -1,6 +1,7 @@
+import type {X509Certificate} from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import {secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
+import {nameCheckCertificate, secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
 import type {Limits} from '../limits.js';
 import {initialState, start, step} from './machine.js';
 import type {MachineAction, MachineInput, MachineState} from './machine.js';
@@ -295,13 +296,15 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			});
 			// Once the chain verifies, Node's onConnectSecure (lib/_tls_wrap.js, v20) reads
 			// this.getPeerCertificate(true) only to hand it to checkServerIdentity, which reads the
-			// leaf's subject and subjectaltname: the whole chain costs ~1.7 ms of CPU, the leaf alone
-			// ~0.08 ms. Until secureConnect, that read gets the leaf alone; Node decides the same
-			// (verifyError is OpenSSL's, read before), and tlsInfo builds the chain itself.
-			let leaf: tls.PeerCertificate | undefined;
+			// leaf's subjectaltname and subject: the whole chain costs ~1.7 ms of CPU. Until
+			// secureConnect, that read gets what checkServerIdentity reads, from the sent
+			// certificates tlsInfo takes next; Node decides the same (verifyError is OpenSSL's,
+			// read before), and tlsInfo builds the chain itself.
+			let leaf: X509Certificate | undefined;
 			secure.getPeerCertificate = ((): tls.PeerCertificate => {
-				leaf = tls.TLSSocket.prototype.getPeerCertificate.call(secure, false);
-				return leaf;
+				const read = nameCheckCertificate(secure, options.ca);
+				leaf = read.leaf;
+				return read.cert;
 			}) as typeof secure.getPeerCertificate;
 			socket = secure;
 			secure.on('error', onFailure);

@@ -104,35 +104,55 @@ function detailedPathOf(leaf: tls.DetailedPeerCertificate, now: Date): CertInfo[
 
 /**
  * The certificates as sent, or none when they cannot be read. Node's getPeerX509Certificate
- * takes them out of OpenSSL's peer stack as it reads them (Node 20): it is the last read of the
- * peer's certificates in a session, after getPeerCertificate.
+ * takes them out of OpenSSL's peer stack as it reads them (Node 20): after it, getPeerCertificate
+ * finds no certificate, and a second call finds none either.
  */
-function sentCertificates(socket: tls.TLSSocket): X509Certificate[] {
+function sentLeaf(socket: tls.TLSSocket): X509Certificate | undefined {
 	try {
-		const leaf = socket.getPeerX509Certificate();
-		return leaf ? sentOf(leaf) : [];
+		return socket.getPeerX509Certificate();
 	} catch {
-		return [];
+		return undefined;
 	}
 }
 
 /**
- * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. `peer`: the leaf
- * as getPeerCertificate(false) gave it in this session, if it was read (the subject and
- * subjectaltname tls.checkServerIdentity reads); else it is read here, before the sent
- * certificates.
+ * What tls.checkServerIdentity reads of the leaf: subjectaltname, and subject only when no DNS
+ * name is in it (its CN is then the name). The legacy object costs ~0.1 ms of OpenSSL parsing;
+ * the alternative names' text is the same string Node puts in it.
  */
-export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca?: readonly string[], peer?: tls.PeerCertificate): TlsInfo {
+function identityOf(leaf: X509Certificate): tls.PeerCertificate {
+	const san = leaf.subjectAltName ?? '';
+	// Without quotes, Node splits the names at ', ': a DNS name is first or after one.
+	const dnsName = !san.includes('"') && (san.startsWith('DNS:') || san.includes(', DNS:'));
+	return dnsName ? {subjectaltname: san} as tls.PeerCertificate : leaf.toLegacyObject();
+}
+
+/**
+ * The leaf for Node's own name check (onConnectSecure), read once the chain verified: from the
+ * sent certificates, which tlsInfo then takes (`leaf`), so that the session reads them once.
+ */
+export function nameCheckCertificate(socket: tls.TLSSocket, ca: readonly string[] | undefined): {cert: tls.PeerCertificate; leaf?: X509Certificate} {
+	const leaf = trustedRoots(ca) ? sentLeaf(socket) : undefined;
+	return leaf ? {cert: identityOf(leaf), leaf} : {cert: tls.TLSSocket.prototype.getPeerCertificate.call(socket, false)};
+}
+
+/**
+ * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. `leaf`: the sent
+ * leaf, if nameCheckCertificate read it in this session.
+ */
+export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca?: readonly string[], leaf?: X509Certificate): TlsInfo {
 	const cipher = socket.getCipher();
 	const key = socket.getEphemeralKeyInfo();
 	const roots = trustedRoots(ca);
-	const leaf = roots ? peer ?? socket.getPeerCertificate(false) : socket.getPeerCertificate(true);
-	const detailed = roots ? undefined : leaf as tls.DetailedPeerCertificate;
-	const sentX509 = sentCertificates(socket);
+	// Roots unknown: Node's path, read before the sent certificates.
+	const detailed = roots ? undefined : socket.getPeerCertificate(true);
+	const first = leaf ?? sentLeaf(socket);
+	const sentX509 = first ? sentOf(first) : [];
 	// The verified path (see verifiedPathOf); `sent` is what the server sent, as it sent it.
 	const chain = detailed ? ('raw' in detailed ? detailedPathOf(detailed, now) : []) : verifiedPathOf(sentX509, roots!, now);
 	const sent = sentChainOf(sentX509, now);
-	const identityError = chain.length > 0 ? tls.checkServerIdentity(serverName, leaf) : new Error('no certificate');
+	const identity = detailed ?? (first ? identityOf(first) : undefined);
+	const identityError = chain.length > 0 && identity ? tls.checkServerIdentity(serverName, identity) : new Error('no certificate');
 	const last = chain.at(-1);
 	const authorizationError = socket.authorizationError ? String(socket.authorizationError) : undefined;
 	return {
