@@ -38,7 +38,7 @@ async function handshake(cert: string): Promise<TlsInfo> {
 			socket.once('secureConnect', resolve);
 			socket.once('error', reject);
 		});
-		return tlsInfo(socket, 'mx1.healthy.demo', new Date());
+		return tlsInfo(socket, 'mx1.healthy.demo', new Date(), [root]);
 	} finally {
 		socket.destroy();
 	}

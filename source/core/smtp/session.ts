@@ -1,6 +1,7 @@
+import type {X509Certificate} from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import {secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
+import {nameCheckCertificate, secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
 import type {Limits} from '../limits.js';
 import {initialState, start, step} from './machine.js';
 import type {MachineAction, MachineInput, MachineState} from './machine.js';
@@ -287,23 +288,28 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			socket.removeListener('end', onClose);
 			socket.removeListener('close', onClose);
 			reader = new ReplyReader({...limits, maxSessionBytes: Math.max(1, limits.maxSessionBytes - reader.bytesRead)});
-			// Once the chain verifies, Node reads all of it to check the name: kept here, so that
-			// tlsInfo does not read it a second time (~1.4 ms of CPU a probe).
-			let peer: tls.DetailedPeerCertificate | undefined;
 			const secure = tls.connect({
 				socket,
 				servername: serverNameFor(serverName),
 				rejectUnauthorized: false,
 				secureContext: secureContext(options.ca, options.tlsVersion),
-				checkServerIdentity(hostname, cert) {
-					// Node passes getPeerCertificate(true): the detailed chain.
-					peer = cert as tls.DetailedPeerCertificate;
-					return tls.checkServerIdentity(hostname, cert);
-				},
 			});
+			// Once the chain verifies, Node's onConnectSecure (lib/_tls_wrap.js, v20) reads
+			// this.getPeerCertificate(true) only to hand it to checkServerIdentity, which reads the
+			// leaf's subjectaltname and subject: the whole chain costs ~1.7 ms of CPU. Until
+			// secureConnect, that read gets what checkServerIdentity reads, from the sent
+			// certificates tlsInfo takes next; Node decides the same (verifyError is OpenSSL's,
+			// read before), and tlsInfo builds the chain itself.
+			let leaf: X509Certificate | undefined;
+			secure.getPeerCertificate = ((): tls.PeerCertificate => {
+				const read = nameCheckCertificate(secure, options.ca);
+				leaf = read.leaf;
+				return read.cert;
+			}) as typeof secure.getPeerCertificate;
 			socket = secure;
 			secure.on('error', onFailure);
 			secure.once('secureConnect', () => {
+				Reflect.deleteProperty(secure, 'getPeerCertificate');
 				secure.disableRenegotiation();
 				tlsActive = true;
 				const version = secure.getProtocol() ?? 'unknown';
@@ -313,7 +319,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 				secure.on('close', onClose);
 				// EHLO goes out first: the certificates are read while its reply travels.
 				feed({type: 'tls-ready', at: elapsed(), version});
-				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))(), peer);
+				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))(), options.ca, leaf);
 				emit({type: 'tls', info});
 				feed({type: 'tls-info', info});
 			});

@@ -1,5 +1,4 @@
 import {X509Certificate} from 'node:crypto';
-import type {DetailedPeerCertificate} from 'node:tls';
 import type {CertInfo} from '../types.js';
 
 const dayMs = 86_400_000;
@@ -77,17 +76,16 @@ function distinguishedName(text: string): string {
 }
 
 /** What a certificate says, without its dates' distance from now: parsed once per certificate. */
-const parsed = new Map<string, {info: Omit<CertInfo, 'daysLeft'>; validTo: number}>();
+type Parsed = {info: Omit<CertInfo, 'daysLeft'>; validTo: number; der?: string};
+const parsed = new Map<string, Parsed>();
 
-/**
- * A certificate's facts. The same certificates come back in every session with a server (and
- * its intermediates with many servers): parsing and verifying each again cost ~1.5 ms a probe.
- */
-export function certInfo(der: Buffer, now: Date): CertInfo {
-	const key = der.toString('base64');
+function parsedOf(x509: X509Certificate): Parsed {
+	// The fingerprint is a digest OpenSSL computes in microseconds; the DER in base64 (1–2 KB) is
+	// made once per certificate, not once per session.
+	const key = x509.fingerprint256;
 	let entry = parsed.get(key);
 	if (!entry) {
-		const info = parseCertificate(der);
+		const info = parseCertificate(x509);
 		entry = {info, validTo: Date.parse(info.validTo)};
 		if (parsed.size >= 4096) {
 			parsed.clear();
@@ -96,11 +94,27 @@ export function certInfo(der: Buffer, now: Date): CertInfo {
 		parsed.set(key, entry);
 	}
 
-	return {...entry.info, daysLeft: Math.floor((entry.validTo - now.getTime()) / dayMs)};
+	return entry;
 }
 
-function parseCertificate(der: Buffer): Omit<CertInfo, 'daysLeft'> {
-	const x509 = new X509Certificate(der);
+/**
+ * A certificate's facts. The same certificates come back in every session with a server (and
+ * its intermediates with many servers): parsing and verifying each again cost ~1.5 ms a probe.
+ * With `der`, its DER in base64 too, the same string for every session.
+ */
+export function certInfo(x509: X509Certificate, now: Date, der = false): CertInfo {
+	const entry = parsedOf(x509);
+	const daysLeft = Math.floor((entry.validTo - now.getTime()) / dayMs);
+	if (!der) {
+		return {...entry.info, daysLeft};
+	}
+
+	entry.der ??= x509.raw.toString('base64');
+	return {...entry.info, daysLeft, der: entry.der};
+}
+
+function parseCertificate(x509: X509Certificate): Omit<CertInfo, 'daysLeft'> {
+	const der = x509.raw;
 	const key = x509.publicKey;
 	const details = key.asymmetricKeyDetails ?? {};
 	const validTo = new Date(x509.validTo);
@@ -139,35 +153,254 @@ function curveBits(curve: string): number | undefined {
 const maxChain = 16;
 
 /**
- * The verified path, leaf first, as Node built it from what the server sent, completed from the
- * trusted roots (so a root from --ca shows even when the server did not send it). A visited set
- * stops the walk, since a self-signed certificate is its own issuer.
+ * The certificates exactly as the server sent them, in its order (all of them: the verified path
+ * may take its issuers from anywhere in the stack). Node's X509Certificate of the peer links each
+ * certificate to the next one of the sent stack through issuerCertificate, whatever they are:
+ * duplicates and strays stay. OpenSSL takes at most 100 KB of certificates from a peer.
  */
-export function chainOf(leaf: DetailedPeerCertificate, now: Date): CertInfo[] {
-	const chain: CertInfo[] = [];
-	const seen = new Set<string>();
-	let cert: DetailedPeerCertificate | undefined = leaf;
-	while (cert?.raw && !seen.has(cert.fingerprint256) && chain.length < maxChain) {
-		seen.add(cert.fingerprint256);
-		chain.push(certInfo(cert.raw, now));
-		cert = cert.issuerCertificate;
-	}
-
-	return chain;
-}
-
-/**
- * The certificates exactly as the server sent them, in its order, each with its DER (DANE
- * matches it). Node's X509Certificate of the peer links each certificate to the next one of the
- * sent stack through issuerCertificate, whatever they are: duplicates and strays stay.
- */
-export function sentChainOf(leaf: X509Certificate, now: Date): CertInfo[] {
-	const sent: CertInfo[] = [];
+export function sentOf(leaf: X509Certificate): X509Certificate[] {
+	const sent: X509Certificate[] = [];
 	let cert: X509Certificate | undefined = leaf;
-	while (cert && sent.length < maxChain) {
-		sent.push({...certInfo(cert.raw, now), der: cert.raw.toString('base64')});
+	while (cert && sent.length < 1024) {
+		sent.push(cert);
 		cert = cert.issuerCertificate;
 	}
 
 	return sent;
+}
+
+/** The first sent certificates' facts, each with its DER (DANE matches it). */
+export function sentChainOf(sent: X509Certificate[], now: Date): CertInfo[] {
+	return sent.slice(0, maxChain).map(cert => certInfo(cert, now, true));
+}
+
+/**
+ * The verified path, leaf first, as Node builds it for getPeerCertificate(true) (GetPeerCert in
+ * src/crypto/crypto_common.cc, v20), without its cost (~1.7 ms of CPU a call): from the leaf,
+ * the first remaining sent certificate that X509_check_issued accepts as the issuer (checkIssued
+ * is that call), taken out, again; then issuers from the trusted roots until a self-issued one.
+ * The walk stops at a certificate already in the path, as a self-signed one is its own issuer.
+ */
+export function verifiedPathOf(sent: X509Certificate[], roots: TrustedRoots, now: Date): CertInfo[] {
+	const [leaf, ...rest] = sent;
+	if (!leaf) {
+		return [];
+	}
+
+	const path = [leaf];
+	const seen = new Set([leaf.fingerprint256]);
+	const add = (cert: X509Certificate): boolean => {
+		const fingerprint = cert.fingerprint256;
+		if (seen.has(fingerprint) || path.length >= maxChain) {
+			return false;
+		}
+
+		seen.add(fingerprint);
+		path.push(cert);
+		return true;
+	};
+
+	let cert = leaf;
+	for (;;) {
+		const index = rest.findIndex(ca => cert.checkIssued(ca));
+		if (index < 0) {
+			break;
+		}
+
+		const ca = rest.splice(index, 1)[0]!;
+		if (!add(ca)) {
+			return path.map(x509 => certInfo(x509, now));
+		}
+
+		cert = ca;
+	}
+
+	while (!cert.checkIssued(cert)) {
+		const ca = roots.issuerOf(cert);
+		if (!ca || !add(ca)) {
+			break;
+		}
+
+		cert = ca;
+	}
+
+	return path.map(x509 => certInfo(x509, now));
+}
+
+/**
+ * A loose key of an X.509 Name (from its DER): the ASCII letters and digits of its attributes'
+ * values, lowercased. OpenSSL matches names on a canonical form (values in UTF-8, ASCII
+ * lowercased, runs of spaces made one): names equal to OpenSSL have the same key whatever their
+ * string types, and checkIssued then decides among the few roots that share it.
+ */
+export function nameKey(der: Uint8Array, name: {start: number; end: number}): string {
+	const codes: number[] = [];
+	for (let rdn = name.start; rdn < name.end;) {
+		const set = derItem(der, rdn);
+		if (!set) {
+			break;
+		}
+
+		for (let at = set.start; at < set.end;) {
+			const pair = derItem(der, at);
+			const oid = pair && derItem(der, pair.start);
+			const value = oid && derItem(der, oid.end);
+			if (!pair || !value) {
+				break;
+			}
+
+			for (let i = value.start; i < value.end; i++) {
+				const byte = der[i]! | 0x20;
+				if ((byte >= 0x61 && byte <= 0x7A) || (der[i]! >= 0x30 && der[i]! <= 0x39)) {
+					codes.push(byte >= 0x61 ? byte : der[i]!);
+				}
+			}
+
+			codes.push(0x2C);
+			at = pair.end;
+		}
+
+		rdn = set.end;
+	}
+
+	return String.fromCharCode(...codes);
+}
+
+/** Where the issuer and subject Names are in a certificate's DER. */
+export function namesOf(der: Uint8Array): {issuer: {start: number; end: number}; subject: {start: number; end: number}} | undefined {
+	const certificate = derItem(der, 0);
+	const tbs = certificate && derItem(der, certificate.start);
+	if (!tbs) {
+		return undefined;
+	}
+
+	// version [0] (optional), serialNumber, signature, issuer, validity, subject.
+	let at = tbs.start;
+	const fields: Array<{start: number; end: number}> = [];
+	while (fields.length < 5 && at < tbs.end) {
+		const item = derItem(der, at);
+		if (!item) {
+			return undefined;
+		}
+
+		if (!(at === tbs.start && der[at] === 0xA0)) {
+			fields.push({start: at, end: item.end});
+		}
+
+		at = item.end;
+	}
+
+	const [, , issuer, , subject] = fields;
+	const content = (field?: {start: number; end: number}) => field && derItem(der, field.start);
+	const issuerName = content(issuer);
+	const subjectName = content(subject);
+	return issuerName && subjectName ? {issuer: issuerName, subject: subjectName} : undefined;
+}
+
+type Root = {der: Buffer; x509?: X509Certificate | false};
+
+/**
+ * The trusted roots of a secure context, indexed by their subject's loose key. Parsing ~140 PEMs
+ * into X509Certificate costs ~50 ms; reading their subjects from the DER, a few: only the roots
+ * whose subject matches an issuer are parsed, once.
+ */
+export class TrustedRoots {
+	private readonly bySubject = new Map<string, Root[]>();
+	// The roots that issued a certificate, by its fingerprint: the same intermediates come back.
+	private readonly issuers = new Map<string, X509Certificate[]>();
+
+	constructor(pems: readonly string[]) {
+		for (const pem of pems) {
+			for (const match of pem.matchAll(/-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----([^-]+)-----END/g)) {
+				const block = Buffer.from(match[1]!, 'base64');
+				// A TRUSTED CERTIFICATE has OpenSSL's trust settings after the certificate.
+				const outer = derItem(block, 0);
+				const der = outer ? block.subarray(0, outer.end) : block;
+				const names = namesOf(der);
+				if (!names) {
+					continue;
+				}
+
+				const key = nameKey(der, names.subject);
+				const list = this.bySubject.get(key);
+				if (list) {
+					list.push({der});
+				} else {
+					this.bySubject.set(key, [{der}]);
+				}
+			}
+		}
+	}
+
+	/**
+	 * The issuer OpenSSL's store gives (X509_STORE_CTX_get1_issuer): the first root that issued
+	 * the certificate and is valid now (OpenSSL's clock, not the session's), else the one of them
+	 * that expires last. A root listed twice is found first where it was first.
+	 */
+	issuerOf(cert: X509Certificate): X509Certificate | undefined {
+		const now = Date.now();
+		let expired: {x509: X509Certificate; validTo: number} | undefined;
+		for (const x509 of this.issuersOf(cert)) {
+			const validTo = Date.parse(x509.validTo);
+			if (Date.parse(x509.validFrom) <= now && now < validTo) {
+				return x509;
+			}
+
+			if (!expired || validTo > expired.validTo) {
+				expired = {x509, validTo};
+			}
+		}
+
+		return expired?.x509;
+	}
+
+	private issuersOf(cert: X509Certificate): X509Certificate[] {
+		const key = cert.fingerprint256;
+		let issuers = this.issuers.get(key);
+		if (!issuers) {
+			const der = cert.raw;
+			const names = namesOf(der);
+			issuers = [];
+			for (const root of (names && this.bySubject.get(nameKey(der, names.issuer))) ?? []) {
+				root.x509 ??= parseRoot(root.der);
+				if (root.x509 && storeIssued(cert, root.x509)) {
+					issuers.push(root.x509);
+				}
+			}
+
+			if (this.issuers.size >= 4096) {
+				this.issuers.clear();
+			}
+
+			this.issuers.set(key, issuers);
+		}
+
+		return issuers;
+	}
+}
+
+/**
+ * Whether OpenSSL's store takes `issuer` as the issuer of `cert`: X509_check_issued without its
+ * keyUsage test (the store's check_issued is ossl_x509_likely_issued), so a trusted certificate
+ * that may not sign certificates is found too. Node has only the whole X509_check_issued: when it
+ * fails, the same name and a signature that verifies stand for the rest.
+ */
+function storeIssued(cert: X509Certificate, issuer: X509Certificate): boolean {
+	if (cert.checkIssued(issuer)) {
+		return true;
+	}
+
+	try {
+		return cert.issuer === issuer.subject && cert.verify(issuer.publicKey);
+	} catch {
+		return false;
+	}
+}
+
+function parseRoot(der: Buffer): X509Certificate | false {
+	try {
+		return new X509Certificate(der);
+	} catch {
+		return false;
+	}
 }
