@@ -71,8 +71,8 @@ export function secureContext(ca: string[] | undefined, version?: tls.SecureVers
 	});
 }
 
-// The trusted roots of a context, as secureContext(ca) built it: `ca` with Node's bundled roots,
-// or without `ca` Node's default store (the bundled roots and NODE_EXTRA_CA_CERTS).
+// The trusted roots of a context, as secureContext(ca) built it: Node's default store (the
+// bundled roots and NODE_EXTRA_CA_CERTS), and `ca` added to it (contextWithRoots).
 const rootSets = new Map<string, TrustedRoots | undefined>();
 
 /**
@@ -86,13 +86,15 @@ export function trustedRoots(ca: readonly string[] | undefined): TrustedRoots | 
 			rootSets.clear();
 		}
 
-		rootSets.set(key, ca ? new TrustedRoots([...tls.rootCertificates, ...ca]) : defaultRoots());
+		const pems = defaultPems();
+		rootSets.set(key, pems ? new TrustedRoots([...pems, ...(ca ?? [])]) : undefined);
 	}
 
 	return rootSets.get(key);
 }
 
-function defaultRoots(): TrustedRoots | undefined {
+/** Node's default store as PEM texts, undefined when it is OpenSSL's store of the system. */
+function defaultPems(): string[] | undefined {
 	const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
 	if (flags.includes('--use-openssl-ca')) {
 		return undefined;
@@ -106,7 +108,7 @@ function defaultRoots(): TrustedRoots | undefined {
 		// Node warns and goes on without them.
 	}
 
-	return new TrustedRoots([...tls.rootCertificates, ...extraPems]);
+	return [...tls.rootCertificates, ...extraPems];
 }
 
 /** The path Node built for getPeerCertificate(true), leaf first, cut at a repeat. */
