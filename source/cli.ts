@@ -10,6 +10,16 @@ if (earlyAnswer(process.argv.slice(2)) === 'version') {
 	const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string};
 	process.stdout.write(`${manifest.version}\n`);
 } else {
-	(await import('./prefetch.js')).prefetch(process.argv.slice(2));
+	if ((await import('./prefetch.js')).prefetch(process.argv.slice(2))) {
+		// Loading is one long run of JavaScript: between its parts the event loop turns, so that
+		// an MX answer that came meanwhile sends its address questions before the rest loads.
+		for (const load of [async () => import('./core/run/monitor.js'), async () => import('meow')]) {
+			await load();
+			await new Promise(resolve => {
+				setImmediate(resolve);
+			});
+		}
+	}
+
 	await import('./run-cli.js');
 }
