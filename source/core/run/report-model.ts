@@ -81,24 +81,58 @@ export function reportStages(stages: Readonly<Record<StageName, Stage>>, finding
 	return Object.fromEntries(stageNames.map(name => [name, {...stages[name], status: stageStatus(name, stages[name], findings)}])) as Record<StageName, StageReport>;
 }
 
+export type ReportMeta = {version: string; domains: readonly string[]; startedAt: Date; finishedAt: Date};
+
+/** Everything the report says before its domains (`domains` is its last key). */
+export type ReportHead = Omit<Report, 'domains'>;
+
 /** Everything the engine knows now, in the JSON contract of docs/checks.md. */
-export function buildReport(knowledge: Knowledge, meta: {version: string; domains: string[]; startedAt: Date; finishedAt: Date}): Report {
-	const domains = meta.domains.flatMap(domain => {
+export function buildReport(knowledge: Knowledge, meta: ReportMeta): Report {
+	const domains = [...domainReports(knowledge, meta.domains)];
+	return {...reportHead(knowledge, meta, domains), domains};
+}
+
+/**
+ * Each domain's report in order, built when it is asked for: a caller that writes each one and
+ * lets it go holds one at a time (a provider's shared address is repeated under every domain).
+ */
+export function* domainReports(knowledge: Knowledge, domains: readonly string[]): Generator<DomainReport> {
+	for (const domain of domains) {
 		const report = domainReport(knowledge, domain);
-		return report ? [report] : [];
-	});
+		if (report) {
+			yield report;
+		}
+	}
+}
+
+/** The report but its domains; the summary is drawn from `domains`, read once (a fresh domainReports keeps none of them). */
+export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iterable<DomainReport>): ReportHead {
 	const run = knowledge.runFindings;
 	const counts = countBySeverity(run);
-	for (const domain of domains) {
-		countBySeverity(allFindings(domain).filter(item => !run.includes(item)), counts);
-	}
-
 	// Findings of a domain whose resolver never answered say nothing of its servers: such a
 	// domain makes the run UNKNOWN unless a domain that was judged is critical.
-	const judged = [...run, ...domains.filter(domain => domain.status !== 'unknown').flatMap(domain => allFindings(domain))];
-	const unknown = domains.some(domain => domain.status === 'unknown');
-	const severity = worst(judged);
-	const status: Status = severity === 'critical' ? 'critical' : (unknown ? 'unknown' : (severity === 'warning' ? 'warning' : 'ok'));
+	const judged = countBySeverity(run);
+	let unknown = false;
+	let count = 0;
+	let addresses = 0;
+	const hosts = new Set<string>();
+	for (const domain of domains) {
+		const findings = allFindings(domain);
+		countBySeverity(findings.filter(item => !run.includes(item)), counts);
+		if (domain.status === 'unknown') {
+			unknown = true;
+		} else {
+			countBySeverity(findings, judged);
+		}
+
+		count++;
+		for (const mx of domain.mx) {
+			hosts.add(mx.exchange);
+			addresses += mx.addresses.length;
+		}
+	}
+
+	const status: Status = judged.critical > 0 ? 'critical' : (unknown ? 'unknown' : (judged.warning > 0 ? 'warning' : 'ok'));
 	return {
 		tool: 'mxdash',
 		version: meta.version,
@@ -108,13 +142,12 @@ export function buildReport(knowledge: Knowledge, meta: {version: string; domain
 		summary: {
 			status,
 			exitCode: ({ok: 0, warning: 1, critical: 2, unknown: 3} as const)[status],
-			domains: domains.length,
-			hosts: new Set(domains.flatMap(domain => domain.mx.map(mx => mx.exchange))).size,
-			addresses: domains.reduce((sum, domain) => sum + domain.mx.reduce((count, mx) => count + mx.addresses.length, 0), 0),
+			domains: count,
+			hosts: hosts.size,
+			addresses,
 			findings: counts,
 		},
 		findings: run,
-		domains,
 	};
 }
 
