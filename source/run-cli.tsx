@@ -7,7 +7,7 @@ import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
 import {cancelPrefetch, parseServer} from './core/dns/resolver.js';
 import {Monitor, runRound} from './core/run/monitor.js';
-import {domainReports, reportHead} from './core/run/report-model.js';
+import {domainParts, reportHead} from './core/run/report-model.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, readDomainList, roundOptions, settingRules} from './options.js';
 import {jsonReportChunks, writeChunks} from './report/json.js';
@@ -316,9 +316,9 @@ async function headless(domains: string[], options: RoundOptions, output: 'json'
 	await monitor.round(domains, {signal: controller.signal});
 	const meta = {version: options.version, domains: domains.map(input => inputDomain.get(input) ?? input), startedAt: new Date(times[0]!), finishedAt: new Date(times.at(-1)!)};
 	// The summary comes first in the text: one pass draws it, a second one writes the domains.
-	const head = reportHead(monitor.knowledge, meta, domainReports(monitor.knowledge, meta.domains));
+	const head = reportHead(monitor.knowledge, meta, domainParts(monitor.knowledge, meta.domains));
 	process.stdout.on('error', onWriteError(head.summary.exitCode));
-	await writeChunks(jsonReportChunks(head, domainReports(monitor.knowledge, meta.domains)), process.stdout);
+	await writeChunks(jsonReportChunks(head, domainParts(monitor.knowledge, meta.domains)), process.stdout);
 	return controller.signal.aborted ? 3 : head.summary.exitCode;
 }
 

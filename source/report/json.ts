@@ -1,5 +1,5 @@
 import {once} from 'node:events';
-import type {DomainReport, Report, ReportHead} from '../core/run/report-model.js';
+import type {DomainParts, Report, ReportHead} from '../core/run/report-model.js';
 import {invisibleCharacters} from '../core/sanitize.js';
 
 /**
@@ -15,29 +15,67 @@ export function jsonReport(report: Report): string {
 	return `${escapeInvisible(JSON.stringify(report, null, 2))}\n`;
 }
 
+const pad = (depth: number): string => '  '.repeat(depth);
+
+/** A value's text as it reads `depth` levels deep in the whole (a JSON string holds no raw newline: every newline is layout). */
+function nested(value: unknown, depth: number): string {
+	const text = escapeInvisible(JSON.stringify(value, null, 2));
+	return depth === 0 ? text : text.replaceAll('\n', `\n${pad(depth)}`);
+}
+
 /**
- * jsonReport's text in pieces, byte for byte: the head, then each domain as it comes, indented
- * as it is inside the whole (a JSON string holds no raw newline, so every newline is layout).
- * Nothing holds the whole text, nor more than one domain's report.
+ * An object whose last key is a list, in pieces, byte for byte its text `depth` levels deep:
+ * `shell` is the object with that list empty; `items` are the list's, each in pieces of its own.
  */
-export function* jsonReportChunks(head: ReportHead, domains: Iterable<DomainReport>): Generator<string> {
-	// `domains` is the head's last key: the text of an empty list, cut before its `[]\n}`.
-	const text = jsonReport({...head, domains: []});
-	const close = '[]\n}\n';
+function* withList<T>(shell: object, items: Iterable<T>, item: (value: T, depth: number) => Iterable<string>, depth: number): Generator<string> {
+	const text = nested(shell, depth);
+	const open = text.slice(0, -`[]\n${pad(depth)}}`.length);
 	let first = true;
-	for (const domain of domains) {
-		yield `${first ? `${text.slice(0, -close.length)}[\n    ` : ',\n    '}${escapeInvisible(JSON.stringify(domain, null, 2)).replaceAll('\n', '\n    ')}`;
+	for (const value of items) {
+		yield `${first ? `${open}[` : ','}\n${pad(depth + 2)}`;
+		yield* item(value, depth + 2);
 		first = false;
 	}
 
-	yield first ? text : '\n  ]\n}\n';
+	yield first ? text : `\n${pad(depth + 1)}]\n${pad(depth)}}`;
 }
 
-/** Write the chunks to `stream` as its reader takes them (on 'drain'): no more than one chunk waits in memory. */
+/**
+ * jsonReport's text in pieces, byte for byte: the head, then each domain, MX host and address
+ * entry as it comes. Each address entry is built when its turn comes and let go after: nothing
+ * holds the whole text, nor more than one entry (the same address is repeated under every
+ * domain that uses it).
+ */
+export function* jsonReportChunks(head: ReportHead, domains: Iterable<DomainParts>): Generator<string> {
+	yield* withList({...head, domains: []}, domains, (domain, depth) => withList({...domain, mx: []}, domain.mx, (mx, mxDepth) => withList({...mx, addresses: []}, mx.addresses, (address, addressDepth) => [nested(address.report(), addressDepth)], mxDepth), depth), 0);
+	yield '\n';
+}
+
+/** Pieces are gathered up to this many characters a write: fewer writes, each small. */
+const writeSize = 64 * 1024;
+
+/** Write the chunks to `stream` as its reader takes them (on 'drain'): about one write waits in memory. */
 export async function writeChunks(chunks: Iterable<string>, stream: NodeJS.WritableStream): Promise<void> {
-	for (const chunk of chunks) {
-		if (!stream.write(chunk)) {
+	let batch: string[] = [];
+	let size = 0;
+	const flush = async (): Promise<void> => {
+		const ok = stream.write(batch.join(''));
+		batch = [];
+		size = 0;
+		if (!ok) {
 			await once(stream, 'drain');
 		}
+	};
+
+	for (const chunk of chunks) {
+		batch.push(chunk);
+		size += chunk.length;
+		if (size >= writeSize) {
+			await flush();
+		}
+	}
+
+	if (size > 0) {
+		await flush();
 	}
 }

@@ -86,27 +86,35 @@ export type ReportMeta = {version: string; domains: readonly string[]; startedAt
 /** Everything the report says before its domains (`domains` is its last key). */
 export type ReportHead = Omit<Report, 'domains'>;
 
-/** Everything the engine knows now, in the JSON contract of docs/checks.md. */
-export function buildReport(knowledge: Knowledge, meta: ReportMeta): Report {
-	const domains = [...domainReports(knowledge, meta.domains)];
-	return {...reportHead(knowledge, meta, domains), domains};
-}
+/** An address entry of a domain's report, built when asked for; its findings alone cost less. */
+export type AddressPart = {findings(): Finding[]; report(): AddressReport};
 
 /**
- * Each domain's report in order, built when it is asked for: a caller that writes each one and
- * lets it go holds one at a time (a provider's shared address is repeated under every domain).
+ * A domain's report whose address entries are built one at a time when asked for: a shared
+ * address is repeated under every domain that uses it (~20 KB each), so a writer that takes
+ * each entry and lets it go holds one, not hundreds of MB.
  */
-export function* domainReports(knowledge: Knowledge, domains: readonly string[]): Generator<DomainReport> {
+export type DomainParts = Omit<DomainReport, 'mx'> & {mx: Array<Omit<MxReport, 'addresses'> & {addresses: AddressPart[]}>};
+
+/** Everything the engine knows now, in the JSON contract of docs/checks.md. */
+export function buildReport(knowledge: Knowledge, meta: ReportMeta): Report {
+	const parts = [...domainParts(knowledge, meta.domains)];
+	const domains = parts.map(domain => ({...domain, mx: domain.mx.map(mx => ({...mx, addresses: mx.addresses.map(address => address.report())}))}));
+	return {...reportHead(knowledge, meta, parts), domains};
+}
+
+/** Each domain's parts in order, built when asked for. */
+export function* domainParts(knowledge: Knowledge, domains: readonly string[]): Generator<DomainParts> {
 	for (const domain of domains) {
-		const report = domainReport(knowledge, domain);
-		if (report) {
-			yield report;
+		const parts = domainReport(knowledge, domain);
+		if (parts) {
+			yield parts;
 		}
 	}
 }
 
-/** The report but its domains; the summary is drawn from `domains`, read once (a fresh domainReports keeps none of them). */
-export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iterable<DomainReport>): ReportHead {
+/** The report but its domains; the summary is drawn from `domains`, read once (a fresh domainParts keeps none of them). */
+export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iterable<DomainParts>): ReportHead {
 	const run = knowledge.runFindings;
 	const counts = countBySeverity(run);
 	// Findings of a domain whose resolver never answered say nothing of its servers: such a
@@ -117,7 +125,7 @@ export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iter
 	let addresses = 0;
 	const hosts = new Set<string>();
 	for (const domain of domains) {
-		const findings = allFindings(domain);
+		const findings = [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings())])];
 		countBySeverity(findings.filter(item => !run.includes(item)), counts);
 		if (domain.status === 'unknown') {
 			unknown = true;
@@ -151,14 +159,14 @@ export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iter
 	};
 }
 
-function domainReport(knowledge: Knowledge, domain: string): DomainReport | undefined {
+function domainReport(knowledge: Knowledge, domain: string): DomainParts | undefined {
 	const plan = knowledge.plan(domain);
 	const verdict = knowledge.domainVerdict(domain);
 	if (!plan || !verdict) {
 		return undefined;
 	}
 
-	const mx = plan.mx.map((host, index): MxReport => {
+	const mx = plan.mx.map((host, index): DomainParts['mx'][number] => {
 		const policy = knowledge.mxPolicy(host.exchange);
 		const validates = knowledge.validation?.validates !== false;
 		return {
@@ -173,7 +181,7 @@ function domainReport(knowledge: Knowledge, domain: string): DomainReport | unde
 			...(policy ? {dnssec: validates ? policy.dnssec : 'unknown', tlsa: policy.tlsa, tlsaName: policy.tlsaName} : {}),
 			addresses: host.addresses.flatMap(ip => {
 				const key = knowledge.keyOf(host.exchange, ip, host.port);
-				return addressReport(knowledge, key, verdict.addresses[key]);
+				return addressPart(knowledge, key, verdict.addresses[key]);
 			}),
 		};
 	});
@@ -210,19 +218,23 @@ export function policyReport(policy: DomainPolicy): PolicyReport {
 	};
 }
 
-function addressReport(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined): AddressReport[] {
-	const result = knowledge.session(key);
+function addressPart(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined): AddressPart[] {
 	const verdict = knowledge.verdict(key);
-	if (!result || !verdict) {
+	if (!knowledge.session(key) || !verdict) {
 		return [];
 	}
 
-	const {target, stages, ...rest} = result;
+	const findings = (): Finding[] => [...verdict.findings, ...(policy?.findings ?? [])].sort(bySeverity);
+	return [{findings, report: () => addressReport(knowledge, key, policy, findings())}];
+}
+
+function addressReport(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined, findings: Finding[]): AddressReport {
+	const {target, stages, ...rest} = knowledge.session(key)!;
+	const verdict = knowledge.verdict(key)!;
 	const ptr = knowledge.ptr(target.ip);
-	const findings = [...verdict.findings, ...(policy?.findings ?? [])].sort(bySeverity);
 	const dnsbl = knowledge.dnsbl(target.ip);
 	const scan = knowledge.tlsVersions(key);
-	return [{
+	return {
 		ip: target.ip,
 		port: target.port,
 		...rest,
@@ -236,9 +248,5 @@ function addressReport(knowledge: Knowledge, key: string, policy: {findings: Fin
 		...(dnsbl ? {dnsbl} : {}),
 		...(scan ? {tlsVersions: scan.accepted} : {}),
 		...(policy?.delivery ? {delivery: policy.delivery} : {}),
-	}];
-}
-
-function allFindings(domain: Pick<DomainReport, 'findings' | 'mx'>): Finding[] {
-	return [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings)])];
+	};
 }
