@@ -126,7 +126,7 @@ export function buildReport(knowledge: Knowledge, meta: ReportMeta): Report {
 /** Each domain's parts in order, built when asked for. */
 export function* domainParts(knowledge: Knowledge, domains: readonly string[]): Generator<DomainParts> {
 	for (const domain of domains) {
-		const parts = domainReport(knowledge, domain);
+		const parts = partsOf(knowledge, domain);
 		if (parts) {
 			yield parts;
 		}
@@ -179,7 +179,7 @@ export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iter
 	};
 }
 
-function domainReport(knowledge: Knowledge, domain: string): DomainParts | undefined {
+function partsOf(knowledge: Knowledge, domain: string): DomainParts | undefined {
 	const plan = knowledge.plan(domain);
 	const verdict = knowledge.domainVerdict(domain);
 	if (!plan || !verdict) {
