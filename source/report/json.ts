@@ -1,11 +1,81 @@
-import type {Report} from '../core/run/report-model.js';
+import {once} from 'node:events';
+import type {DomainParts, Report, ReportHead} from '../core/run/report-model.js';
 import {invisibleCharacters} from '../core/sanitize.js';
 
 /**
- * The report as JSON, safe to print on a terminal: JSON.stringify leaves DEL, C1 controls,
- * bidi and zero-width characters raw; they become \uXXXX escapes, which parse back to the
- * exact server text.
+ * JSON safe to print on a terminal: JSON.stringify leaves DEL, C1 controls, bidi and
+ * zero-width characters raw; they become \uXXXX escapes, which parse back to the exact server text.
  */
+function escapeInvisible(json: string): string {
+	return json.replace(invisibleCharacters, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The report as JSON (indented by 2), safe to print on a terminal. */
 export function jsonReport(report: Report): string {
-	return `${JSON.stringify(report, null, 2).replace(invisibleCharacters, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+	return `${escapeInvisible(JSON.stringify(report, null, 2))}\n`;
+}
+
+const pad = (depth: number): string => '  '.repeat(depth);
+
+/** A value's text as it reads `depth` levels deep in the whole (a JSON string holds no raw newline: every newline is layout). */
+function nested(value: unknown, depth: number): string {
+	const text = escapeInvisible(JSON.stringify(value, null, 2));
+	return depth === 0 ? text : text.replaceAll('\n', `\n${pad(depth)}`);
+}
+
+/**
+ * An object whose last key is a list, in pieces, byte for byte its text `depth` levels deep:
+ * `shell` is the object with that list empty; `items` are the list's, each in pieces of its own.
+ */
+function* withList<T>(shell: object, items: Iterable<T>, item: (value: T, depth: number) => Iterable<string>, depth: number): Generator<string> {
+	const text = nested(shell, depth);
+	const open = text.slice(0, -`[]\n${pad(depth)}}`.length);
+	let first = true;
+	for (const value of items) {
+		yield `${first ? `${open}[` : ','}\n${pad(depth + 2)}`;
+		yield* item(value, depth + 2);
+		first = false;
+	}
+
+	yield first ? text : `\n${pad(depth + 1)}]\n${pad(depth)}}`;
+}
+
+/**
+ * jsonReport's text in pieces, byte for byte: the head, then each domain, MX host and address
+ * entry as it comes. Each address entry is built when its turn comes and let go after: nothing
+ * holds the whole text, nor more than one entry (the same address is repeated under every
+ * domain that uses it).
+ */
+export function* jsonReportChunks(head: ReportHead, domains: Iterable<DomainParts>): Generator<string> {
+	yield* withList({...head, domains: []}, domains, (domain, depth) => withList({...domain, mx: []}, domain.mx, (mx, mxDepth) => withList({...mx, addresses: []}, mx.addresses, (address, addressDepth) => [nested(address.report(), addressDepth)], mxDepth), depth), 0);
+	yield '\n';
+}
+
+/** Pieces are gathered up to this many characters a write: fewer writes, each small. */
+const writeSize = 64 * 1024;
+
+/** Write the chunks to `stream` as its reader takes them (on 'drain'): about one write waits in memory. */
+export async function writeChunks(chunks: Iterable<string>, stream: NodeJS.WritableStream): Promise<void> {
+	let batch: string[] = [];
+	let size = 0;
+	const flush = async (): Promise<void> => {
+		const ok = stream.write(batch.join(''));
+		batch = [];
+		size = 0;
+		if (!ok) {
+			await once(stream, 'drain');
+		}
+	};
+
+	for (const chunk of chunks) {
+		batch.push(chunk);
+		size += chunk.length;
+		if (size >= writeSize) {
+			await flush();
+		}
+	}
+
+	if (size > 0) {
+		await flush();
+	}
 }

@@ -2,6 +2,7 @@ import {bySeverity, countBySeverity, worst} from '../checks/index.js';
 import type {Finding, MxHost, ProbeResult, Severity, Stage, StageName} from '../types.js';
 import {stageNames} from '../types.js';
 import type {Knowledge, Status} from './knowledge.js';
+import type {MonitorEvent} from './monitor.js';
 import {statusOf} from './knowledge.js';
 import {parseTlsRpt} from '../policy/tlsrpt.js';
 import {stsRecords} from '../policy/mta-sts.js';
@@ -81,24 +82,85 @@ export function reportStages(stages: Readonly<Record<StageName, Stage>>, finding
 	return Object.fromEntries(stageNames.map(name => [name, {...stages[name], status: stageStatus(name, stages[name], findings)}])) as Record<StageName, StageReport>;
 }
 
+export type ReportMeta = {version: string; domains: readonly string[]; startedAt: Date; finishedAt: Date};
+
+/** Everything the report says before its domains (`domains` is its last key). */
+export type ReportHead = Omit<Report, 'domains'>;
+
+/**
+ * What a report's head needs from a round, drawn from its events (as Monitor.report has it):
+ * its start and end, and each input's domain, in the order of the inputs.
+ */
+export function roundMeta(version: string): {listen(event: MonitorEvent): void; meta(inputs: readonly string[]): ReportMeta} {
+	const times: string[] = [];
+	const domainOf = new Map<string, string>();
+	return {
+		listen(event) {
+			if (event.type === 'round-start' || event.type === 'round-done') {
+				times.push(event.at);
+			} else if (event.type === 'plan') {
+				domainOf.set(event.plan.input, event.plan.domain);
+			}
+		},
+		meta: inputs => ({version, domains: inputs.map(input => domainOf.get(input) ?? input), startedAt: new Date(times[0] ?? Date.now()), finishedAt: new Date(times.at(-1) ?? Date.now())}),
+	};
+}
+
+/** An address entry of a domain's report, built when asked for; its findings alone cost less. */
+export type AddressPart = {findings(): Finding[]; report(): AddressReport};
+
+/**
+ * A domain's report whose address entries are built one at a time when asked for: a shared
+ * address is repeated under every domain that uses it (~20 KB each), so a writer that takes
+ * each entry and lets it go holds one, not hundreds of MB.
+ */
+export type DomainParts = Omit<DomainReport, 'mx'> & {mx: Array<Omit<MxReport, 'addresses'> & {addresses: AddressPart[]}>};
+
 /** Everything the engine knows now, in the JSON contract of docs/checks.md. */
-export function buildReport(knowledge: Knowledge, meta: {version: string; domains: string[]; startedAt: Date; finishedAt: Date}): Report {
-	const domains = meta.domains.flatMap(domain => {
-		const report = domainReport(knowledge, domain);
-		return report ? [report] : [];
-	});
+export function buildReport(knowledge: Knowledge, meta: ReportMeta): Report {
+	const parts = [...domainParts(knowledge, meta.domains)];
+	const domains = parts.map(domain => ({...domain, mx: domain.mx.map(mx => ({...mx, addresses: mx.addresses.map(address => address.report())}))}));
+	return {...reportHead(knowledge, meta, parts), domains};
+}
+
+/** Each domain's parts in order, built when asked for. */
+export function* domainParts(knowledge: Knowledge, domains: readonly string[]): Generator<DomainParts> {
+	for (const domain of domains) {
+		const parts = partsOf(knowledge, domain);
+		if (parts) {
+			yield parts;
+		}
+	}
+}
+
+/** The report but its domains; the summary is drawn from `domains`, read once (a fresh domainParts keeps none of them). */
+export function reportHead(knowledge: Knowledge, meta: ReportMeta, domains: Iterable<DomainParts>): ReportHead {
 	const run = knowledge.runFindings;
 	const counts = countBySeverity(run);
-	for (const domain of domains) {
-		countBySeverity(allFindings(domain).filter(item => !run.includes(item)), counts);
-	}
-
 	// Findings of a domain whose resolver never answered say nothing of its servers: such a
 	// domain makes the run UNKNOWN unless a domain that was judged is critical.
-	const judged = [...run, ...domains.filter(domain => domain.status !== 'unknown').flatMap(domain => allFindings(domain))];
-	const unknown = domains.some(domain => domain.status === 'unknown');
-	const severity = worst(judged);
-	const status: Status = severity === 'critical' ? 'critical' : (unknown ? 'unknown' : (severity === 'warning' ? 'warning' : 'ok'));
+	const judged = countBySeverity(run);
+	let unknown = false;
+	let count = 0;
+	let addresses = 0;
+	const hosts = new Set<string>();
+	for (const domain of domains) {
+		const findings = [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings())])];
+		countBySeverity(findings.filter(item => !run.includes(item)), counts);
+		if (domain.status === 'unknown') {
+			unknown = true;
+		} else {
+			countBySeverity(findings, judged);
+		}
+
+		count++;
+		for (const mx of domain.mx) {
+			hosts.add(mx.exchange);
+			addresses += mx.addresses.length;
+		}
+	}
+
+	const status: Status = judged.critical > 0 ? 'critical' : (unknown ? 'unknown' : (judged.warning > 0 ? 'warning' : 'ok'));
 	return {
 		tool: 'mxdash',
 		version: meta.version,
@@ -108,24 +170,23 @@ export function buildReport(knowledge: Knowledge, meta: {version: string; domain
 		summary: {
 			status,
 			exitCode: ({ok: 0, warning: 1, critical: 2, unknown: 3} as const)[status],
-			domains: domains.length,
-			hosts: new Set(domains.flatMap(domain => domain.mx.map(mx => mx.exchange))).size,
-			addresses: domains.reduce((sum, domain) => sum + domain.mx.reduce((count, mx) => count + mx.addresses.length, 0), 0),
+			domains: count,
+			hosts: hosts.size,
+			addresses,
 			findings: counts,
 		},
 		findings: run,
-		domains,
 	};
 }
 
-function domainReport(knowledge: Knowledge, domain: string): DomainReport | undefined {
+function partsOf(knowledge: Knowledge, domain: string): DomainParts | undefined {
 	const plan = knowledge.plan(domain);
 	const verdict = knowledge.domainVerdict(domain);
 	if (!plan || !verdict) {
 		return undefined;
 	}
 
-	const mx = plan.mx.map((host, index): MxReport => {
+	const mx = plan.mx.map((host, index): DomainParts['mx'][number] => {
 		const policy = knowledge.mxPolicy(host.exchange);
 		const validates = knowledge.validation?.validates !== false;
 		return {
@@ -140,7 +201,7 @@ function domainReport(knowledge: Knowledge, domain: string): DomainReport | unde
 			...(policy ? {dnssec: validates ? policy.dnssec : 'unknown', tlsa: policy.tlsa, tlsaName: policy.tlsaName} : {}),
 			addresses: host.addresses.flatMap(ip => {
 				const key = knowledge.keyOf(host.exchange, ip, host.port);
-				return addressReport(knowledge, key, verdict.addresses[key]);
+				return addressPart(knowledge, key, verdict.addresses[key]);
 			}),
 		};
 	});
@@ -177,19 +238,23 @@ export function policyReport(policy: DomainPolicy): PolicyReport {
 	};
 }
 
-function addressReport(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined): AddressReport[] {
-	const result = knowledge.session(key);
+function addressPart(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined): AddressPart[] {
 	const verdict = knowledge.verdict(key);
-	if (!result || !verdict) {
+	if (!knowledge.session(key) || !verdict) {
 		return [];
 	}
 
-	const {target, stages, ...rest} = result;
+	const findings = (): Finding[] => [...verdict.findings, ...(policy?.findings ?? [])].sort(bySeverity);
+	return [{findings, report: () => addressReport(knowledge, key, policy, findings())}];
+}
+
+function addressReport(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined, findings: Finding[]): AddressReport {
+	const {target, stages, ...rest} = knowledge.session(key)!;
+	const verdict = knowledge.verdict(key)!;
 	const ptr = knowledge.ptr(target.ip);
-	const findings = [...verdict.findings, ...(policy?.findings ?? [])].sort(bySeverity);
 	const dnsbl = knowledge.dnsbl(target.ip);
 	const scan = knowledge.tlsVersions(key);
-	return [{
+	return {
 		ip: target.ip,
 		port: target.port,
 		...rest,
@@ -203,9 +268,5 @@ function addressReport(knowledge: Knowledge, key: string, policy: {findings: Fin
 		...(dnsbl ? {dnsbl} : {}),
 		...(scan ? {tlsVersions: scan.accepted} : {}),
 		...(policy?.delivery ? {delivery: policy.delivery} : {}),
-	}];
-}
-
-function allFindings(domain: Pick<DomainReport, 'findings' | 'mx'>): Finding[] {
-	return [...domain.findings, ...domain.mx.flatMap(mx => [...mx.findings, ...mx.addresses.flatMap(address => address.findings)])];
+	};
 }
