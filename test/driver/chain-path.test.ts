@@ -138,6 +138,18 @@ async function reference(item: Case): Promise<Reference> {
 	}
 }
 
+/** A server that greets, offers STARTTLS, takes the handshake, answers EHLO inside TLS and QUIT. */
+async function starttlsServer(tls: {key: string; cert: string}) {
+	return scripted([
+		send(greeting),
+		expectLine(ehloLine, tlsEhlo),
+		expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
+		startTls(),
+		expectLine(ehloLine, '250-mx Hello again\r\n250 8BITMIME\r\n', {tls: true}),
+		expectLine(quitLine, bye, {tls: true}),
+	], {tls});
+}
+
 const fingerprints = (chain: TlsInfo['chain'] | undefined): string[] => (chain ?? []).map(cert => cert.fingerprint256);
 
 describe('the verified path, built without getPeerCertificate(true)', () => {
@@ -153,14 +165,7 @@ describe('the verified path, built without getPeerCertificate(true)', () => {
 
 	it.each(cases)('gives a probe the same TLS facts: $name', async item => {
 		const node = await reference(item);
-		const server = await scripted([
-			send(greeting),
-			expectLine(ehloLine, tlsEhlo),
-			expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
-			startTls(),
-			expectLine(ehloLine, '250-mx Hello again\r\n250 8BITMIME\r\n', {tls: true}),
-			expectLine(quitLine, bye, {tls: true}),
-		], {tls: {key: item.key(), cert: item.cert()}});
+		const server = await starttlsServer({key: item.key(), cert: item.cert()});
 		const ca = item.ca?.();
 		const {result} = await runProbe(server.port, {exchange: item.host, relay: 'off', ...(ca ? {ca} : {})});
 		const info = result.tls!;
@@ -184,14 +189,7 @@ describe('the verified path, built without getPeerCertificate(true)', () => {
 			return getPeerCertificate.call(this, detailed);
 		} as typeof getPeerCertificate;
 		try {
-			const server = await scripted([
-				send(greeting),
-				expectLine(ehloLine, tlsEhlo),
-				expectLine(/^STARTTLS$/, '220 2.0.0 Ready to start TLS\r\n'),
-				startTls(),
-				expectLine(ehloLine, '250-mx Hello again\r\n250 8BITMIME\r\n', {tls: true}),
-				expectLine(quitLine, bye, {tls: true}),
-			], {tls: {key: healthy.key, cert: healthy.cert + intermediate}});
+			const server = await starttlsServer({key: healthy.key, cert: healthy.cert + intermediate});
 			const {result} = await runProbe(server.port, {exchange: 'mx1.healthy.demo', relay: 'off', ca: [root]});
 			expect(result.tls?.authorized).toBe(true);
 			expect(result.tls?.chain).toHaveLength(3);
