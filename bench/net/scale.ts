@@ -7,7 +7,9 @@
 // and that connections to one IP began at least perIpPaceMs apart.
 import {execFile, spawn} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
+import {createReadStream} from 'node:fs';
 import {copyFile, mkdtemp, open, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {createInterface} from 'node:readline';
 import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -155,16 +157,36 @@ async function onTheWire(packetLog: string, offset: number): Promise<Wire> {
 type ScaleAddress = {ip: string; port: number; ms: number; stages: Record<string, {outcome?: string; error?: string}>; tls?: {version?: string}};
 type ScaleReport = {startedAt: string; finishedAt: string; summary: {addresses: number}; domains: Array<{mx: Array<{exchange: string; addresses: ScaleAddress[]}>}>};
 
-/** Each (MX name, address) once, as probed (the report repeats a shared host under every domain). */
-function probed(report: ScaleReport): ScaleAddress[] {
+/**
+ * The report's head and each (MX name, address) once, as probed (the report repeats a shared
+ * host under every domain), read a domain at a time: its text (~1 GB for 10,000 addresses of
+ * 3,000 domains) is longer than V8's longest string. mxdash writes it with a 2-space indent,
+ * `domains` last.
+ */
+async function readReport(file: string): Promise<{report: Omit<ScaleReport, 'domains'>; addresses: ScaleAddress[]}> {
+	const head: string[] = [];
 	const seen = new Map<string, ScaleAddress>();
-	for (const domain of report.domains) {
-		for (const host of domain.mx) {
-			for (const address of host.addresses) seen.set(`${host.exchange}|${address.ip}|${address.port}`, address);
+	let domain: string[] | undefined;
+	let inDomains = false;
+	for await (const line of createInterface({input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY})) {
+		if (!inDomains) {
+			inDomains = line === '  "domains": [';
+			head.push(inDomains ? '  "domains": []' : line);
+		} else if (line === '    {') {
+			domain = [line];
+		} else if (domain && (line === '    }' || line === '    },')) {
+			const {mx} = JSON.parse(`${domain.join('\n')}}`) as ScaleReport['domains'][number];
+			for (const host of mx) {
+				for (const address of host.addresses) seen.set(`${host.exchange}|${address.ip}|${address.port}`, address);
+			}
+
+			domain = undefined;
+		} else if (domain) {
+			domain.push(line);
 		}
 	}
 
-	return [...seen.values()];
+	return {report: JSON.parse(`${head.join('\n')}\n}`) as ScaleReport, addresses: [...seen.values()]};
 }
 
 /** The RSS (MB) and CPU time (ms) sampled last before `at` (epoch ms). */
@@ -222,8 +244,7 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		// Profiling (MXDASH_SCALE_PROFILE=DIR): the report stays beside the profile, to look into.
 		if (profile) await copyFile(output, path.join(profile, 'report.json'));
 		const stats = JSON.parse(await readFile(statsFile, 'utf8')) as ScaleStats;
-		const report = JSON.parse(await readFile(output, 'utf8')) as ScaleReport;
-		const addresses = probed(report);
+		const {report, addresses} = await readReport(output);
 		const probes = addresses.length;
 		const wire = await onTheWire(network.packetLog, offset);
 		const tls13 = addresses.filter(address => address.tls?.version === 'TLSv1.3').length;
