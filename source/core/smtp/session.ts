@@ -332,25 +332,27 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			options.signal?.removeEventListener('abort', onAbort);
 			const last = socket;
 			last.on('error', () => undefined);
-			const result = buildResult();
 			// The session is over for the scheduler only once the connection is closed (one per IP
 			// at a time); a server that ignores our FIN gets a second, then the socket is destroyed.
-			const done = (): void => {
-				clearTimeout(linger);
-				resolve(result);
-			};
-
+			// The FIN goes first, the result is put together while it travels.
 			const linger = setTimeout(() => last.destroy(), 1000);
-			if (last.closed) {
-				done();
-				return;
+			const closed = last.closed;
+			if (!closed) {
+				last.once('close', () => {
+					clearTimeout(linger);
+					resolve(result);
+				});
+				if (last.connecting || !last.remoteAddress) {
+					last.destroy();
+				} else {
+					last.end();
+				}
 			}
 
-			last.once('close', done);
-			if (last.connecting || !last.remoteAddress) {
-				last.destroy();
-			} else {
-				last.end();
+			const result = buildResult();
+			if (closed) {
+				clearTimeout(linger);
+				resolve(result);
 			}
 		}
 
