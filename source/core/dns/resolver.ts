@@ -4,6 +4,7 @@ import {domainToASCII} from 'node:url';
 import {MxdashError} from '../errors.js';
 import type {Limits} from '../limits.js';
 import type {DnsFailure, MxHost, MxPlan, PtrInfo} from '../types.js';
+import {Slots} from '../run/slots.js';
 
 export type DnsOptions = {servers?: string[]; limits: Pick<Limits, 'dnsMs' | 'dnsInFlight' | 'maxCnameDepth' | 'maxMxHosts' | 'maxAddressesPerHost'>};
 
@@ -136,13 +137,14 @@ type HostAnswers = [chain: {names: string[]; loop: boolean}, v4: string[] | DnsF
 /** A resolver whose every query ends by an absolute deadline and fails with a classified error. */
 export class Dns {
 	private readonly resolver: Resolver;
-	private inFlight = 0;
-	private readonly waiting: Array<() => void> = [];
+	/** Thousands of questions at once (a large round) came back faster than the one socket was read, and the kernel dropped answers: each then cost a retry, or the lookup. */
+	private readonly inFlight: Slots;
 	/** A host's CNAME chain and addresses, asked once a round however many domains name it. */
 	private lookups = new Map<string, Promise<HostAnswers>>();
 
 	constructor(private readonly options: DnsOptions) {
 		this.resolver = new Resolver({timeout: Math.max(100, Math.floor(options.limits.dnsMs / 2)), tries: 2});
+		this.inFlight = new Slots(options.limits.dnsInFlight);
 		if (options.servers && options.servers.length > 0) {
 			this.resolver.setServers(options.servers);
 		}
@@ -154,21 +156,7 @@ export class Dns {
 	}
 
 	async query<T>(run: (resolver: Resolver) => Promise<T>): Promise<T | DnsFailure> {
-		// Thousands of questions at once (a large round) came back faster than the one socket was
-		// read, and the kernel dropped answers: each then cost a retry, or the lookup.
-		if (this.inFlight >= this.options.limits.dnsInFlight) {
-			await new Promise<void>(resolve => {
-				this.waiting.push(resolve);
-			});
-		}
-
-		this.inFlight++;
-		try {
-			return await this.ask(run);
-		} finally {
-			this.inFlight--;
-			this.waiting.shift()?.();
-		}
+		return this.inFlight.run(async () => this.ask(run));
 	}
 
 	private async ask<T>(run: (resolver: Resolver) => Promise<T>): Promise<T | DnsFailure> {
