@@ -7,7 +7,7 @@ import type {SettingKey} from './config.js';
 import {MxdashError} from './core/errors.js';
 import {cancelPrefetch, parseServer} from './core/dns/resolver.js';
 import {Monitor, runRound} from './core/run/monitor.js';
-import {domainParts, reportHead, roundMeta} from './core/run/report-model.js';
+import {domainParts, reportHead} from './core/run/report-model.js';
 import type {RoundOptions} from './core/run/monitor.js';
 import {checkSeverity, checkStored, defaultDnsbl, defaults, domainList, flagName, policyOptions, readDomainList, roundOptions, settingRules} from './options.js';
 import {jsonReportChunks, writeChunks} from './report/json.js';
@@ -304,12 +304,9 @@ async function headless(domains: string[], options: RoundOptions, output: 'json'
 	// The JSON report of a large run repeats each shared address under every domain (~1 GB for
 	// 10,000 addresses of 3,000 domains, past V8's longest string): it is written entry by entry
 	// from the knowledge, never held whole.
-	const round = roundMeta(options.version);
-	const monitor = new Monitor(options, event => {
-		round.listen(event);
-	});
+	const monitor = new Monitor(options);
 	await monitor.round(domains, {signal: controller.signal});
-	const meta = round.meta(domains);
+	const meta = monitor.meta();
 	// The summary comes first in the text: one pass draws it, a second one writes the domains.
 	const head = reportHead(monitor.knowledge, meta, domainParts(monitor.knowledge, meta.domains));
 	process.stdout.on('error', onWriteError(head.summary.exitCode));

@@ -1,9 +1,9 @@
-// The --json path (headless): a real round on loopback, its report written entry by entry, head
-// drawn from the round's events, is byte for byte the whole report Monitor.report() gives.
+// The --json path (headless): a real round on loopback, its report written entry by entry, is
+// byte for byte the whole report Monitor.report() gives.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {defaultLimits} from '../../source/core/limits.js';
 import {Monitor} from '../../source/core/run/monitor.js';
-import {domainParts, reportHead, roundMeta} from '../../source/core/run/report-model.js';
+import {domainParts, reportHead} from '../../source/core/run/report-model.js';
 import {startDnsServer} from '../../source/peers/dns-server.js';
 import type {DnsServer} from '../../source/peers/dns-server.js';
 import {startSmtpServer} from '../../source/peers/smtp-server.js';
@@ -34,14 +34,11 @@ afterAll(async () => {
 describe('the JSON report written entry by entry', () => {
 	it('is byte for byte the report of the same round', async () => {
 		const options = {version: 't', resolvers: [dns.address], port: 25, ports: Object.fromEntries(ips.map((ip, index) => [ip, servers[index]!.port])), ehloName: 'probe.example.net', relay: 'basic' as const, mailFrom: 'a@example.org', rcptTo: 'b@example.net', concurrency: 4, warnDays: 21, limits: defaultLimits, policy: false};
-		const round = roundMeta(options.version);
-		const monitor = new Monitor(options, event => {
-			round.listen(event);
-		});
+		const monitor = new Monitor(options);
 		// Inputs as typed (upper case): the report names each by its domain.
 		const inputs = ['A.TEST', 'b.test', 'none.test'];
 		await monitor.round(inputs, {signal: AbortSignal.timeout(30_000)});
-		const meta = round.meta(inputs);
+		const meta = monitor.meta();
 		const head = reportHead(monitor.knowledge, meta, domainParts(monitor.knowledge, meta.domains));
 		const whole = jsonReport(monitor.report());
 		expect([...jsonReportChunks(head, domainParts(monitor.knowledge, meta.domains))].join('')).toBe(whole);

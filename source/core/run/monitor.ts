@@ -9,7 +9,7 @@ import type {DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidatio
 import {Knowledge} from './knowledge.js';
 import type {AddressVerdict, DomainVerdict} from './knowledge.js';
 import {buildReport} from './report-model.js';
-import type {Report} from './report-model.js';
+import type {Report, ReportMeta} from './report-model.js';
 import {Slots} from './slots.js';
 import {secureContext} from '../tls/inspect.js';
 import {PolicyDns} from '../policy/lookups.js';
@@ -199,7 +199,12 @@ export class Monitor {
 
 	/** Everything known now, as the JSON contract has it. */
 	report(): Report {
-		return buildReport(this.knowledge, {version: this.options.version, domains: this.domains, startedAt: this.startedAt, finishedAt: this.finishedAt});
+		return buildReport(this.knowledge, this.meta());
+	}
+
+	/** What the report says of the last round besides the knowledge: its domains, start and end. */
+	meta(): ReportMeta {
+		return {version: this.options.version, domains: this.domains, startedAt: this.startedAt, finishedAt: this.finishedAt};
 	}
 
 	private portOf(ip: string): number {

@@ -2,7 +2,6 @@ import {bySeverity, countBySeverity, worst} from '../checks/index.js';
 import type {Finding, MxHost, ProbeResult, Severity, Stage, StageName} from '../types.js';
 import {stageNames} from '../types.js';
 import type {Knowledge, Status} from './knowledge.js';
-import type {MonitorEvent} from './monitor.js';
 import {statusOf} from './knowledge.js';
 import {parseTlsRpt} from '../policy/tlsrpt.js';
 import {stsRecords} from '../policy/mta-sts.js';
@@ -86,25 +85,6 @@ export type ReportMeta = {version: string; domains: readonly string[]; startedAt
 
 /** Everything the report says before its domains (`domains` is its last key). */
 export type ReportHead = Omit<Report, 'domains'>;
-
-/**
- * What a report's head needs from a round, drawn from its events (as Monitor.report has it):
- * its start and end, and each input's domain, in the order of the inputs.
- */
-export function roundMeta(version: string): {listen(event: MonitorEvent): void; meta(inputs: readonly string[]): ReportMeta} {
-	const times: string[] = [];
-	const domainOf = new Map<string, string>();
-	return {
-		listen(event) {
-			if (event.type === 'round-start' || event.type === 'round-done') {
-				times.push(event.at);
-			} else if (event.type === 'plan') {
-				domainOf.set(event.plan.input, event.plan.domain);
-			}
-		},
-		meta: inputs => ({version, domains: inputs.map(input => domainOf.get(input) ?? input), startedAt: new Date(times[0] ?? Date.now()), finishedAt: new Date(times.at(-1) ?? Date.now())}),
-	};
-}
 
 /** An address entry of a domain's report, built when asked for; its findings alone cost less. */
 export type AddressPart = {findings(): Finding[]; report(): AddressReport};
