@@ -18,6 +18,10 @@ const notHere = new Set(['demo', 'server', 'file']);
 
 type Command = {domains: string[]; flags: SettingFlags; json: boolean};
 
+const specs = flagSpec as Record<string, {type: string} | undefined>;
+/** meow's key of a flag as typed: ehlo-name → ehloName. */
+const camel = (text: string): string => text.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
 /** argv by flagSpec, or undefined for anything that is not a plain probe of domains. */
 function read(argv: readonly string[]): Command | undefined {
 	const command: Command = {domains: [], flags: {}, json: false};
@@ -32,11 +36,9 @@ function read(argv: readonly string[]): Command | undefined {
 		}
 
 		const [name = '', inline] = arg.slice(2).split(/=(.*)/s);
-		const camel = (text: string): string => text.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 		const key = camel(name);
-		const spec = (flagSpec as Record<string, {type: string} | undefined>)[key];
-		const negated = (flagSpec as Record<string, {type: string} | undefined>)[camel(name.replace(/^no-/, ''))];
-		if (!spec && name.startsWith('no-') && negated?.type === 'boolean' && inline === undefined) continue;
+		const spec = specs[key];
+		if (!spec && name.startsWith('no-') && specs[camel(name.slice(3))]?.type === 'boolean' && inline === undefined) continue;
 		if (!spec || notHere.has(key) || (spec.type === 'boolean' && inline !== undefined)) return undefined;
 		if (spec.type === 'boolean') {
 			command.json ||= key === 'json';
