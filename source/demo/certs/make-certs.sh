@@ -4,74 +4,22 @@
 # only to change what the demo shows; the CA private keys are thrown away on purpose, so nothing
 # can be signed by the demo root after this script ends.
 #
-# OpenSSL 3.0's `x509` and `req -x509` take no explicit dates, so every certificate, the root
-# included (-selfsign), is made by `openssl ca` with -startdate/-enddate.
-#
 # The MTA-STS policy hosts' certificates come from make-policy-certs.sh beside this one (their own CA).
 set -eu
 
 cd "$(dirname "$0")"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. ./ca-lib.sh
 
-cat >"$work/ca.cnf" <<CNF
-[ca]
-default_ca = demo
-
-[demo]
-dir = $work
-database = $work/index.txt
-new_certs_dir = $work
-default_md = sha256
-policy = policy_demo
-unique_subject = no
-email_in_dn = no
-rand_serial = yes
-copy_extensions = none
-
-[policy_demo]
-commonName = supplied
-organizationName = optional
-
-[v3_root]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-
+cat >>"$work/ca.cnf" <<CNF
 [v3_intermediate]
 basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 CNF
-: >"$work/index.txt"
-
-ec_key() {
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
-}
 
 rsa_key() {
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null
-}
-
-fail() {
-	cat "$work/ca.log" >&2
-	exit 1
-}
-
-# sign NAME KEY SUBJECT START END EXTENSIONS-SECTION SIGNER-CERT SIGNER-KEY [EXTFILE]
-sign() {
-	openssl req -new -key "$2" -subj "$3" -out "$work/$1.csr"
-	if [ "$7" = self ]; then
-		openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -selfsign -keyfile "$2" \
-			-startdate "$4" -enddate "$5" -extensions "$6" -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
-	elif [ -n "${9:-}" ]; then
-		openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -cert "$7" -keyfile "$8" \
-			-startdate "$4" -enddate "$5" -extfile "$9" -extensions "$6" -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
-	else
-		openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -cert "$7" -keyfile "$8" \
-			-startdate "$4" -enddate "$5" -extensions "$6" -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
-	fi
 }
 
 # leaf NAME KEYTYPE DNS-NAME START END

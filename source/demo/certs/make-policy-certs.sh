@@ -6,52 +6,14 @@
 set -eu
 
 cd "$(dirname "$0")"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. ./ca-lib.sh
 
-cat >"$work/ca.cnf" <<CNF
-[ca]
-default_ca = demo
-
-[demo]
-dir = $work
-database = $work/index.txt
-new_certs_dir = $work
-default_md = sha256
-policy = policy_demo
-unique_subject = no
-email_in_dn = no
-rand_serial = yes
-copy_extensions = none
-
-[policy_demo]
-commonName = supplied
-organizationName = optional
-
-[v3_root]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-CNF
-: >"$work/index.txt"
-
-ec_key() {
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
-}
-
-fail() {
-	cat "$work/ca.log" >&2
-	exit 1
-}
-
-# 20 years from 2025-01-01; `openssl ca` because OpenSSL 3.0's x509 takes no explicit dates.
+# 20 years from 2025-01-01.
 start=20250101000000Z
 end=20450101000000Z
 
 ec_key "$work/root-key.pem"
-openssl req -new -key "$work/root-key.pem" -subj '/O=mxdash demo/CN=mxdash demo policy root CA' -out "$work/root.csr"
-openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -selfsign -keyfile "$work/root-key.pem" \
-	-startdate $start -enddate $end -extensions v3_root -in "$work/root.csr" -out policy-root.pem 2>"$work/ca.log" || fail
+sign policy-root "$work/root-key.pem" '/O=mxdash demo/CN=mxdash demo policy root CA' $start $end v3_root self
 
 # leaf NAME CN SAN-LIST
 leaf() {
@@ -65,9 +27,7 @@ subjectAltName = $3
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EXT
-	openssl req -new -key "$1-key.pem" -subj "/O=mxdash demo/CN=$2" -out "$work/$1.csr"
-	openssl ca -batch -notext -preserveDN -config "$work/ca.cnf" -cert policy-root.pem -keyfile "$work/root-key.pem" \
-		-startdate $start -enddate $end -extfile "$work/$1.ext" -extensions leaf -in "$work/$1.csr" -out "$1.pem" 2>"$work/ca.log" || fail
+	sign "$1" "$1-key.pem" "/O=mxdash demo/CN=$2" $start $end leaf policy-root.pem "$work/root-key.pem" "$work/$1.ext"
 	openssl verify -CAfile policy-root.pem "$1.pem" >/dev/null
 }
 
