@@ -37,7 +37,8 @@ export function statusOf(findings: readonly Finding[]): Status {
 	return severity === 'warning' || severity === 'critical' ? severity : 'ok';
 }
 
-type PlanEntry = {plan: MxPlan; findings: Finding[]; mx: Finding[][]};
+/** A plan, and its findings once asked for: judged on first use, not on the way to its sessions' SYNs. */
+type PlanEntry = {plan: MxPlan; diagnosis?: {findings: Finding[]; mx: Finding[][]}};
 
 /**
  * The latest complete knowledge: each domain's latest plan, each address's latest session and
@@ -78,7 +79,7 @@ export class Knowledge {
 		}
 
 		this.index(plan.domain, false);
-		this.plans.set(plan.domain, {plan, ...diagnosePlan(plan, this.context, this.policyFacts(plan.domain))});
+		this.plans.set(plan.domain, {plan});
 		this.index(plan.domain, true);
 	}
 
@@ -278,14 +279,16 @@ export class Knowledge {
 		const verdicts = keys.map(key => this.verdicts.get(key));
 		const known = verdicts.filter(verdict => verdict !== undefined);
 		const addresses = this.addressPolicies(entry.plan, keys);
-		const own = [...entry.findings, ...entry.mx.flat(), ...known.flatMap(verdict => verdict.findings), ...Object.values(addresses).flatMap(item => item.findings)];
+		entry.diagnosis ??= diagnosePlan(entry.plan, this.context, this.policyFacts(domain));
+		const {findings, mx} = entry.diagnosis;
+		const own = [...findings, ...mx.flat(), ...known.flatMap(verdict => verdict.findings), ...Object.values(addresses).flatMap(item => item.findings)];
 		const all = [...this.run, ...own];
 		const unknown = entry.plan.unknown === true || (this.blocked && entry.plan.mx.length > 0);
 		const complete = known.length === verdicts.length;
 		return {
 			...(unknown ? {status: 'unknown' as const} : (complete ? {status: statusOf(all)} : {})),
-			findings: entry.findings,
-			mx: entry.mx,
+			findings,
+			mx,
 			counts: countBySeverity(own),
 			addresses,
 		};

@@ -11,7 +11,7 @@ import type {AddressVerdict, DomainVerdict} from './knowledge.js';
 import {buildReport} from './report-model.js';
 import type {Report, ReportMeta} from './report-model.js';
 import {Slots} from './slots.js';
-import {secureContext} from '../tls/inspect.js';
+import {warmUp} from './warm-up.js';
 import {PolicyDns} from '../policy/lookups.js';
 import {fetchPolicy} from '../policy/fetch.js';
 import {stsRecords} from '../policy/mta-sts.js';
@@ -151,10 +151,10 @@ export class Monitor {
 				...(policy ? plan.mx.filter(host => !host.ipLiteral && (!only || host.addresses.some(ip => wanted(this.knowledge.keyOf(host.exchange, ip, host.port))))).map(async host => lookupMxPolicy(host)) : []),
 				...targets.flatMap(target => [lookupPtr(target.ip), lookupLists(target.ip)]),
 			]);
-			// The TLS context (a few ms of CPU): built once the first connections and lookups are
-			// out, while they travel, not in the first handshake.
+			// The TLS context and the session code's first run (a few ms of CPU each): once the first
+			// connections and lookups are out, while they travel, not in the first handshake.
 			if (targets.length > 0) {
-				secureContext(this.options.ca);
+				void warmUp(this.options.ca, this.options.limits);
 			}
 
 			await beside;
