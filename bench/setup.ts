@@ -17,6 +17,8 @@ export const roundTimeoutMs = 30_000;
 export const keyIntervalMs = 150;
 /** The frame-cost measurement: keys per dashboard size, and the sizes (domains of 5 MX each). */
 export const framePresses = 30;
+/** Rounds of C with keys pressed, per terminal size: their keys pooled for key → frame. */
+export const keyRoundCount = 3;
 export const frameSizes = [20, 200] as const;
 /** The warm-up rounds probe the first this many domains: enough to compile, not a whole round. */
 export const warmUpDomains = 40;

@@ -6,6 +6,7 @@ import {domainLabel} from '../core/text.js';
 import type {Finding} from '../core/types.js';
 import type {DomainState, GridRow, HostState, Snapshot} from './store.js';
 import {duration, fit, policyCell, stageCell, totalWidth} from './format.js';
+import {GlyphText} from './glyph-text.js';
 import type {Layout, Needs} from './grid-layout.js';
 import {extraValue, hostName, layout, needsOf, policyNarrow} from './grid-layout.js';
 import {domainOf, rowHost} from './store.js';
@@ -52,9 +53,9 @@ const HostRow = memo(function HostRow({row, host, domain, selected, width, width
 			<Text inverse={selected} wrap="truncate">{`${lead} ${cell(name, widths.host)}${cell(host.ip, widths.address)}`}</Text>
 			{widths.columns.map(column => {
 				const value = stageCell(host, column, theme, frame);
-				return <Text key={column.id} inverse={selected} color={theme.color(value.tone)} wrap="truncate">{cell(value.text, column.width)}</Text>;
+				return <GlyphText key={column.id} text={cell(value.text, column.width)} color={theme.color(value.tone)} inverse={selected} theme={theme}/>;
 			})}
-			<Text inverse={selected} color={theme.color(policy.tone)} wrap="truncate">{cell(policy.text, widths.policy)}</Text>
+			<GlyphText text={cell(policy.text, widths.policy)} color={theme.color(policy.tone)} inverse={selected} theme={theme}/>
 			{widths.total ? <Text inverse={selected} color={theme.color('muted')} wrap="truncate">{cell(total, totalWidth)}</Text> : null}
 			{widths.extras.map(column => <Text key={column.id} inverse={selected} wrap="truncate">{cell(extraValue(host, column.id), column.width)}</Text>)}
 		</Box>
