@@ -119,13 +119,30 @@ export function offers(extensions: Extension[], keyword: string): boolean {
 	return extensions.some(extension => extension.keyword === keyword);
 }
 
-export function parseEhlo(reply: Reply): {hostname?: string; extensions: Extension[]} {
-	const [first, ...rest] = reply.lines;
-	const extensions = rest
-		.map(line => line.trim().split(/\s+/))
-		.filter(words => words[0])
-		.map(([keyword, ...params]) => ({keyword: keyword!.toUpperCase(), params}));
-	return {hostname: firstWord(first), extensions};
+type ParsedEhlo = {readonly hostname?: string; readonly extensions: Extension[]};
+
+// A provider's addresses answer EHLO alike: one parse (and one copy kept) per distinct reply,
+// not ~2 KB of objects per session. Never changed once made; bounded.
+const parsedEhlo = new Map<string, ParsedEhlo>();
+
+export function parseEhlo(reply: Reply): ParsedEhlo {
+	const key = reply.lines.join('\n');
+	let parsed = parsedEhlo.get(key);
+	if (!parsed) {
+		const [first, ...rest] = reply.lines;
+		const extensions = rest
+			.map(line => line.trim().split(/\s+/))
+			.filter(words => words[0])
+			.map(([keyword, ...params]) => ({keyword: keyword!.toUpperCase(), params}));
+		parsed = {hostname: firstWord(first), extensions};
+		if (parsedEhlo.size >= 1000) {
+			parsedEhlo.clear();
+		}
+
+		parsedEhlo.set(key, parsed);
+	}
+
+	return parsed;
 }
 
 export function isRateLimit(reply: Reply): boolean {

@@ -109,6 +109,28 @@ function retried(stage: Stage): Stage {
 }
 
 /** One SMTP session against one address: the I/O driver of the probe state machine. */
+// The lines a provider's addresses all say (banner, EHLO, replies) and ours to them: one copy
+// kept for every transcript that has them, not one a session. Bounded; long lines are not kept.
+const sharedLines = new Map<string, string>();
+
+function sharedLine(text: string): string {
+	if (text.length > 200) {
+		return text;
+	}
+
+	const known = sharedLines.get(text);
+	if (known !== undefined) {
+		return known;
+	}
+
+	if (sharedLines.size >= 5000) {
+		sharedLines.clear();
+	}
+
+	sharedLines.set(text, text);
+	return text;
+}
+
 export async function probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
 	const {limits} = options;
 	const clock = options.clock ?? (() => performance.now());
@@ -120,10 +142,12 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 	let tlsActive = false;
 	let injectedBytes: number | undefined;
 
-	const record = (dir: Direction, text: string): void => {
+	const record = (dir: Direction, said: string): void => {
 		if (transcript.length >= limits.maxTranscriptLines) {
 			return;
 		}
+
+		const text = sharedLine(said);
 
 		const line: TranscriptLine = transcript.length === limits.maxTranscriptLines - 1
 			? {t: elapsed(), dir: 'info', text: `transcript cut at ${limits.maxTranscriptLines} lines`}
