@@ -1,4 +1,5 @@
 import type {RelayPair} from './relay-variants.js';
+import {SharedTable} from '../shared-table.js';
 import type {BannerInfo, EhloInfo, Extension, RelayAttempt, RelayResult, Reply, Stage, StageName, TlsInfo} from '../types.js';
 import {stageNames} from '../types.js';
 
@@ -121,28 +122,19 @@ export function offers(extensions: Extension[], keyword: string): boolean {
 
 type ParsedEhlo = {readonly hostname?: string; readonly extensions: Extension[]};
 
-// A provider's addresses answer EHLO alike: one parse (and one copy kept) per distinct reply,
-// not ~2 KB of objects per session. Never changed once made; bounded.
-const parsedEhlo = new Map<string, ParsedEhlo>();
+// A provider's addresses answer EHLO alike: one parse kept per distinct reply, not ~2 KB of
+// objects a session.
+const parsedEhlo = new SharedTable<ParsedEhlo>(1000);
 
 export function parseEhlo(reply: Reply): ParsedEhlo {
-	const key = reply.lines.join('\n');
-	let parsed = parsedEhlo.get(key);
-	if (!parsed) {
+	return parsedEhlo.get(reply.lines.join('\n'), () => {
 		const [first, ...rest] = reply.lines;
 		const extensions = rest
 			.map(line => line.trim().split(/\s+/))
 			.filter(words => words[0])
 			.map(([keyword, ...params]) => ({keyword: keyword!.toUpperCase(), params}));
-		parsed = {hostname: firstWord(first), extensions};
-		if (parsedEhlo.size >= 1000) {
-			parsedEhlo.clear();
-		}
-
-		parsedEhlo.set(key, parsed);
-	}
-
-	return parsed;
+		return {hostname: firstWord(first), extensions};
+	});
 }
 
 export function isRateLimit(reply: Reply): boolean {

@@ -1,4 +1,5 @@
 import type {ProtocolError, Reply} from '../types.js';
+import {SharedTable} from '../shared-table.js';
 import {decodeBytes} from '../text.js';
 
 export type ReaderErrorCode = Exclude<ProtocolError, 'unexpected-reply' | 'out-of-step'>;
@@ -17,6 +18,9 @@ const lineShape = /^([2-5]\d\d)([ -]|$)/;
  * the same code on every line of a multi-line reply. Every dimension is bounded; after
  * the first error it reads nothing more.
  */
+// The same reply from many servers (and sessions) is kept once: replies are never changed.
+const sharedReplies = new SharedTable<Reply>(2000);
+
 export class ReplyReader {
 	private partial: Buffer[] = [];
 	private partialBytes = 0;
@@ -120,7 +124,9 @@ export class ReplyReader {
 
 		const lines = this.lines;
 		const {violation} = this;
-		out.push({type: 'reply', reply: {code: Number(code), lines, text: lines.join('\n'), ...(violation ? {violation} : {})}, rest});
+		const joined = lines.join('\n');
+		const make = (): Reply => ({code: Number(code), lines, text: joined, ...(violation ? {violation} : {})});
+		out.push({type: 'reply', reply: violation ? make() : sharedReplies.get(`${code}\n${joined}`, make), rest});
 		this.lines = [];
 		this.code = undefined;
 		this.violation = undefined;

@@ -1,4 +1,5 @@
 import type {X509Certificate} from 'node:crypto';
+import {SharedTable} from '../shared-table.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import {nameCheckCertificate, secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
@@ -110,26 +111,9 @@ function retried(stage: Stage): Stage {
 
 /** One SMTP session against one address: the I/O driver of the probe state machine. */
 // The lines a provider's addresses all say (banner, EHLO, replies) and ours to them: one copy
-// kept for every transcript that has them, not one a session. Bounded; long lines are not kept.
-const sharedLines = new Map<string, string>();
-
-function sharedLine(text: string): string {
-	if (text.length > 200) {
-		return text;
-	}
-
-	const known = sharedLines.get(text);
-	if (known !== undefined) {
-		return known;
-	}
-
-	if (sharedLines.size >= 5000) {
-		sharedLines.clear();
-	}
-
-	sharedLines.set(text, text);
-	return text;
-}
+// kept for every transcript that has them. Long lines are not kept.
+const sharedLines = new SharedTable<string>(5000);
+const sharedLine = (text: string): string => (text.length > 200 ? text : sharedLines.get(text, () => text));
 
 export async function probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
 	const {limits} = options;
