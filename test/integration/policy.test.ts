@@ -1,4 +1,5 @@
-// The policy layer's end-to-end contract (/work/shared/checks.md "The policy layer", "JSON additions"):
+// The policy layer's end-to-end contract (docs/checks.md: its findings in "The catalogue", "Would a
+// strict sender deliver?" and "The JSON report"):
 // the built CLI, run as a user would, against the real peers (test/peers/policy.ts, test/peers/postfix.ts):
 // once through the validating Unbound, once through the non-validating dnsmasq.
 import {beforeAll, describe, expect, inject, it} from 'vitest';

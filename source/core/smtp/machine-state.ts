@@ -1,5 +1,5 @@
 import type {RelayPair} from './relay-variants.js';
-import {SharedTable} from '../shared-table.js';
+import {InternTable} from '../intern-table.js';
 import type {BannerInfo, EhloInfo, Extension, RelayAttempt, RelayResult, Reply, Stage, StageName, TlsInfo} from '../types.js';
 import {stageNames} from '../types.js';
 
@@ -124,7 +124,7 @@ type ParsedEhlo = {readonly hostname?: string; readonly extensions: Extension[]}
 
 // A provider's addresses answer EHLO alike: one parse kept per distinct reply, not ~2 KB of
 // objects a session.
-const parsedEhlo = new SharedTable<ParsedEhlo>(1000);
+const parsedEhlo = new InternTable<ParsedEhlo>(1000);
 
 export function parseEhlo(reply: Reply): ParsedEhlo {
 	return parsedEhlo.get(reply.lines.join('\n'), () => {

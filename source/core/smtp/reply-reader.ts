@@ -1,5 +1,5 @@
 import type {ProtocolError, Reply} from '../types.js';
-import {SharedTable} from '../shared-table.js';
+import {InternTable} from '../intern-table.js';
 import {decodeBytes} from '../text.js';
 
 export type ReaderErrorCode = Exclude<ProtocolError, 'unexpected-reply' | 'out-of-step'>;
@@ -13,14 +13,14 @@ export type ReaderLimits = {maxLineBytes: number; maxReplyLines: number; maxSess
 
 const lineShape = /^([2-5]\d\d)([ -]|$)/;
 
+// The same reply from many servers (and sessions) is kept once: replies are never changed.
+const sharedReplies = new InternTable<Reply>(2000);
+
 /**
  * An incremental reader of RFC 5321 replies: CRLF or bare LF, exactly three-digit codes,
  * the same code on every line of a multi-line reply. Every dimension is bounded; after
  * the first error it reads nothing more.
  */
-// The same reply from many servers (and sessions) is kept once: replies are never changed.
-const sharedReplies = new SharedTable<Reply>(2000);
-
 export class ReplyReader {
 	private partial: Buffer[] = [];
 	private partialBytes = 0;

@@ -1,9 +1,9 @@
 import type {X509Certificate} from 'node:crypto';
-import {SharedTable} from '../shared-table.js';
 import net from 'node:net';
 import tls from 'node:tls';
 import {nameCheckCertificate, secureContext, serverNameFor, tlsInfo} from '../tls/inspect.js';
 import type {Limits} from '../limits.js';
+import {InternTable} from '../intern-table.js';
 import {initialState, start, step} from './machine.js';
 import type {MachineAction, MachineInput, MachineState} from './machine.js';
 import type {TlsVersionName} from '../policy/types.js';
@@ -109,12 +109,12 @@ function retried(stage: Stage): Stage {
 	return stage.detail === undefined ? stage : {...stage, detail: `${stage.detail} (plaintext retry)`};
 }
 
-/** One SMTP session against one address: the I/O driver of the probe state machine. */
 // The lines a provider's addresses all say (banner, EHLO, replies) and ours to them: one copy
 // kept for every transcript that has them. Long lines are not kept.
-const sharedLines = new SharedTable<string>(5000);
+const sharedLines = new InternTable<string>(5000);
 const sharedLine = (text: string): string => (text.length > 200 ? text : sharedLines.get(text, () => text));
 
+/** One SMTP session against one address: the I/O driver of the probe state machine. */
 export async function probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
 	const {limits} = options;
 	const clock = options.clock ?? (() => performance.now());
@@ -132,7 +132,6 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 		}
 
 		const text = sharedLine(said);
-
 		const line: TranscriptLine = transcript.length === limits.maxTranscriptLines - 1
 			? {t: elapsed(), dir: 'info', text: `transcript cut at ${limits.maxTranscriptLines} lines`}
 			: {t: elapsed(), dir, text, ...(tlsActive ? {tls: true} : {})};

@@ -3,7 +3,7 @@
  * banner, EHLO and replies, and a copy of each per session was most of a large round's memory.
  * Values are never changed once made. Bounded: past `limit` keys the table starts again.
  */
-export class SharedTable<V> {
+export class InternTable<V> {
 	private readonly values = new Map<string, V>();
 
 	constructor(private readonly limit: number) {}

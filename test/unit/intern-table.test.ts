@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {defaultLimits} from '../../source/core/limits.js';
-import {SharedTable} from '../../source/core/shared-table.js';
+import {InternTable} from '../../source/core/intern-table.js';
 import {parseEhlo} from '../../source/core/smtp/machine.js';
 import {ReplyReader} from '../../source/core/smtp/reply-reader.js';
 import type {Reply} from '../../source/core/types.js';
@@ -16,7 +16,7 @@ function replyOf(text: string): Reply {
 
 describe('one copy kept of what many servers say alike', () => {
 	it('makes a value once per key, and starts again past its bound', () => {
-		const table = new SharedTable<{n: number}>(2);
+		const table = new InternTable<{n: number}>(2);
 		let made = 0;
 		const make = () => ({n: ++made});
 		const first = table.get('a', make);
