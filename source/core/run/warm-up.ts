@@ -91,6 +91,47 @@ function warmUpMachine(info: TlsInfo, limits: Limits): boolean {
 	return closed && state.relay.tested && state.tls !== undefined;
 }
 
+/** The far end of the warm-up's stream: a TLS server with the throwaway identity. */
+function serveTls(far: Duplex, fail: () => void): {destroy(): void} {
+	const server = new tls.TLSSocket(far, {isServer: true, secureContext: tls.createSecureContext({key: warmUpKey, cert: warmUpCert})});
+	server.on('error', fail);
+	return server;
+}
+
+/**
+ * The handshake with ourselves, then the machine's dialogue; false when either did not run to
+ * its end within `timeoutMs` (`answer` is the far end: the test gives one that never answers).
+ */
+export async function selfSession(context: tls.SecureContext, ca: string[] | undefined, limits: Limits, {timeoutMs = 2000, answer = serveTls}: {timeoutMs?: number; answer?: (far: Duplex, fail: () => void) => {destroy(): void}} = {}): Promise<boolean> {
+	return new Promise<boolean>(resolve => {
+		const [near, far] = streamPair();
+		const server = answer(far, () => {
+			done(false);
+		});
+		const client = tls.connect({socket: near, servername: 'warm-up.invalid', rejectUnauthorized: false, secureContext: context});
+		const done = (completed: boolean): void => {
+			clearTimeout(timer);
+			client.destroy();
+			server.destroy();
+			resolve(completed);
+		};
+
+		// Nothing here waits on the network: the bound is for a bug, and it never keeps the process up.
+		const timer = setTimeout(() => {
+			done(false);
+		}, timeoutMs);
+		timer.unref();
+		client.on('error', () => {
+			done(false);
+		});
+		client.once('secureConnect', () => {
+			const {leaf} = nameCheckCertificate(client, ca);
+			const info = tlsInfo(client, 'warm-up.invalid', new Date(), ca, leaf);
+			done(info.sent?.length === 1 && info.version === 'TLSv1.3' && warmUpMachine(info, limits));
+		});
+	});
+}
+
 let warmed: Promise<boolean> | undefined;
 
 /**
@@ -103,31 +144,6 @@ let warmed: Promise<boolean> | undefined;
  */
 export function warmUp(ca: string[] | undefined, limits: Limits): Promise<boolean> {
 	const context = secureContext(ca);
-	warmed ??= new Promise<boolean>(resolve => {
-		const [near, far] = streamPair();
-		const server = new tls.TLSSocket(far, {isServer: true, secureContext: tls.createSecureContext({key: warmUpKey, cert: warmUpCert})});
-		const client = tls.connect({socket: near, servername: 'warm-up.invalid', rejectUnauthorized: false, secureContext: context});
-		const done = (completed: boolean): void => {
-			clearTimeout(timer);
-			client.destroy();
-			server.destroy();
-			resolve(completed);
-		};
-
-		const timer = setTimeout(() => {
-			done(false);
-		}, 2000);
-		server.on('error', () => {
-			done(false);
-		});
-		client.on('error', () => {
-			done(false);
-		});
-		client.once('secureConnect', () => {
-			const {leaf} = nameCheckCertificate(client, ca);
-			const info = tlsInfo(client, 'warm-up.invalid', new Date(), ca, leaf);
-			done(info.sent?.length === 1 && info.version === 'TLSv1.3' && warmUpMachine(info, limits));
-		});
-	});
+	warmed ??= selfSession(context, ca, limits);
 	return warmed;
 }
