@@ -9,7 +9,7 @@ import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {cases, delayMs, dnsIp, nsNear, scaleLayout, scalePort} from './layout.js';
 import type {Case, Row} from './layout.js';
-import {setUpNetwork} from './netns.js';
+import {realTime, setUpNetwork} from './netns.js';
 import {caFile, fingerConfigDir} from './postfix.js';
 import {runScale} from './scale.js';
 
@@ -87,7 +87,7 @@ const finger = async (item: Case) => inNear(['/usr/sbin/posttls-finger', '-c', '
 
 /** The link's RTT from the near side: `connect N` or `echo MS` (the latter until stopped). */
 function nearRtt(mode: 'connect' | 'echo', value: number): {result: Promise<number[]>; stop(): void} {
-	const child = spawn('ip', ['netns', 'exec', nsNear, process.execPath, near, mode, String(value)], {stdio: ['pipe', 'pipe', 'inherit']});
+	const child = spawn(...realTime('ip', ['netns', 'exec', nsNear, process.execPath, near, mode, String(value)]), {stdio: ['pipe', 'pipe', 'inherit']});
 	let text = '';
 	child.stdout.on('data', (chunk: Buffer) => {
 		text += chunk.toString();

@@ -1,5 +1,6 @@
 // The far side's own servers, run inside the far namespace (`ip netns exec … node far.js`):
-// the zone's DNS server on dnsIp:53 and a TCP echo server for the link's RTT. Prints one
+// the zone's DNS server on dnsIp:53, or with `echo` the TCP echo server for the link's RTT (a
+// process of its own: the scale run's ~30,000 questions must not delay an echo). Prints one
 // JSON line when ready; exits when stdin closes (the bench's end, or its death).
 import net from 'node:net';
 import process from 'node:process';
@@ -38,17 +39,27 @@ const echo = net.createServer(socket => {
 });
 echo.maxConnections = 64;
 
-try {
+async function listenDns(): Promise<() => Promise<void>> {
 	const dns = await startDnsServer(zone, dnsIp, 53, {udpReceiveBufferBytes});
+	return async () => dns.close();
+}
+
+async function listenEcho(): Promise<() => Promise<void>> {
 	await new Promise<void>((resolve, reject) => {
 		echo.once('error', reject);
 		echo.listen(echoPort, echoIp, resolve);
 	});
+	return async () => {
+		echo.close();
+	};
+}
+
+try {
+	const close = process.argv[2] === 'echo' ? await listenEcho() : await listenDns();
 	process.stdout.write(`${JSON.stringify({ready: true})}\n`);
 	process.stdin.resume();
 	process.stdin.on('end', () => {
-		echo.close();
-		void dns.close().finally(() => process.exit(0));
+		void close().finally(() => process.exit(0));
 	});
 } catch (error) {
 	process.stdout.write(`${JSON.stringify({ready: false, message: error instanceof Error ? error.message : String(error)})}\n`);

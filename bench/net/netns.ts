@@ -66,6 +66,15 @@ async function removeNamespaces(): Promise<void> {
 	}
 }
 
+/**
+ * `command` at a real-time priority (SCHED_RR, chrt from util-linux): for the wire and the echo
+ * that measures it, so that on 2 CPUs busy with mxdash, Postfix and the DNS server a packet
+ * waits for the link's delay, not for a turn on a CPU. They sleep between packets: a few % of one CPU.
+ */
+export function realTime(command: string, args: string[]): [string, string[]] {
+	return ['chrt', ['--rr', '10', command, ...args]];
+}
+
 export type LinkStats = {forwarded: number; dropped: number; longestQueue: number};
 
 /**
@@ -101,11 +110,13 @@ async function askLink(link: ChildProcess): Promise<LinkStats | undefined> {
 export async function setUpNetwork(log: (line: string) => void): Promise<Network> {
 	let link: ChildProcess | undefined;
 	let far: ChildProcess | undefined;
+	let echo: ChildProcess | undefined;
 	const temporary = await mkdtemp(path.join(os.tmpdir(), 'mxdash-bench-net-'));
 	const packetLog = path.join(temporary, 'packets.log');
 	const teardown = async (): Promise<void> => {
 		await stopPostfix();
 		await stopChild(far);
+		await stopChild(echo);
 		await stopChild(link);
 		await removeNamespaces();
 		await rm(resolvDir, {recursive: true, force: true});
@@ -119,7 +130,7 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		await removeNamespaces();
 		await ip(['netns', 'add', nsNear]);
 		await ip(['netns', 'add', nsFar]);
-		link = await startChild('python3', [linkPy, nsNear, nsFar, String(delayMs), packetLog], line => line === 'ready', 'the delay link');
+		link = await startChild(...realTime('python3', [linkPy, nsNear, nsFar, String(delayMs), packetLog]), line => line === 'ready', 'the delay link');
 		for (const [ns, device, address] of [[nsNear, 'mxb0', nearIp], [nsFar, 'mxb1', farIp]] as const) {
 			await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
 			await ip(['-n', ns, 'address', 'add', `${address}/16`, 'dev', device]);
@@ -134,7 +145,8 @@ export async function setUpNetwork(log: (line: string) => void): Promise<Network
 		for (const address of farAddresses.filter(item => item !== farIp)) await ip(['-n', nsFar, 'address', 'add', `${address}/32`, 'dev', 'mxb1']);
 		await mkdir(resolvDir, {recursive: true});
 		await writeFile(`${resolvDir}/resolv.conf`, `nameserver ${dnsIp}\noptions timeout:2 attempts:1\n`);
-		far = await startChild('ip', ['netns', 'exec', nsFar, process.execPath, here('far.js')], line => line.includes('"ready":true'), 'the far DNS and echo servers');
+		far = await startChild('ip', ['netns', 'exec', nsFar, process.execPath, here('far.js')], line => line.includes('"ready":true'), 'the far DNS server');
+		echo = await startChild(...realTime('ip', ['netns', 'exec', nsFar, process.execPath, here('far.js'), 'echo']), line => line.includes('"ready":true'), 'the far echo server');
 		await startPostfix();
 		log(`network: ${nsNear} (${nearIp}) ⇄ link.py ${delayMs} ms each way ⇄ ${nsFar} (${farAddresses.join(', ')}); Postfix, DNS on ${dnsIp}:53, TCP echo`);
 		const started = link;
