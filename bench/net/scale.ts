@@ -4,7 +4,8 @@
 // per probe, peak RSS and event-loop delay (scale-probe.ts, loaded with --import); its wall
 // time against the network's and the CPU's share; the link under that load (echo RTT, drops,
 // link.py's CPU); and, from link.py's packet log, that no IP ever had two connections at once
-// and that connections to one IP began at least perIpPaceMs apart.
+// and that connections to one IP began at least perIpPaceMs apart. Then Node's own floor for the
+// same dialogue: bare-client.ts over the same pairs, its CPU per session beside ours.
 import {execFile, spawn} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
 import {createReadStream} from 'node:fs';
@@ -195,6 +196,22 @@ function sampleAt(stats: ScaleStats, at: number): {rss: number; cpuMs: number} {
 	return {rss, cpuMs};
 }
 
+const bareClientJs = fileURLToPath(new URL('bare-client.js', import.meta.url));
+
+/** bare-client.ts's run from the near side (its own bound: 10 s a session, the process 120 s). */
+async function bareClient(): Promise<{sessions: number; completed: number; cpuMs: number; wallMs: number} | undefined> {
+	const ran = await new Promise<string>(resolve => {
+		execFile('ip', ['netns', 'exec', nsNear, process.execPath, bareClientJs, String(scalePort), String(concurrency), caFile], {timeout: 120_000, maxBuffer: 1024 * 1024}, (_error, stdout) => {
+			resolve(stdout);
+		});
+	});
+	try {
+		return JSON.parse(ran) as {sessions: number; completed: number; cpuMs: number; wallMs: number};
+	} catch {
+		return undefined;
+	}
+}
+
 /** The scale run and its rows; `echo` starts the link's echo (near.ts) for the run's length. */
 export async function runScale(network: Network, rtt: number, echo: () => Echo, log: (line?: string) => void): Promise<Row[]> {
 	const layout = scaleLayout();
@@ -267,10 +284,17 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		log(`  UDP datagrams dropped for a full receive buffer: near side (mxdash) ${udpAfter[0]! - udpBefore[0]!}, far side (DNS server) ${udpAfter[1]! - udpBefore[1]!}`);
 		if (stderr.trim()) log(`  mxdash stderr: ${stderr.trim().split('\n')[0]!.slice(0, 200)}`);
 
+		// Node's own floor: the same dialogue with the same pairs, from a client that does nothing else.
+		const bare = await bareClient();
+		const roundPerProbe = roundEnd.cpuMs / probes;
+		log(`  a bare Node client (bench/net/bare-client.ts), the same dialogue and pairs, no checks: ${bare ? `${bare.completed} of ${bare.sessions} sessions completed, CPU ${f(bare.cpuMs / 1000, 2)} s (${f(bare.cpuMs / bare.sessions, 3)} ms a session), wall ${f(bare.wallMs / 1000, 2)} s` : 'failed'}`);
+
 		const pace = defaultLimits.perIpPaceMs;
 		return [
 			{what: 'scale: (MX name, address) pairs not probed', ratio: (layout.pairs - probes) / layout.pairs, target: 0, detail: `${probes} of ${layout.pairs} probed; the rest: DNS lookups that failed`},
 			{what: 'scale: CPU per probe ÷ 1.5 ms', ratio: cpuPerProbe / 1.5, target: 1, detail: `${f(cpuPerProbe, 3)} ms (process.cpuUsage ${f(cpuMs / 1000, 2)} s ÷ ${probes} probes)`},
+			{what: 'scale: a bare Node client\'s CPU per session ÷ 1.5 ms', ratio: bare ? bare.cpuMs / bare.sessions / 1.5 : Number.NaN, target: null, detail: bare ? `${f(bare.cpuMs / bare.sessions, 3)} ms: Node's own floor for this dialogue (TLS 1.3 included)` : 'failed'},
+			{what: 'scale: mxdash round CPU per probe ÷ the bare client\'s', ratio: bare ? roundPerProbe / (bare.cpuMs / bare.sessions) : Number.NaN, target: null, detail: `${f(roundPerProbe, 3)} ms (the round: DNS, policy lookups, checks, knowledge) vs ${bare ? f(bare.cpuMs / bare.sessions, 3) : 'n/a'} ms`},
 			{what: `scale: wall ÷ (${probes} × 7 RTT ÷ ${concurrency})`, ratio: wallMs / networkMs, target: null, detail: `${f(wallMs / 1000, 2)} s vs ${f(networkMs / 1000, 2)} s`},
 			{what: 'scale: wall ÷ CPU-bound time (probes × CPU/probe ÷ 1)', ratio: wallMs / cpuMs, target: null, detail: `${f(wallMs / 1000, 2)} s vs ${f(cpuMs / 1000, 2)} s (the engine is one thread: 1 CPU)`},
 			{what: 'scale: peak RSS ÷ 250 MB', ratio: stats.maxRssKb / 1024 / 250, target: 1, detail: `${f(stats.maxRssKb / 1024, 0)} MB`},

@@ -52,6 +52,25 @@ describe('the JSON report in chunks', () => {
 		expect(chunks.join('')).not.toMatch(/[\u202E\u0085\u007F]/);
 	});
 
+	it('makes an address shared by several domains once, and again when what it is made of differs', () => {
+		const known = knowledge();
+		const domains = ['a.test', 'b.test', 'c.test'];
+		const made: string[] = [];
+		// Every address part counted as it is made; b.test's second shared address told apart.
+		const parts = [...domainParts(known, domains)].map(domain => ({...domain, mx: domain.mx.map(mx => ({...mx, addresses: mx.addresses.map(address => ({
+			...address,
+			depends: domain.domain === 'b.test' && address.key.includes('192.0.2.2') ? [...address.depends, 'b.test'] : address.depends,
+			report() {
+				made.push(`${domain.domain} ${address.key}`);
+				return address.report();
+			},
+		}))}))}));
+		const text = [...jsonReportChunks(reportHead(known, meta(domains), parts), parts)].join('');
+		expect(text).toBe(jsonReport(buildReport(known, meta(domains))));
+		// 192.0.2.1 once for both domains; 192.0.2.2 again for b.test; 192.0.2.3 (b.test's own) once.
+		expect(made.map(item => item.replace(/ .*(192\.0\.2\.\d).*/, ' $1'))).toEqual(['a.test 192.0.2.1', 'a.test 192.0.2.2', 'b.test 192.0.2.2', 'b.test 192.0.2.3']);
+	});
+
 	it('with no domain is the whole report too', () => {
 		const known = new Knowledge(context, () => 25);
 		const head = reportHead(known, meta([]), domainParts(known, []));

@@ -1,5 +1,6 @@
 import type {Finding, MxHost, MxPlan, ProbeResult, ProtocolError, PtrInfo, Severity, StageName} from '../types.js';
 import {protocolErrors} from '../types.js';
+import {InternTable} from '../intern-table.js';
 import type {StsState} from '../policy/sts-state.js';
 import type {DaneResult, Delivery, DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
 
@@ -74,20 +75,26 @@ export function defineCheck<const Name extends string, const Id extends string>(
 	return check;
 }
 
-/** Run one scope of `check`, collecting its findings. */
+// A provider's addresses get the same findings, word for word: one object each (~300 bytes with
+// its message), not one per session.
+const sharedFindings = new InternTable<Finding>(20_000);
+
+/** Run one scope of `check`, collecting its findings (never changed once made: they are shared). */
 export function collect<Name extends string, Id extends string>(check: Check<Name, Id>, run: (report: Report<Id>) => void): Finding[] {
 	const findings: Finding[] = [];
 	run((id, message, override = {}) => {
 		const entry = check.catalogue[id];
 		const stage = override.stage ?? (entry.stage === 'where-seen' ? undefined : entry.stage);
-		findings.push({
+		const severity = override.severity ?? entry.severity;
+		const advice = override.advice ?? entry.advice;
+		findings.push(sharedFindings.get(`${id}\n${severity}\n${stage ?? ''}\n${message}\n${advice}`, () => ({
 			id: id as Finding['id'],
-			severity: override.severity ?? entry.severity,
+			severity,
 			...(stage ? {stage} : {}),
 			check: check.name as Finding['check'],
 			message,
-			advice: override.advice ?? entry.advice,
-		});
+			advice,
+		})));
 	});
 	return findings;
 }

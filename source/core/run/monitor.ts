@@ -326,9 +326,7 @@ export class Monitor {
 			return health;
 		});
 		// A list that failed its self-test is not asked: every address still shows it, without a verdict.
-		const answers = await Promise.all((await this.health).map(async ({zone, usable, detail}) => (usable
-			? this.policyDns.dnsbl(ip, zone)
-			: {zone, listed: false, codes: [], error: `not asked: the list failed its self-test (${detail ?? 'RFC 5782 test entries'})`})));
+		const answers = await Promise.all((await this.health).map(async health => (health.usable ? this.policyDns.dnsbl(ip, health.zone) : notAsked(health))));
 		this.emit({type: 'dnsbl', ip, answers});
 		this.rejudge(this.knowledge.setDnsbl(ip, answers));
 	}
@@ -382,4 +380,17 @@ export async function runRound(inputs: string[], options: RoundOptions, emit?: (
 	const monitor = new Monitor(options, emit);
 	await monitor.round(inputs, {...(options.signal ? {signal: options.signal} : {}), ...(options.only ? {only: options.only} : {})});
 	return monitor.report();
+}
+
+const notAskedAnswers = new WeakMap<DnsblHealth, DnsblAnswer>();
+
+/** The answer every address shows for a list that failed its self-test: one object for them all. */
+function notAsked(health: DnsblHealth): DnsblAnswer {
+	let answer = notAskedAnswers.get(health);
+	if (!answer) {
+		answer = {zone: health.zone, listed: false, codes: [], error: `not asked: the list failed its self-test (${health.detail ?? 'RFC 5782 test entries'})`};
+		notAskedAnswers.set(health, answer);
+	}
+
+	return answer;
 }

@@ -86,8 +86,12 @@ export type ReportMeta = {version: string; domains: readonly string[]; startedAt
 /** Everything the report says before its domains (`domains` is its last key). */
 export type ReportHead = Omit<Report, 'domains'>;
 
-/** An address entry of a domain's report, built when asked for; its findings alone cost less. */
-export type AddressPart = {findings(): Finding[]; report(): AddressReport};
+/**
+ * An address entry of a domain's report, built when asked for; its findings alone cost less.
+ * `depends`: everything its entry is made of, so that the same values (by identity) under
+ * another domain make the same entry (a writer may reuse its text).
+ */
+export type AddressPart = {key: string; depends: readonly unknown[]; findings(): Finding[]; report(): AddressReport};
 
 /**
  * A domain's report whose address entries are built one at a time when asked for: a shared
@@ -225,7 +229,10 @@ function addressPart(knowledge: Knowledge, key: string, policy: {findings: Findi
 	}
 
 	const findings = (): Finding[] => [...verdict.findings, ...(policy?.findings ?? [])].sort(bySeverity);
-	return [{findings, report: () => addressReport(knowledge, key, policy, findings())}];
+	// What addressReport reads; a delivery is made per domain, so it counts by its text.
+	const session = knowledge.session(key)!;
+	const depends = [session, verdict, knowledge.ptr(session.target.ip), knowledge.dnsbl(session.target.ip), knowledge.tlsVersions(key), policy?.delivery && JSON.stringify(policy.delivery), ...(policy?.findings ?? [])];
+	return [{key, depends, findings, report: () => addressReport(knowledge, key, policy, findings())}];
 }
 
 function addressReport(knowledge: Knowledge, key: string, policy: {findings: Finding[]; delivery?: Delivery} | undefined, findings: Finding[]): AddressReport {

@@ -64,10 +64,21 @@ export type Ending = Pick<Stage, 'outcome' | 'error' | 'reply' | 'detail'>;
 export function end(s: Draft, stage: StageName, at: number, ending: Ending): void {
 	const startedAt = s.stages[stage].startedAt ?? at;
 	const ms = Math.max(0, Math.round((at - startedAt) * 10) / 10);
-	const defined = Object.fromEntries(Object.entries(ending).filter(([, value]) => value !== undefined));
 	// A violation noted while the stage ran (a relay reply with a NUL) outlives its ending.
 	const {violation} = s.stages[stage];
-	setStage(s, stage, {state: 'done', startedAt, ms, ...defined, ...(violation ? {violation} : {})});
+	const done: Stage = {state: 'done', startedAt, ms};
+	// The ending's defined keys, in its order (an Object.entries filter cost ~5 µs a stage).
+	for (const key in ending) {
+		if (ending[key as keyof Ending] !== undefined) {
+			(done as Record<string, unknown>)[key] = ending[key as keyof Ending];
+		}
+	}
+
+	if (violation) {
+		done.violation = violation;
+	}
+
+	setStage(s, stage, done);
 }
 
 /** The stage a reply of this kind answers. */

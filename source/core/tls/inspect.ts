@@ -4,6 +4,7 @@ import net from 'node:net';
 import process from 'node:process';
 import tls from 'node:tls';
 import type {CertInfo, TlsInfo} from '../types.js';
+import {InternTable} from '../intern-table.js';
 import {certInfo, sentChainOf, sentOf, TrustedRoots, verifiedPathOf} from './certificate.js';
 
 /**
@@ -159,6 +160,10 @@ export function nameCheckCertificate(socket: tls.TLSSocket, ca: readonly string[
 	return leaf ? {cert: identityOf(leaf), leaf} : {cert: tls.TLSSocket.prototype.getPeerCertificate.call(socket, false)};
 }
 
+
+// "ECDH X25519 (253 bits)" and the like: one string for every session that says it.
+const keyExchanges = new InternTable<string>(64);
+
 /**
  * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. `leaf`: the sent
  * leaf, if nameCheckCertificate read it in this session.
@@ -182,7 +187,7 @@ export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca
 		version: socket.getProtocol() ?? 'unknown',
 		cipher: cipher.name,
 		...(cipher.standardName ? {cipherStandardName: cipher.standardName} : {}),
-		...(key && 'type' in key && key.type ? {keyExchange: key.name ? `${key.type} ${key.name}${key.size ? ` (${key.size} bits)` : ''}` : key.type} : {}),
+		...(key && 'type' in key && key.type ? {keyExchange: keyExchanges.get(`${key.type} ${key.name ?? ''} ${key.size ?? ''}`, () => (key.name ? `${key.type} ${key.name}${key.size ? ` (${key.size} bits)` : ''}` : key.type))} : {}),
 		authorized: socket.authorized,
 		...(authorizationError ? {authorizationError} : {}),
 		hostnameMatch: !identityError,
