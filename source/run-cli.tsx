@@ -310,7 +310,7 @@ async function headless(domains: string[], options: RoundOptions, output: 'json'
 	// The summary comes first in the text: one pass draws it, a second one writes the domains.
 	const head = reportHead(monitor.knowledge, meta, domainParts(monitor.knowledge, meta.domains));
 	process.stdout.on('error', onWriteError(head.summary.exitCode));
-	await writeChunks(jsonReportChunks(head, domainParts(monitor.knowledge, meta.domains)), process.stdout);
+	await writeChunks(jsonReportChunks(head, domainParts(monitor.knowledge, meta.domains)), process.stdout, {reuse: true});
 	return controller.signal.aborted ? 3 : head.summary.exitCode;
 }
 

@@ -3,7 +3,7 @@
 // + QUIT in one write) over the same 10,000 (MX name, address) pairs, at the same concurrency,
 // one connection per IP at a time, with no checks, no transcript and no report. Run in the near
 // namespace: `node bare-client.js PORT CONCURRENCY CA_FILE`; prints one JSON line
-// {sessions, completed, cpuMs, wallMs}. Every session is bounded (10 s).
+// {sessions, completed, cpuMs, wallMs, maxRssMb}. Every session is bounded (10 s).
 import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
@@ -102,4 +102,4 @@ const results = await Promise.all(pairs.map(async ({exchange, ip}) => {
 	return run;
 }));
 const cpu = process.cpuUsage();
-process.stdout.write(`${JSON.stringify({sessions: pairs.length, completed: results.filter(Boolean).length, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - started})}\n`);
+process.stdout.write(`${JSON.stringify({sessions: pairs.length, completed: results.filter(Boolean).length, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - started, maxRssMb: process.resourceUsage().maxRSS / 1024})}\n`);

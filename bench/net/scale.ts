@@ -196,17 +196,19 @@ function sampleAt(stats: ScaleStats, at: number): {rss: number; cpuMs: number} {
 	return {rss, cpuMs};
 }
 
+type BareRun = {sessions: number; completed: number; cpuMs: number; wallMs: number; maxRssMb: number};
+
 const bareClientJs = fileURLToPath(new URL('bare-client.js', import.meta.url));
 
 /** bare-client.ts's run from the near side (its own bound: 10 s a session, the process 120 s). */
-async function bareClient(): Promise<{sessions: number; completed: number; cpuMs: number; wallMs: number} | undefined> {
+async function bareClient(): Promise<BareRun | undefined> {
 	const ran = await new Promise<string>(resolve => {
 		execFile('ip', ['netns', 'exec', nsNear, process.execPath, bareClientJs, String(scalePort), String(concurrency), caFile], {timeout: 120_000, maxBuffer: 1024 * 1024}, (_error, stdout) => {
 			resolve(stdout);
 		});
 	});
 	try {
-		return JSON.parse(ran) as {sessions: number; completed: number; cpuMs: number; wallMs: number};
+		return JSON.parse(ran) as BareRun;
 	} catch {
 		return undefined;
 	}
@@ -287,7 +289,7 @@ export async function runScale(network: Network, rtt: number, echo: () => Echo, 
 		// Node's own floor: the same dialogue with the same pairs, from a client that does nothing else.
 		const bare = await bareClient();
 		const roundPerProbe = roundEnd.cpuMs / probes;
-		log(`  a bare Node client (bench/net/bare-client.ts), the same dialogue and pairs, no checks: ${bare ? `${bare.completed} of ${bare.sessions} sessions completed, CPU ${f(bare.cpuMs / 1000, 2)} s (${f(bare.cpuMs / bare.sessions, 3)} ms a session), wall ${f(bare.wallMs / 1000, 2)} s` : 'failed'}`);
+		log(`  a bare Node client (bench/net/bare-client.ts), the same dialogue and pairs, no checks: ${bare ? `${bare.completed} of ${bare.sessions} sessions completed, CPU ${f(bare.cpuMs / 1000, 2)} s (${f(bare.cpuMs / bare.sessions, 3)} ms a session), peak RSS ${f(bare.maxRssMb, 0)} MB, wall ${f(bare.wallMs / 1000, 2)} s` : 'failed'}`);
 
 		const pace = defaultLimits.perIpPaceMs;
 		return [

@@ -182,6 +182,9 @@ export type ProbeResult = {
 	softwareDisclosed?: boolean;
 };
 
+/** A session's facts but its transcript: all the checks judge (the knowledge keeps the transcript packed). */
+export type SessionFacts = Omit<ProbeResult, 'transcript'>;
+
 export type DnsFailure = {kind: 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'other'; code: string; message: string};
 
 export type MxHost = {

@@ -103,4 +103,31 @@ describe('the JSON report in chunks', () => {
 		expect(waiting).toBe(writes);
 		expect(received.join('')).toBe(chunks.join(''));
 	});
+
+	it('reuses its buffer only for a stream that has taken the last write whole', async () => {
+		const chunks = Array.from({length: 12}, (_, index) => `${String(index).repeat(30_000)}é`);
+		// Takes each write at once (copied out before write() returns), as stdout does a file.
+		const taken: string[] = [];
+		const atOnce = new Writable({
+			write(chunk: Buffer, _encoding, done) {
+				taken.push(chunk.toString());
+				done();
+			},
+		});
+		// Holds each write's bytes until later, as a pipe whose reader is slow.
+		const held: Buffer[] = [];
+		const later = new Writable({
+			highWaterMark: 1,
+			write(chunk: Buffer, _encoding, done) {
+				held.push(chunk);
+				setImmediate(done);
+			},
+		});
+		await writeChunks(chunks, atOnce, {reuse: true});
+		await writeChunks(chunks, later, {reuse: true});
+		expect(taken.length).toBeGreaterThan(3);
+		expect(taken.join('')).toBe(chunks.join(''));
+		expect(Buffer.concat(held).toString()).toBe(chunks.join(''));
+	});
 });
+

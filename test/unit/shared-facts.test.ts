@@ -1,10 +1,13 @@
 // What many sessions share is one object: a certificate's facts on a day, a finding word for
-// word. The knowledge of a 10,000-address round depends on it; nothing may tell them apart.
+// word; a finished session's transcript is kept packed. The knowledge of a 10,000-address round
+// depends on it; nothing may tell them apart from what they stand for.
 import {X509Certificate} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {collect, defineCheck} from '../../source/core/checks/registry.js';
+import {PackedTranscript} from '../../source/core/run/packed-transcript.js';
 import {certInfo} from '../../source/core/tls/certificate.js';
+import type {TranscriptLine} from '../../source/core/types.js';
 
 const pem = readFileSync(new URL('../../source/demo/certs/healthy.pem', import.meta.url), 'utf8');
 const day = 24 * 60 * 60 * 1000;
@@ -48,5 +51,21 @@ describe('findings', () => {
 		const advised = run('220 after 9000 ms', 'Look at the DNS first.');
 		expect(advised).not.toBe(run('220 after 9000 ms'));
 		expect(advised.advice).toBe('Look at the DNS first.');
+	});
+});
+
+describe('a packed transcript', () => {
+	it('gives back the very lines it was made of, key for key', () => {
+		const lines: TranscriptLine[] = [
+			{t: 0, dir: 'info', text: 'connecting to 192.0.2.1 port 25 (up to 10000 ms)'},
+			{t: 51.3, dir: 'server', text: '220 mx.example ESMTP'},
+			{t: 51.4, dir: 'client', text: 'EHLO probe.example', tls: false},
+			{t: 260.7, dir: 'server', text: '250 mx.example', tls: true},
+			{t: 1e9 + 0.1, dir: 'client', text: '', tls: true},
+		];
+		const packed = new PackedTranscript(lines);
+		expect(packed.length).toBe(5);
+		expect(JSON.stringify(packed.lines())).toBe(JSON.stringify(lines));
+		expect(new PackedTranscript([]).lines()).toEqual([]);
 	});
 });

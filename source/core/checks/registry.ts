@@ -1,4 +1,4 @@
-import type {Finding, MxHost, MxPlan, ProbeResult, ProtocolError, PtrInfo, Severity, StageName} from '../types.js';
+import type {Finding, MxHost, MxPlan, ProtocolError, PtrInfo, SessionFacts, Severity, StageName} from '../types.js';
 import {protocolErrors} from '../types.js';
 import {InternTable} from '../intern-table.js';
 import type {StsState} from '../policy/sts-state.js';
@@ -33,7 +33,7 @@ export type PolicyFacts = {
 };
 
 export type AddressFacts = {
-	result: ProbeResult;
+	result: SessionFacts;
 	ptr?: PtrInfo;
 	mxPolicy?: MxPolicy;
 	dane?: DaneResult;
@@ -45,9 +45,9 @@ export type AddressFacts = {
 };
 
 /** One address as a sender of one domain sees it (MTA-STS depends on the domain). */
-export type DeliveryFacts = {result: ProbeResult; plan: MxPlan; sts?: StsState; delivery: Delivery};
+export type DeliveryFacts = {result: SessionFacts; plan: MxPlan; sts?: StsState; delivery: Delivery};
 
-export type RunFacts = {results: ProbeResult[]; validation?: ResolverValidation; dnsblHealth?: DnsblHealth[]};
+export type RunFacts = {results: SessionFacts[]; validation?: ResolverValidation; dnsblHealth?: DnsblHealth[]};
 
 /** What a finding may change from its entry: the severity (a policy, a flag), the advice, the stage. */
 export type Override = {severity?: Severity; advice?: string; stage?: StageName};
@@ -142,8 +142,8 @@ export const stageLabels: Record<StageName, string> = {
 };
 
 /** The stages of a session that failed (QUIT aside: after it the session is over anyway). */
-export function failedStages(result: ProbeResult): Array<[StageName, ProbeResult['stages'][StageName]]> {
-	return (Object.entries(result.stages) as Array<[StageName, ProbeResult['stages'][StageName]]>)
+export function failedStages(result: SessionFacts): Array<[StageName, SessionFacts['stages'][StageName]]> {
+	return (Object.entries(result.stages) as Array<[StageName, SessionFacts['stages'][StageName]]>)
 		.filter(([name, stage]) => stage.outcome === 'failed' && name !== 'quit');
 }
 

@@ -1,6 +1,6 @@
 // What each kind of sender would do with one address now: a plain (opportunistic) sender, an
 // MTA-STS sender (RFC 8461 §4-5) and a DANE sender (RFC 7672 §2-3). Pure: facts in, verdict out.
-import type {ProbeResult} from '../types.js';
+import type {SessionFacts} from '../types.js';
 import {matchTlsa} from './dane.js';
 import type {StsState} from './sts-state.js';
 import {matchingPattern} from './mta-sts.js';
@@ -36,7 +36,7 @@ export function daneApplies(policy: MxPolicy | undefined, validation: ResolverVa
  * judged at all (a validating resolver, a known DNSSEC status); `match` is `none` where it
  * does not apply (unsigned, no TLSA, bogus) or there was no TLS session to match.
  */
-export function daneResult(result: ProbeResult, policy: MxPolicy | undefined, validation: ResolverValidation | undefined, now: Date): DaneResult {
+export function daneResult(result: SessionFacts, policy: MxPolicy | undefined, validation: ResolverValidation | undefined, now: Date): DaneResult {
 	const applies = daneApplies(policy, validation);
 	const judged = policy !== undefined && validation?.validates === true && policy.dnssec !== 'unknown';
 	if (!applies.applies || !policy) {
@@ -54,7 +54,7 @@ export function daneResult(result: ProbeResult, policy: MxPolicy | undefined, va
 }
 
 export type DeliveryFacts = {
-	result: ProbeResult;
+	result: SessionFacts;
 	/** The MTA-STS state of the domain the address is judged for (undefined: policy layer off). */
 	sts?: StsState;
 	mxPolicy?: MxPolicy;
@@ -63,7 +63,7 @@ export type DeliveryFacts = {
 };
 
 /** Why an MTA-STS sender in enforce mode would refuse this session, or undefined when it would deliver (RFC 8461 §4.2). */
-export function stsFailure(result: ProbeResult): string | undefined {
+export function stsFailure(result: SessionFacts): string | undefined {
 	const {stages, tls} = result;
 	if (stages.starttls.outcome !== 'ok') {
 		return stages.starttls.state === 'done' ? `no STARTTLS (${stages.starttls.detail ?? stages.starttls.error ?? 'refused'})` : 'no STARTTLS';
@@ -94,7 +94,7 @@ export function stsFailure(result: ProbeResult): string | undefined {
 }
 
 /** Why a plain sender could not hand mail to this address, or undefined when it could. */
-function plainFailure(result: ProbeResult): string | undefined {
+function plainFailure(result: SessionFacts): string | undefined {
 	const {connect, banner, ehlo} = result.stages;
 	if (connect.outcome !== 'ok') {
 		return `no connection (${connect.error ?? connect.detail ?? 'failed'})`;

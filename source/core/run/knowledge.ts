@@ -4,11 +4,15 @@ import {daneResult, delivery} from '../policy/delivery.js';
 import {stsState} from '../policy/sts-state.js';
 import {egressBlocked} from '../checks/connection.js';
 import type {DaneResult, Delivery, DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
-import type {Finding, MxPlan, ProbeResult, PtrInfo, Severity} from '../types.js';
+import type {Finding, MxPlan, ProbeResult, PtrInfo, SessionFacts, Severity} from '../types.js';
+import {PackedTranscript} from './packed-transcript.js';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
 /** `dane`: the TLSA set of the address's MX host against the chain it sent, once both are known. */
+/** A session as the knowledge keeps it: its transcript packed (lines() gives it back). */
+export type StoredSession = SessionFacts & {transcript: PackedTranscript};
+
 export type AddressVerdict = {status: Status; findings: Finding[]; dane?: DaneResult};
 
 export type DomainVerdict = {
@@ -47,7 +51,7 @@ type PlanEntry = {plan: MxPlan; diagnosis?: {findings: Finding[]; mx: Finding[][
  */
 export class Knowledge {
 	private readonly plans = new Map<string, PlanEntry>();
-	private readonly sessions = new Map<string, ProbeResult>();
+	private readonly sessions = new Map<string, StoredSession>();
 	private readonly verdicts = new Map<string, AddressVerdict>();
 	private readonly ptrs = new Map<string, PtrInfo>();
 	private readonly policies = new Map<string, DomainPolicy>();
@@ -178,7 +182,7 @@ export class Knowledge {
 		return this.sessions.has(key);
 	}
 
-	session(key: string): ProbeResult | undefined {
+	session(key: string): StoredSession | undefined {
 		return this.sessions.get(key);
 	}
 
@@ -197,10 +201,11 @@ export class Knowledge {
 			this.unindexSession(key, previous);
 		}
 
-		this.sessions.set(key, result);
+		const stored = {...result, transcript: new PackedTranscript(result.transcript)};
+		this.sessions.set(key, stored);
 		addTo(this.sessionsByIp, result.target.ip, key);
 		addTo(this.sessionsByExchange, result.target.exchange, key);
-		return this.judge(key, result);
+		return this.judge(key, stored);
 	}
 
 	/** Record a PTR answer; returns the keys whose verdicts it changed the facts of. */
@@ -340,12 +345,12 @@ export class Knowledge {
 		return list;
 	}
 
-	private unindexSession(key: string, result: ProbeResult): void {
+	private unindexSession(key: string, result: SessionFacts): void {
 		removeFrom(this.sessionsByIp, result.target.ip, key);
 		removeFrom(this.sessionsByExchange, result.target.exchange, key);
 	}
 
-	private rejudgeWhere(which: (result: ProbeResult, key: string) => boolean): string[] {
+	private rejudgeWhere(which: (result: SessionFacts, key: string) => boolean): string[] {
 		const keys = [...this.sessions].filter(([key, result]) => which(result, key)).map(([key]) => key);
 		for (const key of keys) {
 			this.judge(key, this.sessions.get(key)!);
@@ -354,7 +359,7 @@ export class Knowledge {
 		return keys;
 	}
 
-	private judge(key: string, result: ProbeResult): AddressVerdict {
+	private judge(key: string, result: SessionFacts): AddressVerdict {
 		const timedOut = result.stages.connect.error === 'timeout';
 		// When this machine's port 25 is blocked, a connect timeout says nothing of the server.
 		const mxPolicy = this.mxPolicies.get(result.target.exchange);
@@ -376,7 +381,7 @@ export class Knowledge {
 		return verdict;
 	}
 
-	private ptrOf(result: ProbeResult): {ptr?: PtrInfo} {
+	private ptrOf(result: SessionFacts): {ptr?: PtrInfo} {
 		const info = this.ptrs.get(result.target.ip);
 		return info ? {ptr: info} : {};
 	}

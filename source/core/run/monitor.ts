@@ -12,6 +12,7 @@ import {buildReport} from './report-model.js';
 import type {Report, ReportMeta} from './report-model.js';
 import {Slots} from './slots.js';
 import {warmUp} from './warm-up.js';
+import {boundHeapGrowth} from './heap.js';
 import {PolicyDns} from '../policy/lookups.js';
 import {fetchPolicy} from '../policy/fetch.js';
 import {stsRecords} from '../policy/mta-sts.js';
@@ -98,6 +99,7 @@ export class Monitor {
 	private readonly emit: (event: MonitorEvent) => void;
 
 	constructor(private readonly options: Omit<RoundOptions, 'signal' | 'only'>, emit?: (event: MonitorEvent) => void) {
+		boundHeapGrowth();
 		this.heard = emit !== undefined;
 		this.emit = emit ?? (() => undefined);
 		this.knowledge = new Knowledge({warnDays: options.warnDays, bannerSlowMs: options.limits.bannerSlowMs, now: Date.now}, ip => this.portOf(ip));

@@ -244,7 +244,9 @@ function addressReport(knowledge: Knowledge, key: string, policy: {findings: Fin
 	return {
 		ip: target.ip,
 		port: target.port,
+		// The transcript unpacked where it stands among the session's keys.
 		...rest,
+		transcript: rest.transcript.lines(),
 		stages: reportStages(stages, findings),
 		ptr: ptr?.ptr ?? null,
 		ptrNames: ptr?.ptrNames ?? [],
