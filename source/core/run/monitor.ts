@@ -244,7 +244,15 @@ export class Monitor {
 				return work();
 			});
 		});
-		this.perIp.set(ip, running.catch(() => undefined));
+		// What waits for this connection keeps nothing of it: not the result (a session's whole
+		// facts, 8,000 IPs' worth in a large round), nor the entry once it is the last one.
+		const settled = running.then(() => undefined, () => undefined);
+		this.perIp.set(ip, settled);
+		void settled.then(() => {
+			if (this.perIp.get(ip) === settled) {
+				this.perIp.delete(ip);
+			}
+		});
 		return running;
 	}
 
