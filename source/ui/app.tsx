@@ -9,6 +9,8 @@ import {frameOf} from './frame.js';
 import {Grid} from './grid.js';
 import {ConfirmPrompt} from './prompts/confirm-prompt.js';
 import {HelpOverlay} from './prompts/help-overlay.js';
+// Ink's line caches kept across frames (ink-caches.ts), before the first frame.
+import './ink-caches.js';
 import {TextPrompt} from './prompts/text-prompt.js';
 import {sortLabels} from './row-order.js';
 import {addNote, removalQuestion} from './saved-list.js';
