@@ -28,6 +28,26 @@ function Header({widths, theme}: {widths: Layout; theme: Theme}) {
 
 type HostGridRow = Extract<GridRow, {kind: 'host'}>;
 
+type Cell = {text: string; color: string | undefined};
+
+/**
+ * Adjacent cells of one colour as one text: what Ink draws is the same, with a third of the
+ * text nodes to lay out, measure and write at each frame (a done row is mostly green).
+ */
+function runs(cells: readonly Cell[]): Cell[] {
+	const merged: Cell[] = [];
+	for (const item of cells) {
+		const last = merged.at(-1);
+		if (last && last.color === item.color) {
+			last.text += item.text;
+		} else {
+			merged.push({...item});
+		}
+	}
+
+	return merged;
+}
+
 // Rows are memoised: a frame re-renders only the rows whose host, domain or selection changed
 // (a spinning row at each step).
 const DomainRow = memo(function DomainRow({domain, hosts, worst, selected, width, theme}: {domain: DomainState; hosts: number; worst: Finding | undefined; selected: boolean; width: number; theme: Theme}) {
@@ -48,16 +68,20 @@ const HostRow = memo(function HostRow({row, host, domain, selected, width, width
 	const changed = host.changes.length > 0;
 	const lead = selected ? theme.glyph.select : (changed ? theme.glyph.changed : ' ');
 	const total = host.phase === 'done' ? duration(host.result?.ms) : '';
+	const muted = theme.color('muted');
+	const cells: Cell[] = [
+		{text: `${lead} ${cell(name, widths.host)}${cell(host.ip, widths.address)}`, color: undefined},
+		...widths.columns.map(column => {
+			const value = stageCell(host, column, theme, frame);
+			return {text: cell(value.text, column.width), color: theme.color(value.tone)};
+		}),
+		{text: cell(policy.text, widths.policy), color: theme.color(policy.tone)},
+		...(widths.total ? [{text: cell(total, totalWidth), color: muted}] : []),
+		...widths.extras.map(column => ({text: cell(extraValue(host, column.id), column.width), color: undefined})),
+	];
 	return (
 		<Box width={width}>
-			<Text inverse={selected} wrap="truncate">{`${lead} ${cell(name, widths.host)}${cell(host.ip, widths.address)}`}</Text>
-			{widths.columns.map(column => {
-				const value = stageCell(host, column, theme, frame);
-				return <GlyphText key={column.id} text={cell(value.text, column.width)} color={theme.color(value.tone)} inverse={selected} theme={theme}/>;
-			})}
-			<GlyphText text={cell(policy.text, widths.policy)} color={theme.color(policy.tone)} inverse={selected} theme={theme}/>
-			{widths.total ? <Text inverse={selected} color={theme.color('muted')} wrap="truncate">{cell(total, totalWidth)}</Text> : null}
-			{widths.extras.map(column => <Text key={column.id} inverse={selected} wrap="truncate">{cell(extraValue(host, column.id), column.width)}</Text>)}
+			{runs(cells).map((run, index) => <GlyphText key={index} text={run.text} color={run.color} inverse={selected} theme={theme}/>)}
 		</Box>
 	);
 });
