@@ -87,7 +87,8 @@ export function collect<Name extends string, Id extends string>(check: Check<Nam
 		const stage = override.stage ?? (entry.stage === 'where-seen' ? undefined : entry.stage);
 		const severity = override.severity ?? entry.severity;
 		const advice = override.advice ?? entry.advice;
-		findings.push(sharedFindings.get(`${id}\n${severity}\n${stage ?? ''}\n${message}\n${advice}`, () => ({
+		// The catalogue's advice goes with the id: only an advice of its own is part of the key.
+		findings.push(sharedFindings.get(`${id}\n${severity}\n${stage ?? ''}\n${message}${override.advice === undefined ? '' : `\n${advice}`}`, () => ({
 			id: id as Finding['id'],
 			severity,
 			...(stage ? {stage} : {}),

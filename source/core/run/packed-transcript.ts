@@ -17,9 +17,15 @@ export class PackedTranscript {
 	private readonly kinds: Uint8Array;
 
 	constructor(lines: readonly TranscriptLine[]) {
-		this.texts = lines.map(line => line.text);
-		this.times = Float64Array.from(lines, line => line.t);
-		this.kinds = Uint8Array.from(lines, line => directions.indexOf(line.dir) + (3 * tlsValues.indexOf(line.tls)));
+		this.texts = Array.from({length: lines.length});
+		this.times = new Float64Array(lines.length);
+		this.kinds = new Uint8Array(lines.length);
+		// A plain loop: typed arrays' from() with a mapping function cost ~25 µs a session.
+		for (const [index, line] of lines.entries()) {
+			this.texts[index] = line.text;
+			this.times[index] = line.t;
+			this.kinds[index] = directions.indexOf(line.dir) + (3 * tlsValues.indexOf(line.tls));
+		}
 	}
 
 	get length(): number {
