@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink';
 import {render} from 'ink-testing-library';
-import chalk from 'chalk';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
+import {coloursOn} from '../helpers/colours.js';
 import {GlyphText} from '../../source/ui/glyph-text.js';
 import {makeTheme} from '../../source/ui/theme.js';
 
@@ -18,14 +18,7 @@ function frameOf(cells: (text: string, index: number) => React.ReactNode): strin
 }
 
 describe('a cell of our own text, measured by Ink as ASCII', () => {
-	// Colours on (Ink's chalk), so that the frames compare the styles too.
-	const level = chalk.level;
-	beforeAll(() => {
-		chalk.level = 1;
-	});
-	afterAll(() => {
-		chalk.level = level;
-	});
+	coloursOn();
 
 	it('draws the same characters and colours as a plain Text of it', () => {
 		const plain = frameOf((text, index) => <Text inverse={index === 1} color={index % 2 === 0 ? 'green' : undefined} wrap="truncate">{text}</Text>);

@@ -1,7 +1,7 @@
-import chalk from 'chalk';
 import {Box, Text} from 'ink';
 import {render} from 'ink-testing-library';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
+import {coloursOn} from '../helpers/colours.js';
 // Imported as the dashboard imports it, before the first frame (app.tsx).
 import {inkCachesKept} from '../../source/ui/ink-caches.js';
 
@@ -17,14 +17,7 @@ function Lines({swapped}: {swapped: boolean}) {
 }
 
 describe('Ink\'s line caches kept across frames', () => {
-	// Colours on (Ink's chalk), so that the frames compare the styles too.
-	const level = chalk.level;
-	beforeAll(() => {
-		chalk.level = 1;
-	});
-	afterAll(() => {
-		chalk.level = level;
-	});
+	coloursOn();
 
 	it('are in place for the Ink we ship', () => {
 		expect(inkCachesKept).toBe(true);

@@ -1,7 +1,7 @@
 import {stripVTControlCharacters} from 'node:util';
-import chalk from 'chalk';
 import {render} from 'ink-testing-library';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
+import {coloursOn} from '../helpers/colours.js';
 import {App} from '../../source/ui/app.js';
 import {makeTheme} from '../../source/ui/theme.js';
 import type {Theme} from '../../source/ui/theme.js';
@@ -28,14 +28,7 @@ function row(frame: string, host: string): string {
 }
 
 describe('the grid\'s stage cells, in colour', () => {
-	// Colours on (Ink's chalk), so that the frames hold the styles.
-	const level = chalk.level;
-	beforeAll(() => {
-		chalk.level = 1;
-	});
-	afterAll(() => {
-		chalk.level = level;
-	});
+	coloursOn();
 
 	it('tone each cell by its stage: a passed stage green, an open relay red beside them', async () => {
 		const app = mount(makeTheme());
