@@ -3,7 +3,7 @@
 // + QUIT in one write) over the same 10,000 (MX name, address) pairs, at the same concurrency,
 // one connection per IP at a time, with no checks, no transcript and no report. Run in the near
 // namespace: `node bare-client.js PORT CONCURRENCY CA_FILE`; prints one JSON line
-// {sessions, completed, cpuMs, wallMs, maxRssMb}. Every session is bounded (10 s).
+// {sessions, completed, named, cpuMs, wallMs, maxRssMb}. Every session is bounded (10 s).
 import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
@@ -26,12 +26,16 @@ async function session(exchange: string, ip: string): Promise<boolean> {
 			[1, () => socket.write('STARTTLS\r\n')],
 			[1, () => {
 				socket.removeAllListeners('data');
-				const secure = tls.connect({socket, servername: exchange, secureContext: context, rejectUnauthorized: false});
+				// OpenSSL verifies the chain; the name is checked on the leaf alone, as mxdash does
+				// (Node's own check first reads the whole chain as objects, ~1.7 ms).
+				const secure = tls.connect({socket, servername: exchange, secureContext: context, rejectUnauthorized: false, checkServerIdentity: () => undefined});
+				secure.getPeerCertificate = (() => ({})) as unknown as typeof secure.getPeerCertificate;
 				socket = secure;
 				secure.on('error', () => finish(false));
 				secure.once('secureConnect', () => {
 					secure.on('data', onData);
 					secure.write('EHLO prober.bench\r\n');
+					named += secure.getPeerX509Certificate()?.checkHost(exchange) === undefined ? 0 : 1;
 				});
 			}],
 			[1, () => socket.write('MAIL FROM:<bare@prober.bench>\r\nRCPT TO:<x@example.net>\r\nQUIT\r\n')],
@@ -69,6 +73,8 @@ async function session(exchange: string, ip: string): Promise<boolean> {
 const layout = scaleLayout();
 const pairs = layout.hosts.flatMap(host => host.ips.map(ip => ({exchange: host.exchange, ip})));
 const perIp = new Map<string, Promise<unknown>>();
+/** Sessions whose leaf names their MX host. */
+let named = 0;
 let running = 0;
 const waiting: Array<() => void> = [];
 const slot = async (): Promise<void> => {
@@ -102,4 +108,4 @@ const results = await Promise.all(pairs.map(async ({exchange, ip}) => {
 	return run;
 }));
 const cpu = process.cpuUsage();
-process.stdout.write(`${JSON.stringify({sessions: pairs.length, completed: results.filter(Boolean).length, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - started, maxRssMb: process.resourceUsage().maxRSS / 1024})}\n`);
+process.stdout.write(`${JSON.stringify({sessions: pairs.length, completed: results.filter(Boolean).length, named, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - started, maxRssMb: process.resourceUsage().maxRSS / 1024})}\n`);

@@ -9,10 +9,10 @@ import {PackedTranscript} from './packed-transcript.js';
 
 export type Status = 'ok' | 'warning' | 'critical' | 'unknown';
 
-/** `dane`: the TLSA set of the address's MX host against the chain it sent, once both are known. */
 /** A session as the knowledge keeps it: its transcript packed (lines() gives it back). */
 export type StoredSession = SessionFacts & {transcript: PackedTranscript};
 
+/** `dane`: the TLSA set of the address's MX host against the chain it sent, once both are known. */
 export type AddressVerdict = {status: Status; findings: Finding[]; dane?: DaneResult};
 
 export type DomainVerdict = {

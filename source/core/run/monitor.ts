@@ -271,10 +271,17 @@ export class Monitor {
 
 	private async session(key: string, target: ProbeTarget, signal: AbortSignal | undefined): Promise<void> {
 		this.emit({type: 'queued', key, target});
-		const result = await this.onIp(target.ip, async () => probeWithFallback(target, {...this.probeOptions(signal), onEvent: event => this.emit({type: 'probe', key, event})}));
-		const {transcript, ...summary} = result;
-		void transcript;
-		this.emit({type: 'session', key, result: summary});
+		// A --json or text run has no listener: its sessions make no events (~50 each).
+		const onEvent = this.heard ? (event: ProbeEvent) => {
+			this.emit({type: 'probe', key, event});
+		} : undefined;
+		const result = await this.onIp(target.ip, async () => probeWithFallback(target, {...this.probeOptions(signal), ...(onEvent ? {onEvent} : {})}));
+		if (this.heard) {
+			const {transcript, ...summary} = result;
+			void transcript;
+			this.emit({type: 'session', key, result: summary});
+		}
+
 		this.emit({type: 'verdict', key, verdict: this.knowledge.setSession(key, result)});
 		for (const domain of this.knowledge.domainsOf(key)) {
 			this.judgeDomain(domain);

@@ -28,10 +28,6 @@ export class PackedTranscript {
 		}
 	}
 
-	get length(): number {
-		return this.texts.length;
-	}
-
 	lines(): TranscriptLine[] {
 		return this.texts.map((text, index) => {
 			const kind = this.kinds[index]!;

@@ -77,18 +77,18 @@ export async function probeWithFallback(target: ProbeTarget, options: ProbeOptio
 	const shift = (t: number): number => Math.round((t + offset) * 10) / 10;
 	const moved = (line: TranscriptLine): TranscriptLine => ({...line, t: shift(line.t)});
 	const movedStage = (stage: Stage): Stage => (stage.startedAt === undefined ? stage : {...stage, startedAt: shift(stage.startedAt)});
-	const emit = options.onEvent ?? (() => undefined);
+	const emit = options.onEvent;
 	const marker: TranscriptLine = {t: offset, dir: 'info', text: `TLS handshake failed (${tlsStage.error ?? 'failed'}): a second connection, in plaintext without STARTTLS, for the relay test, as senders fall back`};
-	emit({type: 'line', line: marker});
+	emit?.({type: 'line', line: marker});
 	const second = await probe(target, {
 		...options,
 		skipStartTls: true,
 		// Only the relay stage is this session's to tell: the other stages stay the first session's.
 		onEvent(event) {
 			if (event.type === 'line') {
-				emit({type: 'line', line: moved(event.line)});
+				emit?.({type: 'line', line: moved(event.line)});
 			} else if (event.type === 'stage' && event.name === 'relay') {
-				emit({type: 'stage', name: 'relay', stage: retried(movedStage(event.stage))});
+				emit?.({type: 'stage', name: 'relay', stage: retried(movedStage(event.stage))});
 			}
 		},
 	});
@@ -121,7 +121,8 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 	const startedAt = (options.now ?? (() => new Date()))();
 	const t0 = clock();
 	const elapsed = (): number => Math.round((clock() - t0) * 10) / 10;
-	const emit = options.onEvent ?? (() => undefined);
+	// No listener (a --json or text run): no event is even made.
+	const emit = options.onEvent;
 	const transcript: TranscriptLine[] = [];
 	let tlsActive = false;
 	let injectedBytes: number | undefined;
@@ -136,7 +137,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 			? {t: elapsed(), dir: 'info', text: `transcript cut at ${limits.maxTranscriptLines} lines`}
 			: {t: elapsed(), dir, text, ...(tlsActive ? {tls: true} : {})};
 		transcript.push(line);
-		emit({type: 'line', line});
+		emit?.({type: 'line', line});
 	};
 
 	const serverName = target.exchange;
@@ -164,7 +165,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 
 		// The machine shares what it did not change: a new object is a changed stage.
 		const publish = (before: MachineState): void => {
-			if (state.stages === before.stages) {
+			if (!emit || state.stages === before.stages) {
 				return;
 			}
 
@@ -327,7 +328,7 @@ export async function probe(target: ProbeTarget, options: ProbeOptions): Promise
 				// EHLO goes out first: the certificates are read while its reply travels.
 				feed({type: 'tls-ready', at: elapsed(), version});
 				const info = tlsInfo(secure, serverName, (options.now ?? (() => new Date()))(), options.ca, leaf);
-				emit({type: 'tls', info});
+				emit?.({type: 'tls', info});
 				feed({type: 'tls-info', info});
 			});
 		}

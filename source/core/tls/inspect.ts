@@ -160,7 +160,6 @@ export function nameCheckCertificate(socket: tls.TLSSocket, ca: readonly string[
 	return leaf ? {cert: identityOf(leaf), leaf} : {cert: tls.TLSSocket.prototype.getPeerCertificate.call(socket, false)};
 }
 
-
 // "ECDH X25519 (253 bits)" and the like: one string for every session that says it.
 const keyExchanges = new InternTable<string>(64);
 
