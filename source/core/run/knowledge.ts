@@ -124,8 +124,9 @@ export class Knowledge {
 	/** An MX host's TLSA set; returns the keys whose verdicts it changed the facts of. */
 	setMxPolicy(policy: MxPolicy): string[] {
 		this.mxPolicies.set(policy.exchange, policy);
+		// Its domains' plan findings are worked out again when next asked for (the plans stand).
 		for (const domain of this.domainsOfExchange(policy.exchange)) {
-			this.setPlan(this.plans.get(domain)!.plan);
+			delete this.plans.get(domain)!.diagnosis;
 		}
 
 		return this.rejudgeKeys(this.sessionsByExchange.get(policy.exchange));
@@ -148,7 +149,7 @@ export class Knowledge {
 	/** Whether the resolver validates: every plan and address is judged again. */
 	setValidation(validation: ResolverValidation): string[] {
 		this.resolver = validation;
-		this.rediagnose(() => true);
+		this.rediagnose();
 		return this.rejudgeWhere(() => true);
 	}
 
@@ -324,11 +325,10 @@ export class Knowledge {
 		return {...(policy ? {domain: policy} : {}), mx: exchange => this.mxPolicies.get(exchange), ...(this.resolver ? {validation: this.resolver} : {})};
 	}
 
-	private rediagnose(which: (plan: MxPlan) => boolean): void {
+	/** Every plan's findings are worked out again when next asked for. */
+	private rediagnose(): void {
 		for (const entry of this.plans.values()) {
-			if (which(entry.plan)) {
-				this.setPlan(entry.plan);
-			}
+			delete entry.diagnosis;
 		}
 	}
 
