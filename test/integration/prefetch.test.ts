@@ -5,7 +5,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {Dns, cancelPrefetch} from '../../source/core/dns/resolver.js';
+import {Dns, cancelPrefetch, prefetching} from '../../source/core/dns/resolver.js';
 import {roundOptions} from '../../source/options.js';
 import {prefetch} from '../../source/prefetch.js';
 import {startDnsServer} from '../../source/peers/dns-server.js';
@@ -46,11 +46,15 @@ describe('the early DNS of a one-shot run', () => {
 	};
 
 	it('asks once: the run takes the plan the entry point started', async () => {
+		expect(prefetching()).toBe(false);
 		expect(prefetch(['--json', '--resolver', dns!.address, 'one.test'])).toBe(true);
+		// The round sees plans under way (it leaves its warm-up until after the first SYN then).
+		expect(prefetching()).toBe(true);
 		await seen('MX one.test');
 		const plan = await dnsAs({}).plan('one.test');
 		expect(plan.mx.map(host => [host.exchange, host.addresses])).toEqual([['mx.one.test', ['192.0.2.25']]]);
 		expect(asked.filter(question => question === 'MX one.test')).toHaveLength(1);
+		expect(prefetching()).toBe(false);
 	});
 
 	it('asks again when the run\'s limits differ from what was read early', async () => {

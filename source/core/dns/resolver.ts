@@ -123,6 +123,11 @@ export function prefetchPlans(inputs: string[], options: DnsOptions): void {
 	}
 }
 
+/** Whether plans were asked for before the round (their answers may be in, or due any moment). */
+export function prefetching(): boolean {
+	return early.size > 0;
+}
+
 /** Drop the plans nobody took, ending their queries (a run that stops early must not wait for them). */
 export function cancelPrefetch(): void {
 	for (const {dns} of early.values()) {

@@ -1,5 +1,5 @@
 import {setMaxListeners} from 'node:events';
-import {Dns, directServer, inputKey, normalizeDomain} from '../dns/resolver.js';
+import {Dns, directServer, inputKey, normalizeDomain, prefetching} from '../dns/resolver.js';
 import type {Limits} from '../limits.js';
 import {probeWithFallback} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
@@ -138,6 +138,15 @@ export class Monitor {
 		});
 		const lookupMxPolicy = async (host: MxPlan['mx'][number]): Promise<void> => mxPolicyOnce(host.exchange, host);
 		const lookupLists = oncePerKey(async (ip: string) => this.dnsbl(ip));
+
+		// The session code's first run (warm-up.ts) while the first questions travel: once their
+		// queries are out (this turn's microtasks), before any answer can be in. Not when plans
+		// were asked for during start-up: their answers are due, and it runs after the first SYN.
+		if (!prefetching()) {
+			setImmediate(() => {
+				void warmUp(this.options.ca, this.options.limits);
+			});
+		}
 
 		const runChecks = policy ? this.validate() : Promise.resolve();
 		const planning = Promise.all(inputs.map(async input => {

@@ -138,8 +138,10 @@ let warmed: Promise<boolean> | undefined;
  * The probes' TLS context for `ca`, and once per process a session with ourselves in memory
  * through the code a real one runs: a TLS 1.3 handshake (OpenSSL's first use, Node's TLS layer,
  * our reading of the certificates), then the SMTP machine and reply reader through a dialogue.
- * Run while the first connections travel, it takes that code's first-run cost (~10 ms of CPU in
- * all, otherwise paid between a reply's arrival and our answer) off the sessions' critical path.
+ * Run while the first questions travel (the round asks for it once they are out, unless plans were
+ * asked for during start-up) or else the first connections, it takes that code's first-run cost
+ * (~10 ms of CPU in all, otherwise paid between a reply's arrival and our answer) off the
+ * sessions' critical path.
  * Resolves whether all of it ran to its end.
  */
 export function warmUp(ca: string[] | undefined, limits: Limits): Promise<boolean> {
