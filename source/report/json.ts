@@ -28,7 +28,7 @@ function nested(value: unknown, depth: number): string {
  * An object whose last key is a list, in pieces, byte for byte its text `depth` levels deep:
  * `shell` is the object with that list empty; `items` are the list's, each in pieces of its own.
  */
-function* withList<T>(shell: object, items: Iterable<T>, item: (value: T, depth: number) => Iterable<string>, depth: number): Generator<string> {
+function* withList<T>(shell: object, items: Iterable<T>, item: (value: T, depth: number) => Iterable<string | Buffer>, depth: number): Generator<string | Buffer> {
 	const text = nested(shell, depth);
 	const open = text.slice(0, -`[]\n${pad(depth)}}`.length);
 	let first = true;
@@ -43,41 +43,42 @@ function* withList<T>(shell: object, items: Iterable<T>, item: (value: T, depth:
 
 /**
  * jsonReport's text in pieces, byte for byte: the head, then each domain, MX host and address
- * entry as it comes. Each address entry is built when its turn comes and let go after: nothing
- * holds the whole text, nor more than one entry (the same address is repeated under every
- * domain that uses it).
+ * entry as it comes (an address entry as UTF-8 bytes, the rest as strings). Nothing holds the
+ * whole text (~1 GB for 10,000 addresses: the same address is repeated under every domain that
+ * uses it), only the last few hundred address entries, for the domains that share them.
  */
-export function* jsonReportChunks(head: ReportHead, domains: Iterable<DomainParts>): Generator<string> {
-	const entry = entryTexts();
+export function* jsonReportChunks(head: ReportHead, domains: Iterable<DomainParts>): Generator<string | Buffer> {
+	const entry = entryBytes();
 	yield* withList({...head, domains: []}, domains, (domain, depth) => withList({...domain, mx: []}, domain.mx, (mx, mxDepth) => withList({...mx, addresses: []}, mx.addresses, (address, addressDepth) => [entry(address, addressDepth)], mxDepth), depth), 0);
 	yield '\n';
 }
 
-/** Texts kept for reuse: about one provider's addresses (~20 KB each), as the domains that share them come together in a list. */
+/** Entries kept for reuse: about one provider's addresses (~20 KB each), as the domains that share them come together in a list. */
 const reusedEntries = 512;
 
 /**
- * An address entry's text, made once for the domains that share the address: the same key
- * with the same parts (see AddressPart) reads the same, so the text of the last time is reused
- * (a fifth of the --json CPU of a large list was making it again). Bounded: past
+ * An address entry's text in UTF-8, made once for the domains that share the address: the same
+ * key with the same parts (see AddressPart) reads the same, so the bytes of the last time are
+ * reused (a fifth of the --json CPU of a large list was making it again). Kept as bytes, not as
+ * a string: they are copied out as they are, and kept outside V8's heap. Bounded: past
  * `reusedEntries` the table starts again.
  */
-function entryTexts(): (address: AddressPart, depth: number) => string {
-	const made = new Map<string, {depends: readonly unknown[]; text: string}>();
+function entryBytes(): (address: AddressPart, depth: number) => Buffer {
+	const made = new Map<string, {depends: readonly unknown[]; bytes: Buffer}>();
 	return (address, depth) => {
 		const key = `${depth} ${address.key}`;
 		const known = made.get(key);
 		if (known && known.depends.length === address.depends.length && known.depends.every((value, index) => value === address.depends[index])) {
-			return known.text;
+			return known.bytes;
 		}
 
-		const text = nested(address.report(), depth);
+		const bytes = Buffer.from(nested(address.report(), depth));
 		if (made.size >= reusedEntries) {
 			made.clear();
 		}
 
-		made.set(key, {depends: address.depends, text});
-		return text;
+		made.set(key, {depends: address.depends, bytes});
+		return bytes;
 	};
 }
 
@@ -89,7 +90,7 @@ const writeSize = 64 * 1024;
  * memory. Each piece is encoded straight into the write's buffer (joining them first into one
  * string cost as much again, a tenth of a large report's CPU).
  */
-export async function writeChunks(chunks: Iterable<string>, stream: Writable, {reuse = false}: {reuse?: boolean} = {}): Promise<void> {
+export async function writeChunks(chunks: Iterable<string | Buffer>, stream: Writable, {reuse = false}: {reuse?: boolean} = {}): Promise<void> {
 	let buffer = Buffer.allocUnsafe(writeSize * 2);
 	let size = 0;
 	const flush = async (): Promise<void> => {
@@ -109,18 +110,19 @@ export async function writeChunks(chunks: Iterable<string>, stream: Writable, {r
 	};
 
 	for (const chunk of chunks) {
-		// A UTF-16 unit is at most 3 bytes of UTF-8.
-		if (size + (chunk.length * 3) > buffer.length) {
+		// Bytes as they are; a string's UTF-16 unit is at most 3 bytes of UTF-8.
+		const most = typeof chunk === 'string' ? chunk.length * 3 : chunk.length;
+		if (size + most > buffer.length) {
 			if (size > 0) {
 				await flush();
 			}
 
-			if (chunk.length * 3 > buffer.length) {
-				buffer = Buffer.allocUnsafe(chunk.length * 3);
+			if (most > buffer.length) {
+				buffer = Buffer.allocUnsafe(most);
 			}
 		}
 
-		size += buffer.write(chunk, size);
+		size += typeof chunk === 'string' ? buffer.write(chunk, size) : chunk.copy(buffer, size);
 		if (size >= writeSize) {
 			await flush();
 		}

@@ -43,7 +43,9 @@ describe('the JSON report in chunks', () => {
 		const whole = buildReport(known, meta(domains));
 		const head = reportHead(known, meta(domains), domainParts(known, domains));
 		expect({...head, domains: whole.domains}).toEqual(whole);
+		// Address entries come as UTF-8 bytes, the rest as strings: join() reads both as text.
 		const chunks = [...jsonReportChunks(head, domainParts(known, domains))];
+		expect(chunks.some(chunk => Buffer.isBuffer(chunk))).toBe(true);
 		// One piece at least per address entry (4 here): no piece holds a domain's whole text.
 		expect(chunks.length).toBeGreaterThan(4);
 		expect(chunks.join('')).toBe(jsonReport(whole));
