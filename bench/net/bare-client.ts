@@ -9,6 +9,7 @@ import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import tls from 'node:tls';
+import {Slots} from '../../source/core/run/slots.js';
 import {scaleLayout} from './layout.js';
 
 const [port = '2525', concurrency = '500', caFile = ''] = process.argv.slice(2);
@@ -75,35 +76,11 @@ const pairs = layout.hosts.flatMap(host => host.ips.map(ip => ({exchange: host.e
 const perIp = new Map<string, Promise<unknown>>();
 /** Sessions whose leaf names their MX host. */
 let named = 0;
-let running = 0;
-const waiting: Array<() => void> = [];
-const slot = async (): Promise<void> => {
-	if (running < Number(concurrency)) {
-		running++;
-		return;
-	}
-
-	await new Promise<void>(resolve => {
-		waiting.push(resolve);
-	});
-};
-
-const release = (): void => {
-	const next = waiting.shift();
-	if (next) next();
-	else running--;
-};
+const slots = new Slots(Number(concurrency));
 
 const started = performance.now();
 const results = await Promise.all(pairs.map(async ({exchange, ip}) => {
-	const run = (perIp.get(ip) ?? Promise.resolve()).then(async () => {
-		await slot();
-		try {
-			return await session(exchange, ip);
-		} finally {
-			release();
-		}
-	});
+	const run = (perIp.get(ip) ?? Promise.resolve()).then(async () => slots.run(async () => session(exchange, ip)));
 	perIp.set(ip, run);
 	return run;
 }));

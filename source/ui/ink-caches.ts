@@ -1,6 +1,7 @@
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
+import {InternTable} from '../core/intern-table.js';
 
 /**
  * Ink (6.8) turns each line it writes into styled characters (ansi-tokenize: a grapheme
@@ -19,19 +20,9 @@ const limit = 4000;
 type Method = (this: unknown, key: string) => unknown;
 
 function remembered(compute: Method): Method {
-	const cache = new Map<string, unknown>();
+	const cache = new InternTable<unknown>(limit);
 	return function (this: unknown, key: string) {
-		let value = cache.get(key);
-		if (value === undefined) {
-			if (cache.size >= limit) {
-				cache.clear();
-			}
-
-			value = compute.call(this, key);
-			cache.set(key, value);
-		}
-
-		return value;
+		return cache.get(key, () => compute.call(this, key));
 	};
 }
 

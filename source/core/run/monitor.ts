@@ -4,7 +4,7 @@ import type {Limits} from '../limits.js';
 import {probeWithFallback} from '../smtp/session.js';
 import type {ProbeEvent} from '../smtp/session.js';
 import type {RelayMode} from '../smtp/relay-variants.js';
-import type {Finding, MxPlan, ProbeResult, ProbeTarget, PtrInfo} from '../types.js';
+import type {Finding, MxPlan, ProbeTarget, PtrInfo, SessionFacts} from '../types.js';
 import type {DnsblAnswer, DnsblHealth, DomainPolicy, MxPolicy, ResolverValidation, TlsVersionScan} from '../policy/types.js';
 import {Knowledge} from './knowledge.js';
 import type {AddressVerdict, DomainVerdict} from './knowledge.js';
@@ -47,7 +47,7 @@ export type RoundOptions = {
 };
 
 /** A finished session as it crosses to the dashboard: its transcript already came line by line. */
-export type SessionSummary = Omit<ProbeResult, 'transcript'>;
+export type SessionSummary = SessionFacts;
 
 /** Everything the engine tells its watchers: plain data, so it can cross a worker boundary. */
 export type MonitorEvent =

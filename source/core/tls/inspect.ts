@@ -162,6 +162,7 @@ export function nameCheckCertificate(socket: tls.TLSSocket, ca: readonly string[
 
 // "ECDH X25519 (253 bits)" and the like: one string for every session that says it.
 const keyExchanges = new InternTable<string>(64);
+const sharedKeyExchange = (text: string): string => keyExchanges.get(text, () => text);
 
 /**
  * A session's TLS facts. `ca`: the roots its secureContext(ca) was built with. `leaf`: the sent
@@ -186,7 +187,7 @@ export function tlsInfo(socket: tls.TLSSocket, serverName: string, now: Date, ca
 		version: socket.getProtocol() ?? 'unknown',
 		cipher: cipher.name,
 		...(cipher.standardName ? {cipherStandardName: cipher.standardName} : {}),
-		...(key && 'type' in key && key.type ? {keyExchange: keyExchanges.get(`${key.type} ${key.name ?? ''} ${key.size ?? ''}`, () => (key.name ? `${key.type} ${key.name}${key.size ? ` (${key.size} bits)` : ''}` : key.type))} : {}),
+		...(key && 'type' in key && key.type ? {keyExchange: sharedKeyExchange(key.name ? `${key.type} ${key.name}${key.size ? ` (${key.size} bits)` : ''}` : key.type)} : {}),
 		authorized: socket.authorized,
 		...(authorizationError ? {authorizationError} : {}),
 		hostnameMatch: !identityError,
